@@ -1,0 +1,84 @@
+"""What the runtime hands an operation and what it gets back: the one contract between ``ops/`` and ``runtime/``.
+
+Every implementation named by a spec's ``impl`` ("module:callable") has one of these shapes, by op kind:
+
+- source:    ``read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunContext) -> Events``
+             and ``entries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> int`` (module-level
+             function named ``entries`` beside ``read``), used to cut files into partitions;
+- transform: ``run(events: Events, params: Mapping, ctx: RunContext) -> StageResult``;
+- sink:      ``write(events: Events, params: Mapping, ctx: RunContext) -> list[Path]`` (writes inside ctx.outdir);
+- render:    ``render(products: Mapping[str, Any], style: Mapping, out: Path, ctx: RunContext) -> list[Path]``.
+
+Products (histograms, cutflows) must be mergeable with ``merge_products(a, b)`` — histograms add, cutflows add —
+and picklable, so that process pools and Dask can move them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fasthep_flow.plan import DatasetPlan, Partition
+
+
+class Events:
+    """A stream of events as named columns (NumPy or awkward arrays of equal length).
+
+    A dict of columns rather than one awkward record array: adding a derived column is a dict insert, and a
+    filter only touches the columns that exist.
+    """
+
+    __slots__ = ("columns", "length")
+
+    def __init__(self, columns: Mapping[str, Any], length: int | None = None) -> None:
+        self.columns: dict[str, Any] = dict(columns)
+        if length is None:
+            length = len(next(iter(self.columns.values()))) if self.columns else 0
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, name: str) -> Any:
+        return self.columns[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def with_columns(self, new: Mapping[str, Any]) -> Events:
+        cols = dict(self.columns)
+        cols.update(new)
+        return Events(cols, self.length)
+
+    def filter(self, mask: Any) -> Events:
+        """Keep the events where ``mask`` is true (a boolean NumPy/awkward array of this stream's length)."""
+        import numpy as np
+
+        keep = np.asarray(mask, dtype=bool)
+        return Events({k: v[keep] for k, v in self.columns.items()}, int(keep.sum()))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    stage: str
+    dataset: DatasetPlan
+    partition: Partition
+    outdir: Path
+    globals: Mapping[str, Any] = field(default_factory=dict)
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    """The expression function table (name -> callable), built from the registry's FunctionSpecs."""
+    symbols: Mapping[str, Any] = field(default_factory=dict)
+    """Context symbols usable in expressions: dataset, dataset_name, file, entries, start, stop."""
+
+
+@dataclass
+class StageResult:
+    events: Events | None
+    """The stream passed downstream (None: unchanged input stream)."""
+    products: dict[str, Any] = field(default_factory=dict)
+    """Named mergeable products, e.g. {"hist": hist.Hist} or {"cutflow": Cutflow}."""

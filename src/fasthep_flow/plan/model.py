@@ -1,0 +1,216 @@
+"""The execution plan: what runs, on which data, in which order — independent of how it runs.
+
+The compiler builds it, the runtime executes it, the CLI and the LSP show it. It is plain data (JSON-able
+params), so it can be written to ``plan.json`` and executed later with ``fasthep-flow run-plan``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+
+PLAN_FORMAT = 1
+
+
+class NodeKind(str, Enum):
+    READ = "read"  # read.<source>: one per source, runs per partition
+    STAGE = "stage"  # stage.<id>: a transform (or a sink stage) on the stream
+    WRITE = "write"  # write.<stage>.<n>: a `write:` attachment of a stage
+    RENDER = "render"  # render.<stage>.<n>: a `render:` attachment (runs after the merge)
+    INSPECT = "inspect"  # inspect.<stage>.<n> / observers
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where in the workflow a node was written, so run-time errors can name the YAML line."""
+
+    file: str
+    line: int  # 1-based, as people read it
+
+
+@dataclass(frozen=True, slots=True)
+class PlanNode:
+    id: str
+    kind: NodeKind
+    op: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    stage: str | None = None
+    inputs: tuple[str, ...] = ()
+    """Data inputs: the node whose stream (or product) this node consumes."""
+    after: tuple[str, ...] = ()
+    """Ordering-only dependencies (`needs:`)."""
+    when: str = "partition"
+    applies_to: Mapping[str, Any] | None = None
+    execution: Mapping[str, Any] = field(default_factory=dict)
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    origin: Origin | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = self.kind.value
+        d["origin"] = asdict(self.origin) if self.origin else None
+        return d
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> PlanNode:
+        origin = d.get("origin")
+        return PlanNode(
+            id=d["id"],
+            kind=NodeKind(d["kind"]),
+            op=d["op"],
+            params=d.get("params") or {},
+            stage=d.get("stage"),
+            inputs=tuple(d.get("inputs") or ()),
+            after=tuple(d.get("after") or ()),
+            when=d.get("when", "partition"),
+            applies_to=d.get("applies_to"),
+            execution=d.get("execution") or {},
+            reads=tuple(d.get("reads") or ()),
+            writes=tuple(d.get("writes") or ()),
+            origin=Origin(**origin) if origin else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePlan:
+    name: str
+    kind: str  # registry source op: root_tree, parquet, toy
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+    """The branches/columns the plan needs from this source (inferred from data-flow when not listed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetPlan:
+    name: str
+    eventtype: str = "mc"
+    files: tuple[str, ...] = ()
+    """Absolute paths (resolved against the workflow's folder); empty for generated sources (`toy`)."""
+    source: str = "events"
+    nevents: int | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One unit of work: a chunk of entries of one file of one dataset."""
+
+    dataset: str
+    file: str | None
+    start: int
+    stop: int | None
+    index: int = 0
+
+    @property
+    def label(self) -> str:
+        where = self.file.rsplit("/", 1)[-1] if self.file else "generated"
+        return f"{self.dataset}:{where}[{self.start}:{'' if self.stop is None else self.stop}]"
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    nodes: tuple[PlanNode, ...]
+    """In a topological order (the order the stages appear in, where dependencies allow)."""
+    sources: tuple[SourcePlan, ...] = ()
+    datasets: tuple[DatasetPlan, ...] = ()
+    globals: Mapping[str, Any] = field(default_factory=dict)
+    styles: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    execution: Mapping[str, Any] = field(default_factory=dict)
+    workflow_file: str | None = None
+
+    # -- lookups -------------------------------------------------------------------------------------------
+    @cached_property
+    def by_id(self) -> dict[str, PlanNode]:
+        return {n.id: n for n in self.nodes}
+
+    def node(self, node_id: str) -> PlanNode:
+        return self.by_id[node_id]
+
+    def source(self, name: str) -> SourcePlan:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def dataset(self, name: str) -> DatasetPlan:
+        for d in self.datasets:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        for n in self.nodes:
+            g.add_node(n.id, kind=n.kind.value, op=n.op)
+        for n in self.nodes:
+            for up in n.inputs:
+                g.add_edge(up, n.id, data=True)
+            for up in n.after:
+                if not g.has_edge(up, n.id):
+                    g.add_edge(up, n.id, data=False)
+        return g
+
+    # -- identity ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "workflow_file": self.workflow_file,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "sources": [asdict(s) for s in self.sources],
+            "datasets": [asdict(d) for d in self.datasets],
+            "globals": dict(self.globals),
+            "styles": dict(self.styles),
+            "outputs": dict(self.outputs),
+            "execution": dict(self.execution),
+        }
+
+    @cached_property
+    def hash(self) -> str:
+        """Content hash: stable across runs, processes and mapping key order; ignores where the file lives."""
+        payload = self.to_dict()
+        payload.pop("workflow_file")
+        for n in payload["nodes"]:
+            n.pop("origin")
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> ExecutionPlan:
+        if d.get("format") != PLAN_FORMAT:
+            raise ValueError(f"unsupported plan format {d.get('format')!r} (expected {PLAN_FORMAT})")
+        return ExecutionPlan(
+            nodes=tuple(PlanNode.from_dict(n) for n in d["nodes"]),
+            sources=tuple(
+                SourcePlan(s["name"], s["kind"], s.get("params") or {}, tuple(s.get("fields") or ()))
+                for s in d.get("sources", ())
+            ),
+            datasets=tuple(
+                DatasetPlan(
+                    name=x["name"],
+                    eventtype=x.get("eventtype", "mc"),
+                    files=tuple(x.get("files") or ()),
+                    source=x.get("source", "events"),
+                    nevents=x.get("nevents"),
+                    meta=x.get("meta") or {},
+                )
+                for x in d.get("datasets", ())
+            ),
+            globals=d.get("globals") or {},
+            styles=d.get("styles") or {},
+            outputs=d.get("outputs") or {},
+            execution=d.get("execution") or {},
+            workflow_file=d.get("workflow_file"),
+        )
+
+    def stage_nodes(self) -> Iterable[PlanNode]:
+        return (n for n in self.nodes if n.kind is NodeKind.STAGE)
