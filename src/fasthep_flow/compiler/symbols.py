@@ -7,13 +7,13 @@ index, so it never re-derives the data-flow the compiler already worked out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from fasthep_flow.document.nodes import MapNode, ScalarNode
 from fasthep_flow.document.spans import Span
 
 
-class SymbolKind(str, Enum):
+class SymbolKind(StrEnum):
     STAGE = "stage"
     SOURCE = "source"
     FIELD = "field"
@@ -25,7 +25,7 @@ class SymbolKind(str, Enum):
     PROFILE = "profile"
 
 
-class FieldOrigin(str, Enum):
+class FieldOrigin(StrEnum):
     BRANCH = "branch"  # read from a source (listed in `branches`, or found in the input file)
     DEFINE = "define"  # defined by a stage (hep.define variable, cutflow flag, select_objects output...)
     ALIAS = "alias"  # top-level `fields:` alias

@@ -31,8 +31,12 @@ def _c(id_: str, name: str, summary: str) -> Code:
 
 # FF0xx: the YAML text itself and includes
 YAML_SYNTAX = _c("FF001", "yaml-syntax", "The file is not valid YAML.")
-DUPLICATE_KEY = _c("FF002", "duplicate-key", "A mapping has the same key twice; YAML would silently keep one.")
-INCLUDE_MISSING = _c("FF003", "include-missing", "A file named in `include:` does not exist or cannot be read.")
+DUPLICATE_KEY = _c(
+    "FF002", "duplicate-key", "A mapping has the same key twice; YAML would silently keep one."
+)
+INCLUDE_MISSING = _c(
+    "FF003", "include-missing", "A file named in `include:` does not exist or cannot be read."
+)
 INCLUDE_CYCLE = _c("FF004", "include-cycle", "Files include each other in a loop.")
 INCLUDE_ERROR = _c("FF005", "include-error", "An included file has errors; they are reported in that file.")
 NOT_A_MAPPING = _c("FF006", "not-a-mapping", "The workflow (or an included file) must be a YAML mapping.")
@@ -55,12 +59,20 @@ REGISTRY_LOAD = _c("FF113", "registry-load-error", "A `registry:` entry cannot b
 BAD_WHEN = _c("FF114", "bad-when", "`when` must be `partition`, `dataset` or `final`.")
 BAD_APPLIES_TO = _c("FF115", "bad-applies-to", "`applies_to` must select by `eventtype: data|mc`.")
 UNKNOWN_KEY = _c("FF116", "unknown-key", "A key the enclosing block does not define.")
-UNKNOWN_STYLE = _c("FF117", "unknown-style", "A render attachment names a style that `styles:` does not define.")
+UNKNOWN_STYLE = _c(
+    "FF117", "unknown-style", "A render attachment names a style that `styles:` does not define."
+)
 UNKNOWN_OUTPUT = _c("FF118", "unknown-output", "A reference to an output that `outputs:` does not define.")
-UNKNOWN_DATASET = _c("FF119", "unknown-dataset", "A reference to a dataset that the workflow does not define.")
+UNKNOWN_DATASET = _c(
+    "FF119", "unknown-dataset", "A reference to a dataset that the workflow does not define."
+)
 BAD_VERSION = _c("FF120", "bad-version", "`version` is not a supported language version.")
-WRONG_OP_KIND = _c("FF121", "wrong-op-kind", "An op used where another kind is needed (a sink as a stage...).")
-UNKNOWN_SOURCE_KIND = _c("FF122", "unknown-source-kind", "A source `kind` that the registry does not provide.")
+WRONG_OP_KIND = _c(
+    "FF121", "wrong-op-kind", "An op used where another kind is needed (a sink as a stage...)."
+)
+UNKNOWN_SOURCE_KIND = _c(
+    "FF122", "unknown-source-kind", "A source `kind` that the registry does not provide."
+)
 DUPLICATE_NAME = _c("FF123", "duplicate-name", "Two datasets, sources or variables share one name.")
 
 # FF2xx: expressions inside strings
@@ -68,10 +80,14 @@ EXPR_SYNTAX = _c("FF201", "expr-syntax", "An expression does not parse.")
 EXPR_UNSAFE = _c("FF202", "expr-unsafe", "A construct expressions may not use (dunder names, lambdas, ...).")
 UNKNOWN_FUNCTION = _c("FF203", "unknown-function", "A call of a function the registry does not provide.")
 EXPR_ARITY = _c("FF204", "expr-arity", "A function is called with the wrong number of arguments.")
-EXPR_TYPE = _c("FF205", "expr-type", "An expression's inferred types do not fit (found without reading data).")
+EXPR_TYPE = _c(
+    "FF205", "expr-type", "An expression's inferred types do not fit (found without reading data)."
+)
 
 # FF3xx: references between parts and the data-flow of fields
-UNKNOWN_STAGE_REF = _c("FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist.")
+UNKNOWN_STAGE_REF = _c(
+    "FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist."
+)
 DEPENDENCY_CYCLE = _c("FF302", "dependency-cycle", "Stages depend on each other in a loop.")
 UNKNOWN_SYMBOL = _c("FF303", "unknown-symbol", "A name no source, define, alias, global or context provides.")
 USED_BEFORE_DEFINED = _c("FF304", "used-before-defined", "A field is used before the stage that defines it.")

@@ -7,6 +7,7 @@ Nodes merged in by ``include:`` keep their own file's spans and line index.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -64,10 +65,9 @@ class ScalarNode(Node):
         if not self.offsets:
             return None
         target = self.index.offset(pos)
-        for i, off in enumerate(self.offsets):
-            if off >= target:
-                return i if off == target or i == 0 or self.offsets[i - 1] < target else i
-        return None
+        if target < self.offsets[0] or target > self.offsets[-1]:
+            return None
+        return bisect.bisect_left(self.offsets, target)
 
     @property
     def is_string(self) -> bool:

@@ -49,7 +49,9 @@ def to_mermaid(plan: ExecutionPlan) -> str:
     lines = ["flowchart TD"]
     for n in plan.nodes:
         left, right = _SHAPES_MERMAID[n.kind]
-        lines.append(f'    {_mermaid_id(n.id)}{left}"{_label(n.id)}<br/><small>{_label(n.op)}</small>"{right}')
+        lines.append(
+            f'    {_mermaid_id(n.id)}{left}"{_label(n.id)}<br/><small>{_label(n.op)}</small>"{right}'
+        )
     for n in plan.nodes:
         for up in n.inputs:
             lines.append(f"    {_mermaid_id(up)} --> {_mermaid_id(n.id)}")

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -19,7 +19,7 @@ import networkx as nx
 PLAN_FORMAT = 1
 
 
-class NodeKind(str, Enum):
+class NodeKind(StrEnum):
     READ = "read"  # read.<source>: one per source, runs per partition
     STAGE = "stage"  # stage.<id>: a transform (or a sink stage) on the stream
     WRITE = "write"  # write.<stage>.<n>: a `write:` attachment of a stage
@@ -126,6 +126,8 @@ class ExecutionPlan:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     execution: Mapping[str, Any] = field(default_factory=dict)
     workflow_file: str | None = None
+    partitions: tuple[Partition, ...] = ()
+    """Dataset x file x entry chunk, when the compiler could learn the entry counts (else the runtime does)."""
 
     # -- lookups -------------------------------------------------------------------------------------------
     @cached_property
@@ -172,6 +174,7 @@ class ExecutionPlan:
             "styles": dict(self.styles),
             "outputs": dict(self.outputs),
             "execution": dict(self.execution),
+            "partitions": [asdict(p) for p in self.partitions],
         }
 
     @cached_property
@@ -210,6 +213,7 @@ class ExecutionPlan:
             outputs=d.get("outputs") or {},
             execution=d.get("execution") or {},
             workflow_file=d.get("workflow_file"),
+            partitions=tuple(Partition(**p) for p in d.get("partitions") or ()),
         )
 
     def stage_nodes(self) -> Iterable[PlanNode]:

@@ -1,0 +1,270 @@
+"""One function per subcommand; each returns the exit status. Kept apart from argument parsing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from fasthep_flow.cli.render import (
+    render_github,
+    render_json,
+    render_sarif,
+    render_text,
+    summary_line,
+)
+from fasthep_flow.document.diagnostics import Diagnostic, Severity, apply_edits
+from fasthep_flow.document.spans import LineIndex
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _line_source(indexes: dict[str, LineIndex]):  # type: ignore[no-untyped-def]
+    def lines(file: str) -> LineIndex | None:
+        if file in indexes:
+            return indexes[file]
+        try:
+            indexes[file] = LineIndex(Path(file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+        return indexes[file]
+
+    return lines
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from fasthep_flow.compiler import CompileOptions, compile_file
+
+    options = CompileOptions(trust=args.trust, check_inputs=not args.no_inputs)
+    all_diags: list[Diagnostic] = []
+    indexes: dict[str, LineIndex] = {}
+    for name in args.files:
+        path = Path(name)
+        if args.fix:
+            _apply_fixes(path, options)
+        result = compile_file(path, options)
+        indexes.update(result.loaded.files)
+        all_diags.extend(result.diagnostics)
+    seen: set[tuple[object, ...]] = set()
+    unique = []
+    for d in all_diags:  # an included file checked twice reports its problems once
+        key = (d.code.id, d.span.file, d.span.start, d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    fmt = args.format
+    if fmt == "text":
+        out = render_text(unique, _line_source(indexes), color=_use_color(args.color))
+        sys.stdout.write(out)
+        print(summary_line(unique, len(args.files)))
+    elif fmt == "json":
+        sys.stdout.write(render_json(unique))
+    elif fmt == "github":
+        sys.stdout.write(render_github(unique))
+    else:
+        sys.stdout.write(render_sarif(unique))
+    return EXIT_ERRORS if any(d.severity is Severity.ERROR for d in unique) else EXIT_OK
+
+
+def _apply_fixes(path: Path, options: object) -> None:
+    """Apply safe fixes until none is left (each round re-checks: one fix may reveal another)."""
+    from fasthep_flow.compiler import compile_file
+
+    for _ in range(5):
+        result = compile_file(path, options)  # type: ignore[arg-type]
+        file = str(path)
+        edits = [
+            e
+            for d in result.diagnostics
+            if d.fix and d.fix.safe and d.span.file == file
+            for e in d.fix.edits
+            if e.span.file == file
+        ]
+        if not edits:
+            return
+        text = path.read_text(encoding="utf-8")
+        new = apply_edits(text, edits)
+        if new == text:
+            return
+        path.write_text(new, encoding="utf-8")
+
+
+def _compile_or_report(workflow: str, trust: bool):  # type: ignore[no-untyped-def]
+    from fasthep_flow.compiler import CompileOptions, compile_file
+
+    path = Path(workflow)
+    if not path.exists():
+        print(f"fasthep-flow: error: no such file: {workflow}", file=sys.stderr)
+        return None, EXIT_USAGE
+    result = compile_file(path, CompileOptions(trust=trust))
+    problems = [d for d in result.diagnostics if d.severity >= Severity.WARNING]
+    if problems:
+        sys.stderr.write(render_text(problems, _line_source(dict(result.loaded.files)), color=False))
+    if result.plan is None:
+        print(f"fasthep-flow: {workflow} has errors; nothing was compiled.", file=sys.stderr)
+        return None, EXIT_ERRORS
+    return result, EXIT_OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    import yaml
+
+    from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
+
+    result, status = _compile_or_report(args.workflow, args.trust)
+    if result is None:
+        return status
+    outdir = Path(args.outdir) if args.outdir else Path(f"{Path(args.workflow).name.split('.')[0]}.compiled")
+    outdir.mkdir(parents=True, exist_ok=True)
+    plan = result.plan
+    files = {
+        "workflow.normalised.yaml": yaml.safe_dump(result.workflow, sort_keys=False),
+        "plan.json": to_json(plan),
+        "plan.yaml": to_yaml(plan),
+        "graph.mmd": to_mermaid(plan),
+        "graph.dot": to_dot(plan),
+    }
+    for name, text in files.items():
+        tmp = outdir / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(outdir / name)
+    print(f"compiled {args.workflow} (plan {plan.hash}, {len(plan.nodes)} nodes) -> {outdir}/")
+    for name in files:
+        print(f"  {outdir / name}")
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
+
+    result, status = _compile_or_report(args.workflow, args.trust)
+    if result is None:
+        return status
+    render = {"json": to_json, "yaml": to_yaml, "mermaid": to_mermaid, "dot": to_dot}[args.format]
+    sys.stdout.write(render(result.plan))
+    return EXIT_OK
+
+
+def default_example() -> Path:
+    from fasthep_flow.resources import shipped
+
+    return shipped("examples", "toy_zmumu.flow.yaml")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    workflow = args.workflow or str(default_example())
+    if args.workflow is None and not args.quiet:
+        print(f"No workflow given: running the shipped example {workflow}")
+    result, status = _compile_or_report(workflow, args.trust)
+    if result is None:
+        return status
+    stem = Path(workflow).name.split(".")[0]
+    outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / stem
+    return _execute(result.plan, outdir, args)
+
+
+def cmd_run_plan(args: argparse.Namespace) -> int:
+    from fasthep_flow.plan import ExecutionPlan
+
+    try:
+        data = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+        plan = ExecutionPlan.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"fasthep-flow: error: cannot read plan {args.plan}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / Path(args.plan).stem
+    return _execute(plan, outdir, args)
+
+
+def _execute(plan: object, outdir: Path, args: argparse.Namespace) -> int:
+    from fasthep_flow.runtime import RunOptions, run_plan
+    from fasthep_flow.runtime.console import ConsoleReporter
+
+    options = RunOptions(
+        outdir=outdir,
+        executor=args.executor,
+        workers=args.workers or (2 if args.executor != "serial" else 1),
+        scheduler=args.scheduler,
+        chunk_size=args.chunk_size if args.chunk_size is not None else _plan_chunk(plan),
+        datasets=tuple(args.dataset),
+        keep_going=args.keep_going,
+        debug=getattr(args, "debug", False),
+    )
+    reporter = ConsoleReporter(quiet=args.quiet)
+    result = run_plan(plan, options, progress=reporter)  # type: ignore[arg-type]
+    reporter.finish(result)
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+def _plan_chunk(plan: object) -> int | None:
+    value = getattr(plan, "execution", {}).get("chunk_size")
+    return value if isinstance(value, int) else 100_000
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from fasthep_flow.registry import load_registry
+    from fasthep_flow.registry.reference import op_markdown
+
+    registry, _ = load_registry(None, None, False)
+    if args.name:
+        specs = registry.lookup(args.name)
+        fn = registry.functions.get(args.name)
+        if fn is not None:
+            print(f"{fn.display}\n\n{fn.doc}")
+            return EXIT_OK
+        if not specs:
+            from fasthep_flow.registry.suggest import suggest
+
+            names = sorted({s.name for s in registry.all_ops()} | set(registry.functions))
+            best = suggest(args.name, names)
+            hint = f" (did you mean '{best}'?)" if best else ""
+            print(f"fasthep-flow: error: no op or function named '{args.name}'{hint}", file=sys.stderr)
+            return EXIT_ERRORS
+        for spec in specs:
+            print(op_markdown(spec))
+        return EXIT_OK
+    from fasthep_flow.registry.specs import KindGroup
+
+    for group in KindGroup:
+        ops = registry.ops_for(group)
+        print(f"{group.value}:")
+        for name, spec in sorted(ops.items()):
+            print(f"  {name:<28} {spec.summary}")
+    print("functions:")
+    for name, fn in sorted(registry.functions.items()):
+        print(f"  {name:<28} {fn.doc.splitlines()[0] if fn.doc else ''}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from fasthep_flow.registry import load_registry
+    from fasthep_flow.registry.schema import workflow_schema
+
+    registry, _ = load_registry(None, None, False)
+    text = json.dumps(workflow_schema(registry), indent=2, sort_keys=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from fasthep_flow.lsp.server import main as lsp_main
+
+    argv = []
+    if args.tcp:
+        argv += ["--tcp", args.tcp]
+    if args.log_file:
+        argv += ["--log-file", args.log_file]
+    return int(lsp_main(argv) or 0)

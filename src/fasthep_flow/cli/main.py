@@ -1,0 +1,163 @@
+"""The `fasthep-flow` command: check, compile, plan, run, run-plan, ops, schema, lsp.
+
+User mistakes end with a message and exit 1 (diagnostics) or 2 (usage); a bug ends with one line asking for
+a report and exit 2 (the traceback only under --debug). Heavy packages are imported by the subcommand that
+needs them, so `fasthep-flow check` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from fasthep_flow._version import __version__
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fasthep-flow",
+        description="Check, compile, run and edit FAST-HEP workflows.",
+        epilog="Run `fasthep-flow COMMAND --help` for a command's options. With no command, `run` runs the "
+        "shipped toy example.",
+    )
+    parser.add_argument("--version", action="version", version=f"fasthep-flow {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser(
+        "check",
+        help="report every problem in workflow files",
+        description=(
+            "Check workflow files and print every problem found, each with file:line:col, a code and a hint. "
+            "Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage error."
+        ),
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="workflow YAML files")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github", "sarif"),
+        default="text",
+        help="output format (default: text)",
+    )
+    check.add_argument(
+        "--trust",
+        action="store_true",
+        help="import code named by the workflows' `registry:` layers (only for folders you trust)",
+    )
+    check.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes in place, then report what is left"
+    )
+    check.add_argument("--no-inputs", action="store_true", help="do not open input files to check branches")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    comp = sub.add_parser(
+        "compile",
+        help="write the normalised workflow and the plan",
+        description=(
+            "Compile a workflow: write workflow.normalised.yaml, plan.json, plan.yaml, graph.mmd and graph.dot."
+        ),
+    )
+    comp.add_argument("workflow", metavar="WF")
+    comp.add_argument(
+        "-o", "--outdir", default=None, help="where to write (default: ./<workflow stem>.compiled)"
+    )
+    comp.add_argument("--trust", action="store_true")
+
+    plan = sub.add_parser("plan", help="print the execution plan", description="Print the execution plan.")
+    plan.add_argument("workflow", metavar="WF")
+    plan.add_argument("--format", choices=("json", "yaml", "mermaid", "dot"), default="mermaid")
+    plan.add_argument("--trust", action="store_true")
+
+    run = sub.add_parser(
+        "run",
+        help="run a workflow (default: the shipped toy example)",
+        description=(
+            "Compile and run a workflow. With no WF, runs the shipped example on generated toy data."
+        ),
+    )
+    run.add_argument("workflow", metavar="WF", nargs="?", default=None)
+    _run_options(run)
+    run.add_argument("--trust", action="store_true")
+
+    run_plan = sub.add_parser("run-plan", help="run a plan.json written by `compile`")
+    run_plan.add_argument("plan", metavar="PLAN")
+    _run_options(run_plan)
+
+    ops = sub.add_parser("ops", help="document the registry's operations")
+    ops.add_argument("name", nargs="?", metavar="NAME", help="one op (or function) to describe")
+
+    schema = sub.add_parser("schema", help="print the workflow JSON Schema")
+    schema.add_argument("-o", "--output", default=None, help="write to a file instead of stdout")
+
+    lsp = sub.add_parser("lsp", help="start the language server (stdio by default)")
+    lsp.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio")
+    lsp.add_argument("--log-file", default=None)
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--outdir", default=None, help="output directory (default: ./fasthep-output/<workflow stem>)"
+    )
+    p.add_argument("--executor", choices=("serial", "threads", "processes", "dask"), default="serial")
+    p.add_argument("--workers", type=int, default=None, help="workers for threads/processes/dask (default 2)")
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDR", help="existing Dask scheduler, tcp://host:port"
+    )
+    p.add_argument("--chunk-size", type=int, default=None, help="entries per partition (0 = whole file)")
+    p.add_argument("--dataset", action="append", default=[], metavar="NAME", help="run only these datasets")
+    p.add_argument(
+        "--keep-going", action="store_true", help="let independent branches finish after a failure"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks (also of errors in stages)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*argv, "run"])
+    command = args.command
+    try:
+        from fasthep_flow.cli import commands
+
+        return int(getattr(commands, f"cmd_{command.replace('-', '_')}")(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        from fasthep_flow.document.diagnostics import InternalError
+
+        if getattr(args, "debug", False):
+            raise
+        what = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
+        print(
+            f"fasthep-flow: internal error: {what}\n"
+            "This is a bug in fasthep-flow, not in your workflow. Please report it with the command you ran "
+            "(re-run with --debug for the traceback).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

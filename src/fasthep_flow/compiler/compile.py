@@ -1,0 +1,175 @@
+"""load → normalise → analyse → plan, collecting every diagnostic; never raises for a user's mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fasthep_flow.compiler.attachments import check_applies_to, collect_attachments, collect_outputs
+from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.dataflow import FlowState, analyse_flow
+from fasthep_flow.compiler.inputs import source_fields
+from fasthep_flow.compiler.normalise import (
+    collect_datasets,
+    collect_globals,
+    collect_sources,
+    collect_styles,
+)
+from fasthep_flow.compiler.planner import build_plan, params_with_defaults
+from fasthep_flow.compiler.result import CompileOptions, CompileResult
+from fasthep_flow.compiler.stages import collect_stages
+from fasthep_flow.compiler.structure import check_structure
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, SymbolKind
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.document.includes import DiskReader, load_workflow
+from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
+
+SUPPORTED_VERSIONS = ("1.0", "1")
+
+
+def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        from fasthep_flow.document.includes import LoadedWorkflow
+        from fasthep_flow.document.spans import Pos, Span
+
+        span = Span(str(path), Pos(0, 0), Pos(0, 0))
+        diag = Diagnostic(
+            codes.INCLUDE_MISSING, Severity.ERROR, span, f"cannot read '{path}': {exc.strerror or exc}"
+        )
+        return CompileResult(None, None, (diag,), LoadedWorkflow(None, (diag,), {}, ()), None)
+    return compile_text(text, str(path), options)
+
+
+def compile_text(text: str, file: str, options: CompileOptions | None = None) -> CompileResult:
+    options = options or CompileOptions()
+    loaded = load_workflow(text, file, options.reader or DiskReader())
+    diagnostics: list[Diagnostic] = list(loaded.diagnostics)
+    root = loaded.root
+    workflow_dir = _workflow_dir(file)
+    from fasthep_flow.registry import load_registry
+
+    registry, reg_diags = load_registry(root, workflow_dir, options.trust)
+    diagnostics.extend(reg_diags)
+    if root is None or not isinstance(root, MapNode):
+        return CompileResult(None, None, tuple(_sorted(diagnostics)), loaded, registry, SymbolIndex())
+
+    ctx = Context(file=file, root=root, registry=registry, options=options, workflow_dir=workflow_dir)
+    _check_version(ctx)
+    check_structure(ctx)
+    sources = collect_sources(ctx)
+    source_names = [s.name for s in sources]
+    primary_node = root.get("primary_stream")
+    primary = (
+        primary_node.text
+        if isinstance(primary_node, ScalarNode) and primary_node.text in source_names
+        else (source_names[0] if source_names else "events")
+    )
+    datasets = collect_datasets(ctx)
+    globals_ = collect_globals(ctx)
+    styles = collect_styles(ctx)
+    outputs = collect_outputs(ctx)
+    _aliases(ctx)
+    decls = collect_stages(ctx, source_names, primary)
+    state = FlowState(
+        sources=source_fields(ctx, sources, datasets), globals=set(globals_) | _alias_names(root)
+    )
+    analyse_flow(ctx, decls, state)
+    attachments = collect_attachments(ctx, decls, styles, outputs)
+    check_applies_to(ctx, decls, [d.name for d in datasets])
+
+    execution = to_python(root.get("execution"))
+    execution = execution if isinstance(execution, dict) else {}
+    workflow = _normalised(root, sources, datasets, globals_, styles, outputs, decls, execution)
+    diagnostics.extend(ctx.diagnostics)
+    has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
+    plan = None
+    if not has_errors:
+        plan = build_plan(
+            ctx, decls, sources, datasets, state, attachments, globals_, styles, outputs, execution
+        )
+    return CompileResult(workflow, plan, tuple(_sorted(diagnostics)), loaded, registry, ctx.index)
+
+
+def _workflow_dir(file: str) -> Path | None:
+    if not file or file.startswith(("untitled:", "<")):
+        return None
+    if file.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        file = unquote(urlparse(file).path)
+    return Path(file).resolve().parent
+
+
+def _check_version(ctx: Context) -> None:
+    node = ctx.root.get("version")
+    if isinstance(node, ScalarNode) and node.value is not None and str(node.value) not in SUPPORTED_VERSIONS:
+        ctx.report(
+            codes.BAD_VERSION,
+            node,
+            f"unsupported language version {node.text!r}",
+            hint="this fasthep-flow reads `version: 1.0`",
+        )
+
+
+def _alias_names(root: MapNode) -> set[str]:
+    fields = root.get("fields")
+    return {e.key.text for e in fields.entries} if isinstance(fields, MapNode) else set()
+
+
+def _aliases(ctx: Context) -> None:
+    fields = ctx.root.get("fields")
+    if isinstance(fields, MapNode):
+        for e in fields.entries:
+            target = to_python(e.value)
+            ctx.index.definitions.append(
+                Definition(
+                    e.key.text,
+                    SymbolKind.FIELD,
+                    e.key.span,
+                    origin=FieldOrigin.ALIAS,
+                    detail=f"alias of `{target}`",
+                )
+            )
+
+
+def _normalised(
+    root: MapNode,
+    sources: list[Any],
+    datasets: list[Any],
+    globals_: dict[str, Any],
+    styles: dict[str, Any],
+    outputs: dict[str, Any],
+    decls: list[Any],
+    execution: dict[str, Any],
+) -> dict[str, Any]:
+    version = root.get("version")
+    stages = []
+    for d in decls:
+        raw = to_python(d.node)
+        assert isinstance(raw, dict)
+        raw["params"] = params_with_defaults(d)
+        if d.data_input:
+            raw.setdefault("from", d.data_input.removeprefix("source:"))
+        stages.append(raw)
+    out: dict[str, Any] = {
+        "version": str(version.value) if isinstance(version, ScalarNode) else "1.0",
+        "sources": {s.name: {"kind": s.kind, **s.params} for s in sources},
+        "datasets": [ds.data for ds in datasets],
+        "analysis": {"globals": globals_, "stages": stages},
+        "styles": styles,
+        "outputs": outputs,
+        "execution": execution,
+    }
+    for key in ("fields", "observers", "systematics", "reports", "joins", "primary_stream"):
+        value = to_python(root.get(key))
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.span.file, d.span.start.line, d.span.start.col, d.code.id))

@@ -1,0 +1,74 @@
+"""The state one compile carries through its passes: the tree, the registry, the findings so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fasthep_flow.compiler.symbols import SymbolIndex
+from fasthep_flow.document import codes
+from fasthep_flow.document.codes import Code
+from fasthep_flow.document.diagnostics import Diagnostic, Edit, Fix, Related, Severity
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode
+from fasthep_flow.document.spans import Span
+
+if TYPE_CHECKING:
+    from fasthep_flow.compiler.result import CompileOptions
+    from fasthep_flow.registry import Registry
+
+
+@dataclass
+class Context:
+    file: str
+    root: MapNode
+    registry: Registry
+    options: CompileOptions
+    workflow_dir: Path | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    index: SymbolIndex = field(default_factory=SymbolIndex)
+    _seen: set[tuple[str, str, int, int]] = field(default_factory=set)
+
+    def report(
+        self,
+        code: Code,
+        node_or_span: Node | Span,
+        message: str,
+        *,
+        hint: str | None = None,
+        severity: Severity = Severity.ERROR,
+        related: tuple[Related, ...] = (),
+        fix: Fix | None = None,
+    ) -> None:
+        span = node_or_span if isinstance(node_or_span, Span) else node_or_span.span
+        key = (code.id, span.file, span.start.line, span.start.col)
+        if key in self._seen:
+            return  # two passes noticing one problem at one place say it once
+        self._seen.add(key)
+        self.diagnostics.append(Diagnostic(code, severity, span, message, hint, related, fix))
+
+    def unknown_name(
+        self,
+        code: Code,
+        node: ScalarNode,
+        what: str,
+        candidates: list[str] | tuple[str, ...],
+        *,
+        name: str | None = None,
+        span: Span | None = None,
+        extra_hint: str | None = None,
+    ) -> None:
+        """`unknown op 'hep.hsit'` with `did you mean 'hep.hist'?` and a safe fix replacing the name."""
+        from fasthep_flow.registry.suggest import suggest
+
+        name = node.text if name is None else name
+        target = span or node.span
+        best = suggest(name, list(candidates))
+        hint = f"did you mean '{best}'?" if best else extra_hint
+        fix = Fix(f"Replace with '{best}'", (Edit(target, best),)) if best else None
+        self.report(code, target, f"unknown {what} '{name}'", hint=hint, fix=fix)
+
+
+UNTRUSTED_NOTE = "run with --trust (or enable workspace trust in the editor) to load it"
+
+__all__ = ["UNTRUSTED_NOTE", "Context", "codes"]

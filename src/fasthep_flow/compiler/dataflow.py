@@ -1,0 +1,287 @@
+"""Field data-flow: which fields each stage reads and defines, and whether each read is satisfied.
+
+Stages are visited in file order. A field is visible to a stage when it comes from the stage's source, the
+globals or the context, or is defined by a stage upstream of it in the data graph (its `from`/previous-stage
+chain), or by an earlier step of the same stage. Every expression is parsed by the grammar here, so syntax
+errors, unsafe constructs and unknown functions are found in the same walk, at their exact columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.stages import StageDecl
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Related
+from fasthep_flow.document.nodes import ScalarNode
+from fasthep_flow.expressions import Expr, ExprError, FunctionSig, check, parse
+from fasthep_flow.registry.dataflow import ExprUse, FlowStep, flow_of
+
+CONTEXT_SYMBOLS = {
+    "dataset": "the dataset being processed (its name, in comparisons)",
+    "dataset_name": "the name of the dataset being processed",
+    "file": "the path of the input file of this partition",
+    "entries": "number of entries in this partition",
+    "start": "first entry of this partition",
+    "stop": "one past the last entry of this partition",
+}
+
+
+@dataclass
+class SourceFields:
+    """What one source provides: a closed list (branches listed, file metadata read, toy) or open."""
+
+    name: str
+    known: dict[str, str] = field(default_factory=dict)
+    """Field -> description (type string when read from the file)."""
+    closed: bool = False
+    needed: list[str] = field(default_factory=list)
+    """Fields the plan must read from this source, in first-use order."""
+
+    def need(self, name: str) -> None:
+        if name not in self.needed:
+            self.needed.append(name)
+
+
+@dataclass
+class StageFlow:
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FlowState:
+    sources: dict[str, SourceFields]
+    globals: set[str]
+    defined_by: dict[str, list[tuple[StageDecl, Definition]]] = field(default_factory=dict)
+    per_stage: dict[str, StageFlow] = field(default_factory=dict)
+
+
+def _signatures(ctx: Context) -> dict[str, FunctionSig]:
+    return {
+        name: FunctionSig(name, f.min_args, f.max_args, f.doc) for name, f in ctx.registry.functions.items()
+    }
+
+
+def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None:
+    sigs = _signatures(ctx)
+    constants = set(getattr(ctx.registry, "constants", {}) or {})
+    by_id = {d.id: d for d in decls}
+
+    # every definition first, so a use before its definition can say where the definition is
+    steps_of: dict[int, list[FlowStep]] = {}
+    for d in decls:
+        if d.spec is None:
+            continue
+        steps = flow_of(d.spec, d.params, d.id, anchor=d.op_node)
+        steps_of[d.index] = steps
+        for k, step in enumerate(steps):
+            for fd in step.defines:
+                definition = Definition(
+                    fd.name,
+                    SymbolKind.FIELD,
+                    fd.node.span,
+                    stage=d.id,
+                    origin=FieldOrigin.DEFINE,
+                    detail=fd.doc or (f"`{fd.expr.text}`" if fd.expr is not None else ""),
+                    expr=fd.expr,
+                    order=(d.index + 1) * 1000 + k + 1,
+                )
+                state.defined_by.setdefault(fd.name, []).append((d, definition))
+                ctx.index.definitions.append(definition)
+
+    for d in decls:
+        steps = steps_of.get(d.index)
+        if steps is None:
+            continue
+        ancestors = _ancestors(d, by_id)
+        source = _root_source(d, by_id)
+        src_fields = state.sources.get(source) if source else None
+        flow = state.per_stage.setdefault(d.id, StageFlow())
+        local: set[str] = set()
+        for step in steps:
+            for use in step.uses:
+                _check_use(ctx, d, use, sigs, constants, ancestors, src_fields, state, local, flow)
+            for fd in step.defines:
+                local.add(fd.name)
+                if fd.name not in flow.writes:
+                    flow.writes.append(fd.name)
+
+
+def _ancestors(d: StageDecl, by_id: dict[str, StageDecl]) -> set[str]:
+    out: set[str] = set()
+    cur = d.data_input
+    while cur and not cur.startswith("source:") and cur not in out:
+        out.add(cur)
+        up = by_id.get(cur)
+        cur = up.data_input if up else None
+    return out
+
+
+def _root_source(d: StageDecl, by_id: dict[str, StageDecl]) -> str | None:
+    seen: set[str] = set()
+    cur = d.data_input
+    while cur and not cur.startswith("source:"):
+        if cur in seen:
+            return None
+        seen.add(cur)
+        up = by_id.get(cur)
+        cur = up.data_input if up else None
+    return cur.removeprefix("source:") if cur else None
+
+
+def parse_use(ctx: Context, use: ExprUse, sigs: dict[str, FunctionSig]) -> Expr | None:
+    """Parse one expression string and report its syntax/safety problems at their document columns."""
+    node = use.node
+    if not isinstance(node.value, str):
+        return None  # `weight_expr: 1` is a constant, nothing to resolve
+    result = parse(node.text)
+    if isinstance(result, ExprError):
+        _report_expr_error(ctx, node, result, use.implicit)
+        return None
+    for err in check(result, sigs):
+        _report_expr_error(ctx, node, err, use.implicit, sigs)
+    return result
+
+
+def _report_expr_error(
+    ctx: Context, node: ScalarNode, err: ExprError, implicit: bool, sigs: dict[str, FunctionSig] | None = None
+) -> None:
+    span = node.span if implicit else node.span_of(err.start, err.end)
+    if err.code is codes.UNKNOWN_FUNCTION and sigs is not None and not implicit:
+        name = node.text[err.start : err.end]
+        ctx.unknown_name(codes.UNKNOWN_FUNCTION, node, "function", sorted(sigs), name=name, span=span)
+        return
+    ctx.report(err.code, span, err.message, hint=err.hint)
+
+
+def _check_use(
+    ctx: Context,
+    d: StageDecl,
+    use: ExprUse,
+    sigs: dict[str, FunctionSig],
+    constants: set[str],
+    ancestors: set[str],
+    src_fields: SourceFields | None,
+    state: FlowState,
+    local: set[str],
+    flow: StageFlow,
+) -> None:
+    if use.kind == "field" and isinstance(use.node.value, str):
+        names = [(use.node.text, 0, len(use.node.text))]
+        if not use.node.text.strip():
+            return
+    else:
+        expr = parse_use(ctx, use, sigs)
+        if expr is None:
+            return
+        names = expr.symbol_spans()
+    for name, start, end in names:
+        if name in use.local_names:
+            continue
+        span = use.node.span if use.implicit else use.node.span_of(start, end)
+        resolved = _resolve(name, use.prefix, d, ancestors, src_fields, state, local, constants)
+        if resolved is not None:
+            kind = SymbolKind.GLOBAL if resolved in state.globals else SymbolKind.FIELD
+            if resolved in CONTEXT_SYMBOLS:
+                kind = SymbolKind.CONTEXT
+            ctx.index.references.append(Reference(resolved, kind, span, stage=d.id))
+            if resolved not in flow.reads:
+                flow.reads.append(resolved)
+            continue
+        full = use.prefix + name if use.prefix else name
+        _unresolved(ctx, d, use, name, full, span, ancestors, src_fields, state, local)
+
+
+def _resolve(
+    name: str,
+    prefix: str,
+    d: StageDecl,
+    ancestors: set[str],
+    src_fields: SourceFields | None,
+    state: FlowState,
+    local: set[str],
+    constants: set[str],
+) -> str | None:
+    candidates = [prefix + name, name] if prefix else [name]
+    # `Muon.pt` may be a record field of `Muon`: accept the head when the dotted name is not a field itself
+    if "." in name:
+        candidates.append(name.split(".", 1)[0])
+    for cand in candidates:
+        if cand in local or cand in state.globals or cand in CONTEXT_SYMBOLS or cand in constants:
+            return cand
+        for stage, _definition in state.defined_by.get(cand, ()):
+            if stage.id in ancestors:
+                return cand
+        if src_fields is not None and cand in src_fields.known:
+            src_fields.need(cand)
+            return cand
+    return None
+
+
+def _unresolved(
+    ctx: Context,
+    d: StageDecl,
+    use: ExprUse,
+    name: str,
+    full: str,
+    span: object,
+    ancestors: set[str],
+    src_fields: SourceFields | None,
+    state: FlowState,
+    local: set[str],
+) -> None:
+    defs = state.defined_by.get(full) or state.defined_by.get(name) or []
+    later = [(s, df) for s, df in defs if s.index >= d.index and s.id not in ancestors]
+    if later:
+        stage, definition = later[0]
+        where = "later in this stage" if stage is d else f"by stage '{stage.id}', which runs after '{d.id}'"
+        ctx.report(
+            codes.USED_BEFORE_DEFINED,
+            span,  # type: ignore[arg-type]
+            f"field '{full}' is used before it is defined (it is defined {where})",
+            hint=f"move this use after stage '{stage.id}', or add `needs: [{stage.id}]`"
+            if stage is not d
+            else "define it before its first use",
+            related=(Related(definition.span, f"'{full}' is defined here"),),
+        )
+        return
+    if src_fields is not None and not src_fields.closed:
+        # branches not listed and the file could not be inspected: assume a branch, read it
+        src_fields.need(full)
+        ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id))  # type: ignore[arg-type]
+        return
+    visible = set(local) | state.globals | set(CONTEXT_SYMBOLS)
+    if src_fields is not None:
+        visible |= set(src_fields.known)
+    for other, items in state.defined_by.items():
+        if any(s.id in ancestors for s, _ in items):
+            visible.add(other)
+    elsewhere = [s for s, _ in defs if s.id not in ancestors]
+    extra = (
+        f"'{full}' is defined by stage '{elsewhere[0].id}', which is not upstream of '{d.id}'"
+        if elsewhere
+        else None
+    )
+    ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False))  # type: ignore[arg-type]
+    node = use.node
+    if use.implicit:
+        ctx.report(codes.UNKNOWN_SYMBOL, node, f"unknown field '{full}'", hint=extra)
+        return
+    ctx.unknown_name(
+        codes.UNKNOWN_SYMBOL,
+        node,
+        "field",
+        sorted(visible),
+        name=name,
+        span=span,  # type: ignore[arg-type]
+        extra_hint=extra or _source_hint(src_fields),
+    )
+
+
+def _source_hint(src: SourceFields | None) -> str | None:
+    if src is None:
+        return None
+    return f"no source branch, earlier define, alias, global or context symbol is called that (source '{src.name}')"

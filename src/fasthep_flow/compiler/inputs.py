@@ -1,0 +1,165 @@
+"""Input files' metadata, read lazily with uproot: which branches a tree has and their types.
+
+Only metadata is read (no baskets), the result is cached per (path, size, mtime), and uproot is imported only
+when a workflow names a ROOT file that exists: checking a toy workflow never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.dataflow import SourceFields
+from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolKind
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Severity
+from fasthep_flow.document.nodes import MapNode, ScalarNode, SeqNode
+
+
+@dataclass(frozen=True)
+class TreeInfo:
+    branches: dict[str, str] = field(default_factory=dict)
+    """Branch name -> type (awkward-like type string when known)."""
+    entries: int = 0
+    error: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _read_tree_info(path: str, tree: str, size: int, mtime: float) -> TreeInfo:
+    try:
+        import uproot
+    except ImportError:
+        return TreeInfo(error="uproot is not installed (pip install 'fasthep-flow[hep]')")
+    try:
+        with uproot.open(path) as f:
+            if tree not in f:
+                found = [k.split(";")[0] for k in f.keys(recursive=False)]
+                return TreeInfo(
+                    error=f"no tree '{tree}' in the file (it has: {', '.join(found[:10]) or 'nothing'})"
+                )
+            obj = f[tree]
+            branches: dict[str, str] = {}
+            for key in obj:
+                try:
+                    branches[key] = str(obj[key].interpretation.awkward_form(None).type)  # type: ignore[attr-defined]
+                except Exception:
+                    branches[key] = getattr(obj[key], "typename", "unknown")
+            return TreeInfo(branches=branches, entries=int(obj.num_entries))
+    except Exception as exc:
+        return TreeInfo(error=f"{type(exc).__name__}: {exc}")
+
+
+def tree_info(path: str, tree: str) -> TreeInfo | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _read_tree_info(path, tree, st.st_size, st.st_mtime)
+
+
+def source_fields(
+    ctx: Context, sources: list[SourceDecl], datasets: list[DatasetDecl]
+) -> dict[str, SourceFields]:
+    """What each source provides, checking listed branches against the first readable input file."""
+    out: dict[str, SourceFields] = {}
+    for src in sources:
+        sf = SourceFields(src.name)
+        out[src.name] = sf
+        listed = _listed_branches(src)
+        info = (
+            _first_info(ctx, src, datasets) if src.kind == "root_tree" and ctx.options.check_inputs else None
+        )
+        file_branches = info.branches if info is not None and info.error is None else None
+        if file_branches is not None:
+            ctx.index.branch_types.update(file_branches)
+            for name, node in listed:
+                if name not in file_branches:
+                    ctx.unknown_name(
+                        codes.MISSING_BRANCH,
+                        node,
+                        "branch",
+                        sorted(file_branches),
+                        extra_hint=f"the input file's tree '{src.params.get('tree')}' has no such branch",
+                    )
+        if listed:
+            sf.known = {n: (file_branches or {}).get(n, "listed branch") for n, _ in listed}
+            sf.closed = True
+        elif file_branches is not None:
+            sf.known = dict(file_branches)
+            sf.closed = True
+        elif src.kind == "toy" and (spec := ctx.registry.source("toy")) is not None:
+            from fasthep_flow.registry.dataflow import flow_of
+
+            for step in flow_of(spec, src.node, src.name, anchor=src.kind_node or src.name_node):
+                for fd in step.defines:
+                    sf.known[fd.name] = fd.doc
+            sf.closed = True
+        for name, desc in sf.known.items():
+            node = next((nd for n, nd in listed if n == name), None)
+            anchor = node or src.name_node
+            if anchor is not None:
+                ctx.index.definitions.append(
+                    Definition(
+                        name,
+                        SymbolKind.FIELD,
+                        anchor.span,
+                        origin=FieldOrigin.BRANCH,
+                        detail=f"branch of {src.kind} `{src.name}`" + (f", `{desc}`" if desc else ""),
+                        stage=None,
+                        order=0,
+                    )
+                )
+    return out
+
+
+def _listed_branches(src: SourceDecl) -> list[tuple[str, ScalarNode]]:
+    if src.node is None:
+        return []
+    node = src.node.get("branches")
+    if not isinstance(node, SeqNode):
+        return []
+    return [(i.text, i) for i in node.items if isinstance(i, ScalarNode) and isinstance(i.value, str)]
+
+
+def _first_info(ctx: Context, src: SourceDecl, datasets: list[DatasetDecl]) -> TreeInfo | None:
+    tree = str(src.params.get("tree", "events"))
+    for ds in datasets:
+        if str(ds.data.get("source", src.name)) != src.name and len(datasets) > 1 and "source" in ds.data:
+            continue
+        for path, node in ds.files:
+            if "://" in path:
+                continue
+            info = tree_info(path, tree)
+            where = node if node is not None else ds.name_node
+            if info is None:
+                if where is not None:
+                    ctx.report(
+                        codes.INPUT_UNREADABLE,
+                        where,
+                        f"input file '{path}' does not exist",
+                        severity=Severity.WARNING,
+                        hint="branches cannot be checked until it does",
+                    )
+                continue
+            if info.error is not None:
+                if where is not None:
+                    ctx.report(
+                        codes.INPUT_UNREADABLE,
+                        where,
+                        f"cannot read '{path}': {info.error}",
+                        severity=Severity.WARNING,
+                    )
+                continue
+            return info
+    return None
+
+
+def entries_of(path: str, tree: str) -> int | None:
+    info = tree_info(path, tree)
+    return info.entries if info is not None and info.error is None else None
+
+
+__all__ = ["MapNode", "TreeInfo", "entries_of", "source_fields", "tree_info"]

@@ -1,0 +1,192 @@
+"""From the analysed workflow to an ExecutionPlan: nodes, edges, sources' fields, datasets, partitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fasthep_flow.compiler.attachments import Attachment
+from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.dataflow import FlowState
+from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
+from fasthep_flow.compiler.stages import StageDecl
+from fasthep_flow.document.nodes import to_python
+from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode, SourcePlan
+
+DEFAULT_CHUNK_SIZE = 100_000
+
+
+def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
+    given = to_python(decl.params) if decl.params is not None else {}
+    assert isinstance(given, dict)
+    out: dict[str, Any] = {}
+    if decl.spec is not None:
+        for p in decl.spec.params:
+            if p.name in given:
+                out[p.name] = given[p.name]
+            elif p.has_default:
+                out[p.name] = _plain(p.default)
+    for k, v in given.items():
+        out.setdefault(k, v)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _origin(ctx: Context, decl: StageDecl) -> Origin:
+    node = decl.id_node or decl.node
+    return Origin(node.span.file or ctx.file, node.span.start.line + 1)
+
+
+def build_plan(
+    ctx: Context,
+    decls: list[StageDecl],
+    sources: list[SourceDecl],
+    datasets: list[DatasetDecl],
+    state: FlowState,
+    attachments: list[Attachment],
+    globals_: dict[str, Any],
+    styles: dict[str, Any],
+    outputs: dict[str, Any],
+    execution: dict[str, Any],
+) -> ExecutionPlan:
+    nodes: list[PlanNode] = []
+    used_sources: list[str] = []
+    for d in decls:
+        if d.data_input and d.data_input.startswith("source:"):
+            name = d.data_input.removeprefix("source:")
+            if name not in used_sources:
+                used_sources.append(name)
+    for name in used_sources:
+        nodes.append(PlanNode(id=f"read.{name}", kind=NodeKind.READ, op=_source_kind(sources, name)))
+
+    def node_id_of(ref: str | None) -> tuple[str, ...]:
+        if not ref:
+            return ()
+        return (f"read.{ref.removeprefix('source:')}",) if ref.startswith("source:") else (f"stage.{ref}",)
+
+    for d in decls:
+        flow = state.per_stage.get(d.id)
+        applies = to_python(d.node.get("applies_to"))
+        execution_node = to_python(d.node.get("execution"))
+        nodes.append(
+            PlanNode(
+                id=f"stage.{d.id}",
+                kind=NodeKind.STAGE,
+                op=d.op or "",
+                params=params_with_defaults(d),
+                stage=d.id,
+                inputs=node_id_of(d.data_input),
+                after=tuple(f"stage.{r.name}" for r in d.needs if any(x.id == r.name for x in decls))
+                + tuple(f"read.{r.name}" for r in d.needs if r.name in used_sources),
+                applies_to=applies if isinstance(applies, dict) else None,
+                execution=execution_node if isinstance(execution_node, dict) else {},
+                reads=tuple(flow.reads) if flow else (),
+                writes=tuple(flow.writes) if flow else (),
+                origin=_origin(ctx, d),
+            )
+        )
+    for att in attachments:
+        params = dict(att.params)
+        if att.kind == "render":
+            params.setdefault("out", f"{att.stage}.png")
+        kind = {"write": NodeKind.WRITE, "render": NodeKind.RENDER, "inspect": NodeKind.INSPECT}[att.kind]
+        nodes.append(
+            PlanNode(
+                id=f"{att.kind}.{att.stage}.{att.n}",
+                kind=kind,
+                op=att.op,
+                params=params,
+                stage=att.stage,
+                inputs=(f"stage.{att.stage}",),
+                when=att.when,
+                origin=Origin(att.node.span.file or ctx.file, att.node.span.start.line + 1),
+                applies_to=None,
+            )
+        )
+    source_plans = []
+    for s in sources:
+        sf = state.sources.get(s.name)
+        listed = s.params.get("branches")
+        fields = tuple(listed) if isinstance(listed, list) and listed else tuple(sf.needed if sf else ())
+        params = {k: v for k, v in s.params.items() if k != "branches"}
+        source_plans.append(SourcePlan(s.name, s.kind, params, fields))
+    primary = used_sources[0] if used_sources else (sources[0].name if sources else "events")
+    dataset_plans = tuple(
+        DatasetPlan(
+            name=ds.name,
+            eventtype=str(ds.data.get("eventtype", "mc")),
+            files=tuple(f for f, _ in ds.files),
+            source=str(ds.data.get("source", primary)),
+            nevents=ds.data.get("nevents") if isinstance(ds.data.get("nevents"), int) else None,
+            meta={
+                k: v
+                for k, v in ds.data.items()
+                if k not in ("name", "eventtype", "files", "nevents", "source")
+            },
+        )
+        for ds in datasets
+    )
+    if not dataset_plans:
+        dataset_plans = (DatasetPlan(name="default", source=primary),)
+    chunk = execution.get("chunk_size", DEFAULT_CHUNK_SIZE)
+    chunk = chunk if isinstance(chunk, int) and chunk > 0 else DEFAULT_CHUNK_SIZE
+    return ExecutionPlan(
+        nodes=tuple(nodes),
+        sources=tuple(source_plans),
+        datasets=dataset_plans,
+        globals=globals_,
+        styles=styles,
+        outputs=outputs,
+        execution=execution,
+        workflow_file=ctx.file,
+        partitions=_partitions(dataset_plans, source_plans, chunk, ctx.options.check_inputs),
+    )
+
+
+def _source_kind(sources: list[SourceDecl], name: str) -> str:
+    for s in sources:
+        if s.name == name:
+            return s.kind
+    return "root_tree"
+
+
+def _partitions(
+    datasets: tuple[DatasetPlan, ...], sources: list[SourcePlan], chunk: int, read_files: bool
+) -> tuple[Partition, ...]:
+    """Chunks of entries per file where the counts are known without reading data; else none (runtime does)."""
+    out: list[Partition] = []
+    by_name = {s.name: s for s in sources}
+    for ds in datasets:
+        src = by_name.get(ds.source)
+        if src is None:
+            return ()
+        if src.kind == "toy":
+            total = ds.nevents if ds.nevents is not None else int(src.params.get("nevents", 10000))
+            spans = [(None, total)]
+        elif src.kind == "root_tree" and read_files and ds.files:
+            from fasthep_flow.compiler.inputs import entries_of
+
+            spans = []
+            for f in ds.files:
+                n = entries_of(f, str(src.params.get("tree", "events")))
+                if n is None:
+                    return ()
+                spans.append((f, n))
+        else:
+            return ()
+        for file, total in spans:
+            start = int(src.params.get("start", 0) or 0) if file is not None else 0
+            stop = (
+                min(total, int(src.params["stop"])) if file is not None and src.params.get("stop") else total
+            )
+            while start < stop:
+                end = min(start + chunk, stop)
+                out.append(Partition(ds.name, file, start, end, len(out)))
+                start = end
+    return tuple(out)

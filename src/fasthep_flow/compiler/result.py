@@ -1,0 +1,43 @@
+"""What a compile returns: never an exception for a user's mistake, always every diagnostic found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fasthep_flow.compiler.symbols import SymbolIndex
+from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.document.includes import FileReader, LoadedWorkflow
+from fasthep_flow.plan import ExecutionPlan
+
+if TYPE_CHECKING:
+    from fasthep_flow.registry import Registry
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    trust: bool = False
+    """Import workspace code named by `registry:` layers (the user trusts this folder)."""
+    check_inputs: bool = True
+    """Open input files' metadata (lazily, with uproot) to check listed branches and learn types."""
+    reader: FileReader | None = None
+    """Where included files are read from (the LSP passes its open buffers); disk by default."""
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    workflow: dict[str, Any] | None
+    """The normalised workflow (plain data), or None when the file could not be read at all."""
+    plan: ExecutionPlan | None
+    """The execution plan, or None when there are errors."""
+    diagnostics: tuple[Diagnostic, ...]
+    loaded: LoadedWorkflow
+    registry: Registry | None
+    index: SymbolIndex = field(default_factory=SymbolIndex)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def for_file(self, file: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.span.file == file]

@@ -1,0 +1,280 @@
+"""Stages: ids, ops, and how they connect (`needs` orders, `from`/`in` feeds data, otherwise the previous one).
+
+Every problem found here points at the scalar that causes it: the duplicate id, the misspelt op, the `needs`
+entry naming no stage. The dependency graph is a networkx DiGraph so cycles come with their members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from fasthep_flow.compiler.context import UNTRUSTED_NOTE, Context
+from fasthep_flow.compiler.symbols import Definition, Reference, StageInfo, SymbolKind
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Related, Severity
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
+
+if TYPE_CHECKING:
+    from fasthep_flow.registry.specs import OpSpec
+
+
+@dataclass
+class InputRef:
+    name: str
+    node: ScalarNode
+    port: str | None = None
+    alias: str | None = None
+
+
+@dataclass
+class StageDecl:
+    index: int
+    node: MapNode
+    id: str
+    id_node: ScalarNode | None
+    op: str | None
+    op_node: ScalarNode | None
+    spec: OpSpec | None = None
+    untrusted: bool = False
+    params: MapNode | None = None
+    needs: list[InputRef] = field(default_factory=list)
+    needs_given: bool = False
+    inputs: list[InputRef] = field(default_factory=list)
+    data_input: str | None = None
+    """Resolved upstream stream: a stage id or `source:<name>`."""
+    role: str = "transform"
+
+    @property
+    def is_sink(self) -> bool:
+        return self.role == "sink"
+
+
+def scalar(node: Node | None) -> ScalarNode | None:
+    return node if isinstance(node, ScalarNode) else None
+
+
+def _refs(value: Node | None) -> list[InputRef]:
+    """`needs`/`from` accept a name, a list of names, or a list of `{node, port, as}`."""
+    if isinstance(value, ScalarNode) and value.value is not None:
+        return [InputRef(value.text, value)]
+    out: list[InputRef] = []
+    if isinstance(value, SeqNode):
+        for item in value.items:
+            if isinstance(item, ScalarNode) and item.value is not None:
+                out.append(InputRef(item.text, item))
+            elif isinstance(item, MapNode):
+                target = scalar(item.get("node"))
+                if target is not None:
+                    port = scalar(item.get("port"))
+                    alias = scalar(item.get("as"))
+                    out.append(
+                        InputRef(
+                            target.text, target, port.text if port else None, alias.text if alias else None
+                        )
+                    )
+    return out
+
+
+def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[StageDecl]:
+    analysis = ctx.root.get("analysis")
+    stages_node = analysis.get("stages") if isinstance(analysis, MapNode) else None
+    if not isinstance(stages_node, SeqNode) or not stages_node.items:
+        where = stages_node or (analysis if analysis is not None else None)
+        if where is None:
+            anchor = ctx.root.entries[0].key if ctx.root.entries else ctx.root
+            ctx.report(
+                codes.EMPTY_STAGES,
+                anchor,
+                "the workflow has no `analysis.stages`: nothing to run",
+                hint="add `analysis: {stages: [...]}` with at least one stage",
+            )
+        elif isinstance(stages_node, SeqNode) or stages_node is None or isinstance(stages_node, ScalarNode):
+            ctx.report(
+                codes.EMPTY_STAGES,
+                where,
+                "`analysis.stages` is empty: nothing to run",
+                hint="add at least one stage: `- {id: ..., op: ..., params: {...}}`",
+            )
+        return []
+
+    decls: list[StageDecl] = []
+    first_seen: dict[str, StageDecl] = {}
+    for i, item in enumerate(stages_node.items):
+        if not isinstance(item, MapNode):
+            continue  # the schema pass reports a stage that is not a mapping
+        id_node = scalar(item.get("id"))
+        op_node = scalar(item.get("op"))
+        stage_id = id_node.text if id_node is not None and id_node.value is not None else f"#{i + 1}"
+        role_node = scalar(item.get("role"))
+        decl = StageDecl(
+            index=i,
+            node=item,
+            id=stage_id,
+            id_node=id_node,
+            op=op_node.text if op_node is not None and op_node.value is not None else None,
+            op_node=op_node,
+            params=item.get("params") if isinstance(item.get("params"), MapNode) else None,
+            role=role_node.text if role_node is not None else "transform",
+        )
+        if id_node is not None and stage_id in first_seen:
+            first = first_seen[stage_id]
+            ctx.report(
+                codes.DUPLICATE_STAGE,
+                id_node,
+                f"duplicate stage id '{stage_id}'",
+                hint="stage ids must be unique; rename one of them",
+                related=(Related(first.id_node.span, "first defined here"),) if first.id_node else (),
+            )
+        elif id_node is not None:
+            first_seen[stage_id] = decl
+        if stage_id in source_names and id_node is not None:
+            ctx.report(
+                codes.DUPLICATE_NAME,
+                id_node,
+                f"stage id '{stage_id}' is also the name of a source",
+                hint="`from:` could not tell them apart; rename the stage",
+            )
+        _resolve_op(ctx, decl)
+        needs_node = item.get("needs")
+        decl.needs_given = needs_node is not None
+        decl.needs = _refs(needs_node)
+        decl.inputs = _refs(item.get("from") if item.get("from") is not None else item.get("in"))
+        decls.append(decl)
+        if id_node is not None:
+            ctx.index.definitions.append(
+                Definition(
+                    stage_id,
+                    SymbolKind.STAGE,
+                    id_node.span,
+                    stage=stage_id,
+                    detail=f"{decl.op or '?'}",
+                    order=(i + 1) * 1000,
+                )
+            )
+    _connect(ctx, decls, source_names, primary)
+    return decls
+
+
+def _resolve_op(ctx: Context, decl: StageDecl) -> None:
+    if decl.op_node is None or decl.op is None:
+        return  # the schema pass reports a missing `op`
+    spec = ctx.registry.stage_op(decl.op)
+    if spec is not None:
+        decl.spec = spec
+        if spec.kind.value == "sink" and decl.role == "transform":
+            decl.role = "sink"
+        return
+    untrusted = ctx.registry.untrusted_ops()
+    if decl.op in untrusted:
+        decl.untrusted = True
+        ctx.report(
+            codes.UNTRUSTED,
+            decl.op_node,
+            f"op '{decl.op}' not loaded (untrusted): it comes from {untrusted[decl.op]}",
+            hint=UNTRUSTED_NOTE,
+            severity=Severity.WARNING,
+        )
+        return
+    other = _other_group(ctx, decl.op)
+    if other:
+        ctx.report(
+            codes.WRONG_OP_KIND,
+            decl.op_node,
+            f"'{decl.op}' is a {other} op, not a stage op",
+            hint=f"use it as a {'source `kind`' if other == 'source' else other} instead",
+        )
+        return
+    ctx.unknown_name(codes.UNKNOWN_OP, decl.op_node, "op", sorted(ctx.registry.stage_ops()))
+
+
+def _other_group(ctx: Context, name: str) -> str | None:
+    if ctx.registry.source(name) is not None:
+        return "source"
+    if ctx.registry.render(name) is not None:
+        return "render"
+    if ctx.registry.observer(name) is not None:
+        return "observer"
+    return None
+
+
+def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], primary: str) -> None:
+    ids = {d.id for d in decls if d.id_node is not None}
+    known = sorted(ids | set(source_names))
+    graph = nx.DiGraph()
+    for d in decls:
+        graph.add_node(d.id)
+    previous_stream: str | None = f"source:{primary}" if primary else None
+    for d in decls:
+        for ref in (*d.needs, *d.inputs):
+            is_stage = ref.name in ids
+            is_source = ref.name in source_names
+            ctx.index.references.append(
+                Reference(
+                    ref.name,
+                    SymbolKind.STAGE if is_stage or not is_source else SymbolKind.SOURCE,
+                    ref.node.span,
+                    stage=d.id,
+                    resolved=is_stage or is_source,
+                )
+            )
+            if not is_stage and not is_source:
+                ctx.unknown_name(codes.UNKNOWN_STAGE_REF, ref.node, "stage or source", known)
+            elif ref.name == d.id:
+                ctx.report(codes.DEPENDENCY_CYCLE, ref.node, f"stage '{d.id}' depends on itself")
+            elif is_stage:
+                graph.add_edge(ref.name, d.id)
+        resolved_inputs = [r for r in d.inputs if r.name in ids or r.name in source_names]
+        if resolved_inputs:
+            first = resolved_inputs[0].name
+            d.data_input = first if first in ids else f"source:{first}"
+        else:
+            d.data_input = previous_stream
+            if previous_stream and not previous_stream.startswith("source:"):
+                graph.add_edge(previous_stream, d.id)
+        if not d.is_sink and d.id_node is not None:
+            previous_stream = d.id
+        ctx.index.stages.append(
+            StageInfo(
+                id=d.id,
+                index=d.index,
+                node=d.node,
+                id_span=d.id_node.span if d.id_node else None,
+                op=d.op,
+                op_span=d.op_node.span if d.op_node else None,
+                inputs=(d.data_input,) if d.data_input else (),
+                needs=tuple(r.name for r in d.needs),
+            )
+        )
+    _report_cycles(ctx, decls, graph)
+
+
+def _report_cycles(ctx: Context, decls: list[StageDecl], graph: nx.DiGraph) -> None:
+    by_id = {d.id: d for d in decls}
+    reported: set[frozenset[str]] = set()
+    for cycle in nx.simple_cycles(graph):
+        key = frozenset(cycle)
+        if key in reported or len(cycle) < 2:
+            continue
+        reported.add(key)
+        # point at the `needs`/`from` entry of the cycle's last stage in file order that names a member
+        members = sorted(cycle, key=lambda s: by_id[s].index)
+        last = by_id[members[-1]]
+        ref = next((r for r in (*last.needs, *last.inputs) if r.name in key), None)
+        where = ref.node if ref else (last.id_node or last.node)
+        loop = " -> ".join([*cycle, cycle[0]])
+        ctx.report(
+            codes.DEPENDENCY_CYCLE,
+            where,
+            f"dependency cycle: {loop}",
+            hint="remove one of the `needs`/`from` entries in the loop",
+            related=tuple(
+                Related(by_id[s].id_node.span, f"stage '{s}' is in the cycle")
+                for s in members[:-1]
+                if by_id[s].id_node is not None
+            ),
+        )
+        if len(reported) > 20:
+            break

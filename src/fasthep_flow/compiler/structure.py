@@ -1,0 +1,244 @@
+"""Structural validation: the document against the JSON Schema made from the registry.
+
+jsonschema finds the problems; this module turns each into a Diagnostic on the node it is about, with the
+code people search for (unknown stage key, unknown param, wrong type...) and a did-you-mean where a name was
+misspelt. Problems other passes explain better (unknown op, unknown source kind) are left to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from fasthep_flow.compiler.context import Context
+from fasthep_flow.document import codes
+from fasthep_flow.document.codes import Code
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, node_at, to_python
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+@lru_cache(maxsize=8)
+def _validator_for(registry: object) -> jsonschema.protocols.Validator:
+    from fasthep_flow.registry.schema import workflow_schema
+
+    schema = workflow_schema(registry)  # type: ignore[arg-type]
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _is_stage_path(path: tuple[Any, ...]) -> bool:
+    return len(path) == 3 and path[0] == "analysis" and path[1] == "stages" and isinstance(path[2], int)
+
+
+def _is_params_path(path: tuple[Any, ...]) -> bool:
+    return len(path) == 4 and _is_stage_path(path[:3]) and path[3] == "params"
+
+
+# Places whose values other passes check with better messages (unknown op, unknown source kind, style op).
+def _owned_elsewhere(path: tuple[Any, ...]) -> bool:
+    if not path:
+        return False
+    last = path[-1]
+    if _is_stage_path(path[:3]) and len(path) >= 4 and path[3] in ("op", "needs", "from", "in"):
+        return True
+    if len(path) == 3 and path[0] == "sources" and last == "kind":
+        return True
+    return bool(len(path) == 3 and path[0] == "styles" and last in ("op", "use"))
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """The error to explain: for anyOf/oneOf, the branch that got furthest; else the error itself."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = best_match(error.context)
+        if best is not None and best.validator not in ("anyOf", "oneOf"):
+            yield best
+            return
+        if best is not None:
+            yield from _leaves(best)
+            return
+    yield error
+
+
+def check_structure(ctx: Context) -> None:
+    validator = _validator_for(ctx.registry)
+    data = to_python(ctx.root)
+    for top in validator.iter_errors(data):
+        for err in _leaves(top):
+            _explain(ctx, err)
+
+
+def _explain(ctx: Context, err: ValidationError) -> None:
+    path = tuple(err.absolute_path)
+    if _owned_elsewhere(path):
+        return
+    node = node_at(ctx.root, path)
+    validator = err.validator
+    if validator == "additionalProperties" and isinstance(node, MapNode):
+        _unknown_keys(ctx, node, path, err)
+    elif validator == "required" and isinstance(node, MapNode):
+        missing = [k for k in err.validator_value if k not in node]  # type: ignore[union-attr]
+        code = codes.MISSING_PARAM if _is_params_path(path) else codes.MISSING_KEY
+        where = _where(path)
+        for key in missing:
+            span = node.entries[0].key.span if node.entries else node.span
+            ctx.report(code, span, f"{where} is missing required key '{key}'", hint=_required_hint(err, key))
+    elif validator == "type":
+        expected = err.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        key = _key_name(path)
+        ctx.report(
+            codes.PARAM_TYPE,
+            node,
+            f"{key} must be {want}, not {_describe(err.instance)}",
+            hint=_hint_from_schema(err.schema),
+        )
+    elif validator == "enum":
+        allowed = list(err.validator_value)  # type: ignore[arg-type]
+        key = _key_name(path)
+        code = codes.PARAM_VALUE
+        if path and path[-1] == "when":
+            code = codes.BAD_WHEN
+        elif "applies_to" in path:
+            code = codes.BAD_APPLIES_TO
+        shown = ", ".join(repr(a) if not isinstance(a, str) else a for a in allowed)
+        hint = f"allowed: {shown}"
+        if isinstance(err.instance, str):
+            from fasthep_flow.registry.suggest import suggest
+
+            best = suggest(err.instance, [a for a in allowed if isinstance(a, str)])
+            if best:
+                hint = f"did you mean '{best}'? (allowed: {shown})"
+        ctx.report(code, node, f"{key} has value {err.instance!r}, which is not allowed", hint=hint)
+    elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minItems", "maxItems"):
+        ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)}: {err.message}")
+    elif validator == "const":
+        ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)} must be {err.validator_value!r}")
+    elif validator == "minProperties":
+        ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)} must not be empty")
+    elif validator == "propertyNames":
+        ctx.report(codes.UNKNOWN_KEY, node, f"{_key_name(path)}: {err.message}")
+    elif validator in ("anyOf", "oneOf"):
+        ctx.report(
+            codes.PARAM_TYPE,
+            node,
+            f"{_key_name(path)} has an unexpected shape",
+            hint=_hint_from_schema(err.schema),
+        )
+    else:
+        ctx.report(codes.PARAM_TYPE, node, f"{_key_name(path)}: {err.message}")
+
+
+def _unknown_keys(ctx: Context, node: MapNode, path: tuple[Any, ...], err: ValidationError) -> None:
+    from fasthep_flow.registry.suggest import suggest
+
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    known = list((schema.get("properties") or {}).keys())
+    patterns = list((schema.get("patternProperties") or {}).keys())
+    if not path:
+        code, what = codes.UNKNOWN_TOP_KEY, "top-level key"
+    elif _is_stage_path(path):
+        code, what = codes.UNKNOWN_STAGE_KEY, "stage key"
+    elif _is_params_path(path):
+        op = _stage_op(ctx, path)
+        code, what = codes.UNKNOWN_PARAM, "param"
+    else:
+        code, what = codes.UNKNOWN_KEY, f"key in {_where(path)}"
+    import re
+
+    for entry in node.entries:
+        name = entry.key.text
+        if name in known or any(re.search(p, name) for p in patterns):
+            continue
+        best = suggest(name, known)
+        from fasthep_flow.document.diagnostics import Edit, Fix
+
+        fix = Fix(f"Rename to '{best}'", (Edit(entry.key.span, best),)) if best else None
+        hint = (
+            f"did you mean '{best}'?" if best else (f"expected one of: {', '.join(known)}" if known else None)
+        )
+        suffix = f" of '{op}'" if code is codes.UNKNOWN_PARAM and (op := _stage_op(ctx, path)) else ""
+        ctx.report(code, entry.key, f"unknown {what} '{name}'{suffix}", hint=hint, fix=fix)
+
+
+def _stage_op(ctx: Context, path: tuple[Any, ...]) -> str | None:
+    stage = node_at(ctx.root, path[:3])
+    if isinstance(stage, MapNode):
+        op = stage.get("op")
+        if isinstance(op, ScalarNode):
+            return op.text
+    return None
+
+
+def _key_name(path: tuple[Any, ...]) -> str:
+    if not path:
+        return "the document"
+    if len(path) > 4 and _is_params_path(path[:4]):
+        path = path[4:]  # a param reads best by its own name: `storage`, `axes[0].bins`
+    parts: list[str] = []
+    for p in path:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "`" + "".join(parts) + "`"
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    if _is_stage_path(path):
+        return f"stage #{path[2] + 1}"
+    if _is_params_path(path):
+        return f"params of stage #{path[2] + 1}"
+    return _key_name(path)
+
+
+def _required_hint(err: ValidationError, key: str) -> str | None:
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    prop = (schema.get("properties") or {}).get(key) or {}
+    desc = prop.get("description")
+    return f"'{key}': {desc}" if desc else None
+
+
+def _hint_from_schema(schema: object) -> str | None:
+    if isinstance(schema, dict):
+        desc = schema.get("description")
+        if isinstance(desc, str) and desc:
+            return desc.split("\n", 1)[0]
+    return None
+
+
+def nodes_of(seq: Node | None) -> list[Node]:
+    return list(seq.items) if isinstance(seq, SeqNode) else []
+
+
+__all__ = ["check_structure", "nodes_of"]
+_ = Code
