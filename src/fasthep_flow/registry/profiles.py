@@ -1,0 +1,349 @@
+"""Profiles: which ops a workflow sees, plus defaults and presets, chosen with ``use: {profiles: [...]}``.
+
+Built-ins: ``basic`` (core ops only) and ``registry`` (every installed op, no presets; the default), plus
+those plugins ship (``hep``, ``hep_debug``). A workflow may also name a profile file: ``./path.yaml``
+(relative to the workflow) or ``pkg:name`` (``name.yaml`` inside the installed package ``pkg``). It holds:
+
+```yaml
+doc: Our group's settings
+profiles: [hep]            # built-in profiles it extends
+plugins: [core, hep]       # plugins whose ops are visible (all when neither this nor `profiles` is given)
+defaults: {data: {defaults: {eventtype: mc}}}    # merged under the workflow
+observers: [{kind: hep.branches}]                # appended to the workflow's observers
+registry: [{spec: "mypkg.ops:SPEC", impl: "mypkg.ops:run"}]
+```
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Diagnostic, Related, error, warning
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
+from fasthep_flow.registry.specs import Plugin, Profile
+from fasthep_flow.registry.suggest import suggest
+from fasthep_flow.registry.trust import check_module
+
+BASIC = Profile(
+    "basic", doc="Only the core ops (toy data, Parquet): no HEP, no rendering.", plugins=("core",)
+)
+REGISTRY = Profile("registry", doc="Every installed op, with no defaults or presets.", plugins=None)
+DEFAULT_PROFILE = "registry"
+"""Used when a workflow has no ``use.profiles``."""
+
+PROFILE_FILE_KEYS = ("doc", "profiles", "plugins", "defaults", "observers", "registry")
+
+
+def available_profiles(plugins: tuple[Plugin, ...]) -> Mapping[str, Profile]:
+    """Built-in profiles by name: ``basic``, ``registry`` and every plugin's (first definition wins)."""
+    found: dict[str, Profile] = {BASIC.name: BASIC, REGISTRY.name: REGISTRY}
+    for plugin in plugins:
+        for profile in plugin.profiles:
+            found.setdefault(profile.name, profile)
+    return MappingProxyType(found)
+
+
+@dataclass
+class ResolvedProfiles:
+    """The active profiles of one workflow, with the registry layers their files bring."""
+
+    profiles: list[Profile] = field(default_factory=list)
+    layers: list[Node] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    builtin_only: bool = True
+
+
+def profile_refs(root: MapNode | None) -> list[ScalarNode]:
+    """The scalars of ``use.profiles`` (one string or a list); other shapes are the schema's to report."""
+    use = root.get("use") if isinstance(root, MapNode) else None
+    node = use.get("profiles") if isinstance(use, MapNode) else None
+    items = node.items if isinstance(node, SeqNode) else [node] if node is not None else []
+    return [n for n in items if isinstance(n, ScalarNode) and n.is_string and n.text]
+
+
+def is_file_ref(ref: str) -> bool:
+    return ref.startswith(("./", "../", "/", "~")) or ref.endswith((".yaml", ".yml"))
+
+
+def resolve_profiles(
+    root: MapNode | None,
+    workflow_dir: Path | None,
+    known: Mapping[str, Profile],
+    plugin_names: tuple[str, ...],
+) -> ResolvedProfiles:
+    out = ResolvedProfiles()
+    refs = profile_refs(root)
+    if not refs:
+        out.profiles.append(known[DEFAULT_PROFILE])
+        return out
+    for node in refs:
+        ref = node.text
+        if ref in known:
+            out.profiles.append(known[ref])
+        elif is_file_ref(ref):
+            _from_file_ref(out, node, workflow_dir, known, plugin_names)
+        elif ":" in ref:
+            _from_package_ref(out, node, workflow_dir, known, plugin_names)
+        else:
+            best = suggest(ref, known)
+            out.diagnostics.append(
+                error(
+                    codes.UNKNOWN_PROFILE,
+                    node.span,
+                    f"unknown profile '{ref}'",
+                    hint=f"did you mean '{best}'?"
+                    if best
+                    else f"built-in profiles: {', '.join(sorted(known))}; or ./file.yaml, or pkg:name",
+                )
+            )
+    return out
+
+
+def _from_file_ref(
+    out: ResolvedProfiles,
+    node: ScalarNode,
+    workflow_dir: Path | None,
+    known: Mapping[str, Profile],
+    plugin_names: tuple[str, ...],
+) -> None:
+    ref = node.text
+    path = Path(ref).expanduser()
+    if not path.is_absolute():
+        if workflow_dir is None:
+            out.diagnostics.append(
+                error(
+                    codes.UNKNOWN_PROFILE,
+                    node.span,
+                    f"profile '{ref}' is relative, but the workflow has no folder",
+                    hint="save the workflow first, or use an absolute path",
+                )
+            )
+            return
+        path = workflow_dir / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        out.diagnostics.append(
+            error(codes.UNKNOWN_PROFILE, node.span, f"profile '{ref}' cannot be read", hint=f"{path}: {exc}")
+        )
+        return
+    _from_text(out, node, text, str(path), known, plugin_names)
+
+
+def _from_package_ref(
+    out: ResolvedProfiles,
+    node: ScalarNode,
+    workflow_dir: Path | None,
+    known: Mapping[str, Profile],
+    plugin_names: tuple[str, ...],
+) -> None:
+    ref = node.text
+    package, _, name = ref.partition(":")
+    verdict = check_module(package, workflow_dir)
+    if not verdict.found or not name:
+        out.diagnostics.append(
+            error(
+                codes.UNKNOWN_PROFILE,
+                node.span,
+                f"unknown profile '{ref}': package '{package}' is not installed"
+                if name
+                else f"unknown profile '{ref}': no profile name after ':'",
+                hint="a package profile `package:name` is the file `name.yaml` inside the installed package",
+            )
+        )
+        return
+    if not verdict.trusted:
+        out.diagnostics.append(
+            warning(
+                codes.UNTRUSTED,
+                node.span,
+                f"profile '{ref}' not loaded (untrusted): package '{package}' is in the workflow's folder",
+                hint="run with --trust (or enable workspace trust in the editor) to load it",
+            )
+        )
+        out.builtin_only = False
+        return
+    filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
+    try:
+        resource = importlib.resources.files(package).joinpath(filename)
+        text = resource.read_text(encoding="utf-8")
+    except (ImportError, OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        out.diagnostics.append(
+            error(
+                codes.UNKNOWN_PROFILE,
+                node.span,
+                f"unknown profile '{ref}': package '{package}' has no {filename}",
+                hint=str(exc),
+            )
+        )
+        return
+    _from_text(out, node, text, str(resource), known, plugin_names)
+
+
+def _from_text(
+    out: ResolvedProfiles,
+    ref_node: ScalarNode,
+    text: str,
+    file: str,
+    known: Mapping[str, Profile],
+    plugin_names: tuple[str, ...],
+) -> None:
+    from fasthep_flow.document.loader import parse_yaml
+
+    out.builtin_only = False
+    loaded = parse_yaml(text, file)
+    diags = list(loaded.diagnostics)
+    root = loaded.root
+    if root is not None and not isinstance(root, MapNode):
+        diags.append(error(codes.NOT_A_MAPPING, root.span, "a profile file must be a mapping"))
+    profile: Profile | None = None
+    layers: list[Node] = []
+    if isinstance(root, MapNode):
+        profile, layers = _read_profile(ref_node.text, file, root, known, plugin_names, diags)
+    out.diagnostics.extend(diags)
+    errors = [d for d in diags if d.is_error]
+    if errors:
+        out.diagnostics.append(
+            error(
+                codes.REGISTRY_LOAD,
+                ref_node.span,
+                f"profile '{ref_node.text}' has errors",
+                related=tuple(Related(d.span, d.message) for d in errors[:5]),
+            )
+        )
+    if profile is not None:
+        out.profiles.append(profile)
+        out.layers.extend(layers)
+
+
+def _read_profile(
+    name: str,
+    file: str,
+    root: MapNode,
+    known: Mapping[str, Profile],
+    plugin_names: tuple[str, ...],
+    diags: list[Diagnostic],
+) -> tuple[Profile, list[Node]]:
+    for entry in root.entries:
+        if entry.name not in PROFILE_FILE_KEYS:
+            best = suggest(entry.name, PROFILE_FILE_KEYS)
+            diags.append(
+                error(
+                    codes.UNKNOWN_KEY,
+                    entry.key.span,
+                    f"unknown key '{entry.name}' in a profile file",
+                    hint=f"did you mean '{best}'?"
+                    if best
+                    else f"expected one of: {', '.join(PROFILE_FILE_KEYS)}",
+                )
+            )
+    plugins: set[str] = set()
+    everything = False
+    bases = _names(root.get("profiles"), diags, "profiles")
+    for node in bases:
+        base = known.get(node.text)
+        if base is None:
+            best = suggest(node.text, known)
+            diags.append(
+                error(
+                    codes.UNKNOWN_PROFILE,
+                    node.span,
+                    f"unknown profile '{node.text}' (a profile file may extend built-in profiles only)",
+                    hint=f"did you mean '{best}'?"
+                    if best
+                    else f"built-in profiles: {', '.join(sorted(known))}",
+                )
+            )
+            continue
+        if base.plugins is None:
+            everything = True
+        else:
+            plugins.update(base.plugins)
+    for node in _names(root.get("plugins"), diags, "plugins"):
+        if node.text not in plugin_names:
+            best = suggest(node.text, plugin_names)
+            diags.append(
+                error(
+                    codes.REGISTRY_LOAD,
+                    node.span,
+                    f"plugin '{node.text}' is not installed",
+                    hint=f"did you mean '{best}'?"
+                    if best
+                    else f"installed plugins: {', '.join(plugin_names)}",
+                )
+            )
+        plugins.add(node.text)
+    if not bases and root.get("plugins") is None:
+        everything = True
+    defaults: dict[str, object] = {}
+    for base_node in bases:
+        base = known.get(base_node.text)
+        if base is not None:
+            defaults = deep_merge(defaults, base.defaults)
+    defaults_node = root.get("defaults")
+    if defaults_node is not None:
+        if isinstance(defaults_node, MapNode):
+            defaults = deep_merge(defaults, to_python(defaults_node))  # type: ignore[arg-type]
+        else:
+            diags.append(error(codes.PARAM_TYPE, defaults_node.span, "`defaults` must be a mapping"))
+    observers: list[Mapping[str, object]] = [
+        o for b in bases if (base := known.get(b.text)) is not None for o in base.observers
+    ]
+    observers_node = root.get("observers")
+    if observers_node is not None:
+        if isinstance(observers_node, SeqNode) and all(isinstance(i, MapNode) for i in observers_node):
+            observers.extend(MappingProxyType(to_python(i)) for i in observers_node)  # type: ignore[arg-type]
+        else:
+            diags.append(
+                error(codes.PARAM_TYPE, observers_node.span, "`observers` must be a list of mappings")
+            )
+    layers_node = root.get("registry")
+    layers: list[Node] = []
+    if layers_node is not None:
+        if isinstance(layers_node, SeqNode):
+            layers = list(layers_node.items)
+        else:
+            diags.append(error(codes.PARAM_TYPE, layers_node.span, "`registry` must be a list of layers"))
+    doc_node = root.get("doc")
+    doc = doc_node.text if isinstance(doc_node, ScalarNode) else ""
+    profile = Profile(
+        name,
+        doc=doc,
+        plugins=None if everything else tuple(sorted(plugins)),
+        defaults=MappingProxyType(defaults),
+        observers=tuple(observers),
+        origin=file,
+    )
+    return profile, layers
+
+
+def _names(node: Node | None, diags: list[Diagnostic], key: str) -> list[ScalarNode]:
+    if node is None:
+        return []
+    items = node.items if isinstance(node, SeqNode) else [node]
+    out = []
+    for item in items:
+        if isinstance(item, ScalarNode) and item.is_string and item.text:
+            out.append(item)
+        else:
+            diags.append(error(codes.PARAM_TYPE, item.span, f"`{key}` must list names (strings)"))
+    return out
+
+
+def deep_merge(under: Mapping[str, object], over: Mapping[str, object]) -> dict[str, object]:
+    """``over`` merged onto ``under`` like includes: mappings recursively, lists concatenate, else over."""
+    out: dict[str, object] = dict(under)
+    for key, value in over.items():
+        base = out.get(key)
+        if isinstance(base, Mapping) and isinstance(value, Mapping):
+            out[key] = deep_merge(base, value)
+        elif isinstance(base, list | tuple) and isinstance(value, list | tuple):
+            out[key] = [*base, *value]
+        else:
+            out[key] = value
+    return out

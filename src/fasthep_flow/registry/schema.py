@@ -1,0 +1,583 @@
+"""JSON Schema (draft 2020-12) of the workflow language, generated from a registry's specs.
+
+One schema serves three users: the compiler validates documents with it (errors mapped back to nodes), editors
+without our server (yaml-language-server) get completion and hover from ``markdownDescription``, ``enum`` +
+``enumDescriptions``, ``default`` and ``defaultSnippets``, and the committed ``schemas/workflow.schema.json``
+documents the language. Per-op params are selected by ``op``/``kind`` with ``if``/``then`` inside ``allOf``.
+
+``python -m fasthep_flow.registry.schema --write`` regenerates the committed file from the built-in ops;
+``--check`` exits 1 when it is stale (a test runs the same comparison).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fasthep_flow.registry.registry import Registry
+from fasthep_flow.registry.specs import (
+    Choice,
+    Const,
+    KindGroup,
+    ListOf,
+    MapOf,
+    OneOf,
+    OpSpec,
+    Param,
+    ParamType,
+    Struct,
+)
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "https://fasthep-flow.readthedocs.io/en/latest/schemas/workflow.schema.json"
+SCHEMA_FILE = ("schemas", "workflow.schema.json")
+REFRESH_COMMAND = "python -m fasthep_flow.registry.schema --write"
+
+WHEN_VALUES = ("partition", "dataset", "final")
+WHEN_DOCS = (
+    "after each partition (dataset × file × chunk of entries)",
+    "once per dataset, after its partitions are merged",
+    "once, after every dataset is merged",
+)
+DURATION_PATTERN = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$"
+EXECUTORS = ("serial", "threads", "processes", "dask")
+
+
+# --- small builders -----------------------------------------------------------------------------------------
+
+
+def _doc(schema: dict[str, Any], markdown: str) -> dict[str, Any]:
+    schema["markdownDescription"] = markdown
+    schema["description"] = markdown.replace("`", "")
+    return schema
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _string(markdown: str, **extra: Any) -> dict[str, Any]:
+    return _doc({"type": "string", **extra}, markdown)
+
+
+def _enum(values: Iterable[str], docs: Iterable[str], markdown: str, **extra: Any) -> dict[str, Any]:
+    return _doc({"type": "string", "enum": list(values), "enumDescriptions": list(docs), **extra}, markdown)
+
+
+def _closed(
+    properties: Mapping[str, Any], markdown: str, required: Iterable[str] = (), **extra: Any
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": dict(properties), "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    schema.update(extra)
+    return _doc(schema, markdown)
+
+
+def _one_or_list(item: dict[str, Any], markdown: str) -> dict[str, Any]:
+    """One item or a list of them; ``if``/``else`` (not ``anyOf``) so errors come from the shape written."""
+    return _doc({"if": {"type": "array"}, "then": {"items": item}, "else": item}, markdown)
+
+
+def _string_or_list(markdown: str) -> dict[str, Any]:
+    return _one_or_list({"type": "string"}, markdown)
+
+
+def _params_def(group: KindGroup, name: str) -> str:
+    return f"params.{group.value}.{name}"
+
+
+def _param_properties(spec: OpSpec) -> dict[str, Any]:
+    return {p.name: p.json_schema() for p in spec.params}
+
+
+def _required(spec: OpSpec) -> list[str]:
+    return [p.name for p in spec.required_params]
+
+
+def _op_enum(ops: Mapping[str, OpSpec], markdown: str) -> dict[str, Any]:
+    names = sorted(ops)
+    return _enum(names, [ops[n].summary for n in names], markdown)
+
+
+def _if_op(key: str, name: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"required": [key], "properties": {key: {"const": name}}}, "then": then}
+
+
+def _flat_then(
+    key: str, spec: OpSpec, extra: Mapping[str, Any], required_extra: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`{kind: X, ...params}` objects (sources, observers, write attachments): params beside the selector."""
+    properties = {key: True, **extra, **_param_properties(spec)}
+    then: dict[str, Any] = {"properties": properties, "additionalProperties": False}
+    required = [*required_extra, *_required(spec)]
+    if required:
+        then["required"] = required
+    return _if_op(key, spec.name, then)
+
+
+# --- snippets -----------------------------------------------------------------------------------------------
+
+
+class _Snippet:
+    """Builds ``defaultSnippets`` bodies with numbered placeholders for the required params."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def placeholder(self, text: str) -> str:
+        self.n += 1
+        return f"${{{self.n}:{text}}}"
+
+    def value(self, param: Param) -> Any:
+        if param.allowed:
+            self.n += 1
+            return f"${{{self.n}|{','.join(str(v) for v in param.allowed)}|}}"
+        return self.of_type(param.type, param.name)
+
+    def of_type(self, t: ParamType, name: str) -> Any:
+        if isinstance(t, OneOf):
+            return self.of_type(t.options[0], name)
+        if isinstance(t, ListOf):
+            return [self.of_type(t.item, name)]
+        if isinstance(t, MapOf):
+            return {self.placeholder("name"): self.of_type(t.value, name)}
+        if isinstance(t, Struct):
+            return {p.name: self.value(p) for p in t.params if p.required}
+        if isinstance(t, Choice):
+            self.n += 1
+            return f"${{{self.n}|{','.join(t.values)}|}}"
+        if isinstance(t, Const):
+            return t.value
+        return self.placeholder(name)
+
+
+def _stage_snippet(spec: OpSpec) -> dict[str, Any]:
+    s = _Snippet()
+    body: dict[str, Any] = {"id": s.placeholder("StageId"), "op": spec.name}
+    if spec.required_params:
+        body["params"] = {p.name: s.value(p) for p in spec.required_params}
+    return {"label": spec.name, "markdownDescription": spec.doc, "body": body}
+
+
+def _flat_snippet(key: str, spec: OpSpec) -> dict[str, Any]:
+    s = _Snippet()
+    body: dict[str, Any] = {key: spec.name}
+    body.update({p.name: s.value(p) for p in spec.required_params})
+    return {"label": spec.name, "markdownDescription": spec.doc, "body": body}
+
+
+# --- the document -------------------------------------------------------------------------------------------
+
+
+def _dataset_fields(name_required: bool) -> dict[str, Any]:
+    properties = {
+        "name": _string("Dataset name, used in plots, tables and `applies_to`."),
+        "eventtype": _enum(("data", "mc"), ("recorded collisions", "simulation"), "Kind of events."),
+        "files": _string_or_list("Input files (paths relative to the workflow, or URLs)."),
+        "nevents": _doc({"type": "integer", "minimum": 0}, "Number of events (for normalisation)."),
+        "tree_primary": _string("Default tree/RNTuple name in this dataset's files."),
+        "label": _string("Legend label."),
+        "group": _string("Group name used to combine datasets in plots."),
+        "cross_section": _doc({"type": "number"}, "Cross section (for normalising simulation)."),
+    }
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": True,
+    }
+    if name_required:
+        schema["required"] = ["name"]
+    return _doc(
+        schema,
+        "A dataset: its files and metadata. Keys other than the documented ones are kept as metadata."
+        if name_required
+        else "Values every dataset gets unless it sets them itself.",
+    )
+
+
+def _stage(registry: Registry) -> dict[str, Any]:
+    stage_ops = registry.ops_for(KindGroup.STAGES)
+    data_input_item = {
+        "anyOf": [
+            {"type": "string"},
+            _closed(
+                {
+                    "node": _string("A stage or source id."),
+                    "port": _string("Which output of that node (`events`, `hist`, `cutflow`...)."),
+                    "as": _string("Name of the input inside this stage."),
+                },
+                "An input port binding.",
+                required=("node",),
+            ),
+        ]
+    }
+    properties = {
+        "id": _string(
+            "Unique stage id: named in `needs`/`from`, in node ids `stage.<id>`, in cutflow flags."
+        ),
+        "op": _op_enum(stage_ops, "The operation (a transform or a sink) this stage runs."),
+        "params": _doc({"type": "object"}, "Parameters of the op."),
+        "role": _enum(
+            ("transform", "sink"),
+            ("changes or adds to the stream", "writes the stream out"),
+            "What the stage does with its stream (from the op when absent).",
+        ),
+        "needs": _string_or_list("Stages that must run first (ordering only; `[]` = none)."),
+        "from": _one_or_list(data_input_item, "Data input: a stage or source id, or `[{node, port, as}]`."),
+        "in": _one_or_list(data_input_item, "Same as `from`."),
+        "applies_to": _ref("appliesTo"),
+        "execution": _ref("stageExecution"),
+        "write": _one_or_list(_ref("writeAttachment"), "Write this stage's stream."),
+        "render": _one_or_list(_ref("renderAttachment"), "Render this stage's products with a style."),
+        "inspect": _one_or_list(_ref("inspectAttachment"), "Observe this stage's stream."),
+    }
+    branches = []
+    for name in sorted(stage_ops):
+        spec = stage_ops[name]
+        then: dict[str, Any] = {"properties": {"params": _ref(_params_def(KindGroup.STAGES, name))}}
+        if spec.required_params:
+            then["required"] = ["params"]
+        branches.append(_if_op("op", name, then))
+    schema = _closed(
+        properties,
+        "One step of the analysis. With no `needs`/`from` it consumes the previous stage's stream.",
+        required=("id", "op"),
+        allOf=branches,
+        defaultSnippets=[_stage_snippet(stage_ops[n]) for n in sorted(stage_ops)],
+    )
+    return schema
+
+
+def _params_defs(registry: Registry) -> dict[str, Any]:
+    """Stage params by op (``$defs/params.stages.<op>``): stages nest them under ``params``."""
+    return {
+        _params_def(KindGroup.STAGES, name): _doc(spec.params_struct.json_schema(), spec.doc)
+        for name, spec in registry.ops_for(KindGroup.STAGES).items()
+    }
+
+
+def _style(registry: Registry) -> dict[str, Any]:
+    renders = registry.ops_for(KindGroup.RENDERS)
+    base = {
+        "op": _op_enum(renders, "The render op drawing with this style."),
+        "use": _string("Inherit every key of another style."),
+        "with": _doc({"type": "object"}, "Keys overriding the inherited style's (with `use`)."),
+    }
+    branches = [
+        _if_op(
+            "op",
+            name,
+            {
+                "properties": {**dict.fromkeys(base, True), **_param_properties(spec)},
+                "additionalProperties": False,
+            },
+        )
+        for name, spec in sorted(renders.items())
+    ]
+    branches.append(
+        {
+            "if": {"not": {"required": ["op"]}},
+            "then": {
+                "required": ["use"],
+                "properties": dict.fromkeys(base, True),
+                "additionalProperties": False,
+            },
+        }
+    )
+    return _doc(
+        {
+            "type": "object",
+            "properties": base,
+            "allOf": branches,
+            "defaultSnippets": [_flat_snippet("op", renders[n]) for n in sorted(renders)],
+        },
+        "How to draw: a render `op` and its options, or `use: <style>` + `with: {...}` to inherit.",
+    )
+
+
+def _keyed(
+    group_ops: Mapping[str, OpSpec],
+    key: str,
+    extra: Mapping[str, Any],
+    markdown: str,
+    selector_doc: str,
+    required_extra: Iterable[str] = (),
+) -> dict[str, Any]:
+    """An object selecting an op by ``key`` with the op's params beside it (sources, observers, outputs)."""
+    properties = {key: _op_enum(group_ops, selector_doc), **extra}
+    return _doc(
+        {
+            "type": "object",
+            "required": [key],
+            "properties": properties,
+            "allOf": [_flat_then(key, group_ops[n], extra, required_extra) for n in sorted(group_ops)],
+            "defaultSnippets": [_flat_snippet(key, group_ops[n]) for n in sorted(group_ops)],
+        },
+        markdown,
+    )
+
+
+def workflow_schema(registry: Registry) -> dict[str, Any]:
+    """The whole workflow document for the ops of ``registry`` (closed wherever the language is)."""
+    when = _enum(WHEN_VALUES, WHEN_DOCS, "When the attachment runs.")
+    sinks = registry.sinks()
+    observers = registry.ops_for(KindGroup.OBSERVERS)
+    sources = registry.ops_for(KindGroup.SOURCES)
+
+    defs: dict[str, Any] = {
+        "when": when,
+        "dataset": _dataset_fields(name_required=True),
+        "datasetDefaults": _dataset_fields(name_required=False),
+        "appliesTo": _closed(
+            {
+                "eventtype": _one_or_list(
+                    _enum(("data", "mc"), ("recorded collisions", "simulation"), "Event type."),
+                    "Run only on datasets of this event type.",
+                )
+            },
+            "Restrict to some datasets: `{eventtype: data|mc}`.",
+            required=("eventtype",),
+        ),
+        "duration": _doc(
+            {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                ]
+            },
+            "Seconds, or a duration such as `500ms`, `30s`, `5m`, `1h`.",
+        ),
+        "stageExecution": _closed(
+            {
+                "require": _doc(
+                    {"type": ["string", "array", "object"]},
+                    "Capabilities the stage must run with (e.g. an executor or resources).",
+                ),
+                "prefer": _doc(
+                    {"type": ["string", "array", "object"]}, "Capabilities preferred when available."
+                ),
+                "fallback": _string("What to use when a requirement cannot be met."),
+                "timeout": _ref("duration"),
+                "retries": _doc({"type": "integer", "minimum": 0}, "Retries of a failed partition."),
+                "modifiers": _doc({"type": ["array", "object"]}, "Execution modifiers for this stage."),
+            },
+            "How this stage runs: requirements, preferences, timeout, retries.",
+        ),
+        "renderAttachment": _closed(
+            {
+                "style": _string("A style from `styles:`."),
+                "when": {**when, "default": "final"},
+                "out": _string_or_list(
+                    "Output file(s) inside the output directory; the extension sets the format."
+                ),
+            },
+            "Render this stage's products with a style.",
+            required=("style",),
+        ),
+        "writeAttachment": _doc(
+            {
+                "type": "object",
+                "properties": {
+                    "kind": _op_enum(sinks, "The sink op writing the stream."),
+                    "output": _string("A named output from `outputs:`."),
+                    "when": {**when, "default": "partition"},
+                },
+                "allOf": [
+                    *(_flat_then("kind", sinks[n], {"when": True, "output": True}) for n in sorted(sinks)),
+                    {
+                        "if": {"not": {"required": ["kind"]}},
+                        "then": {
+                            "required": ["output"],
+                            "properties": {"output": True, "when": True},
+                            "additionalProperties": False,
+                        },
+                    },
+                ],
+                "defaultSnippets": [_flat_snippet("kind", sinks[n]) for n in sorted(sinks)],
+            },
+            "Write this stage's stream: a sink `kind` with its params, or a named `output`.",
+        ),
+        "inspectAttachment": _keyed(
+            observers,
+            "kind",
+            {"when": {**when, "default": "partition"}},
+            "Observe this stage's stream with an observer op.",
+            "The observer op.",
+        ),
+        "source": _keyed(sources, "kind", {}, "A data source read per dataset.", "The source op."),
+        "observer": _keyed(
+            observers,
+            "kind",
+            {"at": _string_or_list("Node ids observed: `read.<source>`, `stage.<id>`, `write.<id>.<n>`.")},
+            "An observer attached to plan nodes.",
+            "The observer op.",
+        ),
+        "output": _keyed(sinks, "kind", {}, "A named output written by a sink op.", "The sink op."),
+        "stage": _stage(registry),
+        "style": _style(registry),
+        "registryLayer": _closed(
+            {
+                "spec": _string("`module:ATTR` of an OpSpec.", pattern=r"^[\w.]+:[\w.]+$"),
+                "impl": _string("`module:callable` of its implementation.", pattern=r"^[\w.]+:[\w.]+$"),
+                "name": _string("The op name it provides (overrides the spec's)."),
+            },
+            "Ops from Python code; workspace code loads only when trusted.",
+            required=("spec",),
+        ),
+        **_params_defs(registry),
+    }
+
+    profile_names = sorted(registry.profiles)
+    properties: dict[str, Any] = {
+        "version": _doc({"type": ["number", "string"]}, "Language version of the file, e.g. `1.0`."),
+        "include": _string_or_list("Files deep-merged under this one (mappings merge, lists concatenate)."),
+        "use": _closed(
+            {
+                "profiles": _one_or_list(
+                    {
+                        "anyOf": [
+                            _enum(
+                                profile_names,
+                                [registry.profiles[n].doc for n in profile_names],
+                                "A built-in profile.",
+                            ),
+                            _string("A profile file `./path.yaml` or a package profile `pkg:name`."),
+                        ]
+                    },
+                    "Profiles: which ops are available, defaults and presets.",
+                )
+            },
+            "Profiles this workflow uses.",
+        ),
+        "data": _closed(
+            {
+                "defaults": _ref("datasetDefaults"),
+                "datasets": _doc(
+                    {"type": "array", "items": _ref("dataset")}, "The datasets, each with a `name`."
+                ),
+            },
+            "Datasets and their defaults.",
+        ),
+        "datasets": _doc(
+            {"type": "object", "additionalProperties": _ref("datasetDefaults")},
+            "Datasets by name (mapping form of `data.datasets`).",
+        ),
+        "sources": _doc({"type": "object", "additionalProperties": _ref("source")}, "Data sources by name."),
+        "joins": _doc(
+            {"type": "array", "items": {"type": "object"}},
+            "Joins of several sources into one stream (e.g. friend trees).",
+        ),
+        "primary_stream": _string("The source the first stage reads when it names none."),
+        "fields": _doc(
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            "Field aliases: new name → existing field.",
+        ),
+        "styles": _doc({"type": "object", "additionalProperties": _ref("style")}, "Render styles by name."),
+        "outputs": _doc({"type": "object", "additionalProperties": _ref("output")}, "Named outputs."),
+        "observers": _doc({"type": "array", "items": _ref("observer")}, "Observers attached to plan nodes."),
+        "reports": _doc({"type": ["object", "array"]}, "Reports assembled after the run."),
+        "analysis": _closed(
+            {
+                "stages": _doc({"type": "array", "items": _ref("stage")}, "The stages, in order."),
+                "globals": _doc(
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": ["number", "string", "boolean", "array"]},
+                    },
+                    "Constants usable by name in expressions.",
+                ),
+            },
+            "What the analysis computes.",
+        ),
+        "systematics": _doc({"type": "object"}, "Systematic variations."),
+        "execution": _closed(
+            {
+                "executor": _enum(
+                    EXECUTORS,
+                    ("in the calling thread", "a thread pool", "a process pool", "Dask distributed"),
+                    "Where partitions run.",
+                    default="serial",
+                ),
+                "workers": _doc({"type": "integer", "minimum": 1}, "Number of workers (threads, processes)."),
+                "scheduler": _string(
+                    "Address of a Dask scheduler (`tcp://host:8786`); a local cluster if absent."
+                ),
+                "chunk_size": _doc({"type": "integer", "minimum": 1}, "Entries per partition."),
+                "cache": _doc(
+                    {"type": ["boolean", "string"]}, "Cache results (`true`, `false` or a folder)."
+                ),
+                "output_dir": _string("Folder where outputs are written."),
+                "retries": _doc({"type": "integer", "minimum": 0}, "Retries of a failed partition."),
+                "timeout": _ref("duration"),
+                "progress": _doc({"type": "boolean"}, "Show progress."),
+            },
+            "How the plan runs by default (command-line options override).",
+        ),
+        "registry": _doc({"type": "array", "items": _ref("registryLayer")}, "Extra ops from Python code."),
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_ID,
+        "title": "FAST-HEP workflow",
+        "markdownDescription": "A FAST-HEP workflow: datasets, sources, analysis stages, styles and outputs.",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+# --- the committed file -------------------------------------------------------------------------------------
+
+
+def render(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def committed_path() -> Path | None:
+    from fasthep_flow.resources import repo_root
+
+    root = repo_root()
+    return root.joinpath(*SCHEMA_FILE) if root is not None else None
+
+
+def builtin_schema_text() -> str:
+    from fasthep_flow.registry.registry import builtin_registry
+
+    return render(workflow_schema(builtin_registry()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fasthep_flow.registry.schema", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write schemas/workflow.schema.json")
+    mode.add_argument("--check", action="store_true", help="exit 1 when the committed schema is stale")
+    parser.add_argument("--path", type=Path, help="the schema file (default: the source checkout's)")
+    args = parser.parse_args(argv)
+    text = builtin_schema_text()
+    if not (args.write or args.check):
+        sys.stdout.write(text)
+        return 0
+    path = args.path or committed_path()
+    if path is None:
+        print("no source checkout found; pass --path", file=sys.stderr)
+        return 2
+    if args.write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+        return 0
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current != text:
+        print(f"{path} is stale; refresh it with: {REFRESH_COMMAND}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

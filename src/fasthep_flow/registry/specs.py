@@ -1,0 +1,423 @@
+"""Operation and function specs as plain data.
+
+A spec says what an operation accepts (typed params with defaults, allowed values and docs), what it consumes
+and produces (ports), and which fields it reads and writes. Because it is data, the JSON Schema, completion,
+hover text, the reference docs and "did you mean" hints are all derived from it, and they cannot drift apart.
+
+Param types are values, not classes of values: ``ListOf(Str)`` describes a list of strings; it is never
+instantiated to hold one. Each type knows its JSON Schema and a short display name (``list[str]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fasthep_flow.document.nodes import MapNode
+    from fasthep_flow.registry.dataflow import FlowStep
+
+
+class _NoDefault:
+    """Marks a param without a default (``None`` is a legitimate default: YAML ``null``)."""
+
+    _instance: _NoDefault | None = None
+
+    def __new__(cls) -> _NoDefault:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+class KindGroup(StrEnum):
+    """The namespaces op names live in: a source and a sink may share a name (``root_tree``, ``parquet``).
+
+    A stage's ``op:`` resolves among transforms and sinks, ``sources.X.kind`` among sources, a style's ``op``
+    among renders and ``observers[].kind`` among observers.
+    """
+
+    SOURCES = "sources"
+    STAGES = "stages"
+    RENDERS = "renders"
+    OBSERVERS = "observers"
+
+
+class OpKind(StrEnum):
+    SOURCE = "source"
+    TRANSFORM = "transform"
+    SINK = "sink"
+    RENDER = "render"
+    OBSERVER = "observer"
+
+    @property
+    def group(self) -> KindGroup:
+        return _GROUP_OF[self]
+
+
+_GROUP_OF = {
+    OpKind.SOURCE: KindGroup.SOURCES,
+    OpKind.TRANSFORM: KindGroup.STAGES,
+    OpKind.SINK: KindGroup.STAGES,
+    OpKind.RENDER: KindGroup.RENDERS,
+    OpKind.OBSERVER: KindGroup.OBSERVERS,
+}
+
+
+# --- param types --------------------------------------------------------------------------------------------
+
+
+class ParamType:
+    """Base of the param type descriptions; subclasses are frozen dataclasses (hashable, comparable)."""
+
+    @property
+    def display(self) -> str:
+        raise NotImplementedError
+
+    def json_schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.display
+
+
+@dataclass(frozen=True)
+class ScalarType(ParamType):
+    """A leaf type; ``expr`` is parsed by the expression grammar, ``field`` names one field."""
+
+    name: str
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+    def json_schema(self) -> dict[str, Any]:
+        return dict(_SCALAR_SCHEMAS[self.name])
+
+
+_SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "number": {"type": "number"},
+    "bool": {"type": "boolean"},
+    # A YAML author writes `weight_expr: 1` or `expr: 0.5` without quotes; those are still expressions.
+    "expr": {"type": ["string", "number", "boolean"]},
+    "field": {"type": "string"},
+    "any": {},
+}
+
+Str = ScalarType("str")
+Int = ScalarType("int")
+Float = ScalarType("float")
+Number = ScalarType("number")
+Bool = ScalarType("bool")
+Expr = ScalarType("expr")
+Field = ScalarType("field")
+AnyType = ScalarType("any")
+
+
+@dataclass(frozen=True)
+class Const(ParamType):
+    """Exactly one value, e.g. ``sort: false`` as the alternative to a sort mapping."""
+
+    value: object
+
+    @property
+    def display(self) -> str:
+        return yaml_literal(self.value)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"const": self.value}
+
+
+@dataclass(frozen=True)
+class Choice(ParamType):
+    """A string from a fixed set, where a ``Param`` cannot carry ``allowed`` (items of a list)."""
+
+    values: tuple[str, ...]
+    docs: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        return "str"
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "enum": list(self.values)}
+        if self.docs:
+            schema["enumDescriptions"] = list(self.docs)
+        return schema
+
+
+@dataclass(frozen=True)
+class ListOf(ParamType):
+    item: ParamType
+
+    @property
+    def display(self) -> str:
+        return f"list[{self.item.display}]"
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": self.item.json_schema()}
+
+
+@dataclass(frozen=True)
+class MapOf(ParamType):
+    """A mapping with free string keys (group names, alias names, variation names...)."""
+
+    value: ParamType
+
+    @property
+    def display(self) -> str:
+        return f"map[str, {self.value.display}]"
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": self.value.json_schema()}
+
+
+@dataclass(frozen=True)
+class Struct(ParamType):
+    """A mapping with known keys, each a ``Param``; closed unless ``open`` (unknown keys are errors)."""
+
+    params: tuple[Param, ...]
+    open: bool = False
+    name: str = ""
+    """A display name for docs (``axis``); the struct's keys are shown when empty."""
+
+    @property
+    def display(self) -> str:
+        if self.name:
+            return self.name
+        return "{" + ", ".join(p.name + ("" if p.required else "?") for p in self.params) + "}"
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {p.name: p.json_schema() for p in self.params},
+        }
+        required = [p.name for p in self.params if p.required]
+        if required:
+            schema["required"] = required
+        if not self.open:
+            schema["additionalProperties"] = False
+        return schema
+
+
+@dataclass(frozen=True)
+class OneOf(ParamType):
+    """Any of several shapes (``anyOf`` in JSON Schema: shapes may overlap, e.g. a field name is an expr)."""
+
+    options: tuple[ParamType, ...]
+
+    def __init__(self, *options: ParamType) -> None:
+        object.__setattr__(self, "options", tuple(options))
+
+    @property
+    def display(self) -> str:
+        return " | ".join(o.display for o in self.options)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"anyOf": [o.json_schema() for o in self.options]}
+
+
+def yaml_literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {yaml_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_literal(v) for v in value) + "]"
+    return str(value)
+
+
+# --- params, ports, specs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ParamType
+    required: bool = False
+    default: object = NO_DEFAULT
+    allowed: tuple[object, ...] = ()
+    minimum: float | None = None
+    doc: str = ""
+    allowed_docs: tuple[str, ...] = ()
+    """One line per entry of ``allowed`` (becomes ``enumDescriptions`` and the reference docs)."""
+    default_doc: str = ""
+    """How a default computed at compile time reads in docs, e.g. ``<stage id>`` (``default`` stays unset)."""
+
+    def __post_init__(self) -> None:
+        if self.allowed_docs and len(self.allowed_docs) != len(self.allowed):
+            raise ValueError(f"bug: param {self.name!r}: allowed_docs must match allowed one to one")
+        if self.required and self.default is not NO_DEFAULT:
+            raise ValueError(f"bug: param {self.name!r} is required and has a default")
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+    @property
+    def default_display(self) -> str:
+        if self.default_doc:
+            return self.default_doc
+        return yaml_literal(_plain(self.default)) if self.has_default else ""
+
+    def json_schema(self) -> dict[str, Any]:
+        schema = self.type.json_schema()
+        if self.allowed:
+            schema["enum"] = [_plain(v) for v in self.allowed]
+            if self.allowed_docs:
+                schema["enumDescriptions"] = list(self.allowed_docs)
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.has_default:
+            schema["default"] = _plain(self.default)
+        if self.doc:
+            schema["markdownDescription"] = self.doc
+            schema["description"] = _plain_text(self.doc)
+        return schema
+
+
+def _plain(value: object) -> object:
+    """Tuples and mapping proxies (immutable defaults) as JSON-able lists and dicts."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _plain_text(markdown: str) -> str:
+    return markdown.replace("`", "")
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    kind: str
+    """``stream`` | ``histogram`` | ``cutflow`` | ``table`` | ``file``."""
+
+
+PORT_KINDS = ("stream", "histogram", "cutflow", "table", "file")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    kind: OpKind
+    doc: str
+    params: tuple[Param, ...] = ()
+    inputs: tuple[Port, ...] = ()
+    outputs: tuple[Port, ...] = ()
+    reads: tuple[str, ...] = ()
+    """Param paths holding expressions or field names that are read: ``axes[].source``, ``weight_expr``,
+    ``variations.weights{}`` (``[]`` = every list item, ``{}`` = every mapping value)."""
+    writes: tuple[str, ...] = ()
+    """Param paths holding the names of fields written: ``variables[].name``, ``output``."""
+    dataflow: Callable[[MapNode | None, str], list[FlowStep]] | None = field(default=None, compare=False)
+    """For ops whose reads and writes the paths cannot describe (see ``registry/dataflow.py``)."""
+    impl: str | None = None
+    """``module:callable`` of the implementation, imported only by the runtime."""
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        for port in (*self.inputs, *self.outputs):
+            if port.kind not in PORT_KINDS:
+                raise ValueError(f"bug: op {self.name!r}: port {port.name!r} has unknown kind {port.kind!r}")
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"bug: op {self.name!r} declares a param twice")
+
+    @property
+    def group(self) -> KindGroup:
+        return self.kind.group
+
+    @property
+    def summary(self) -> str:
+        """The first sentence-line of ``doc`` (completion detail, enum descriptions)."""
+        return self.doc.strip().split("\n", 1)[0]
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    @property
+    def params_struct(self) -> Struct:
+        return Struct(self.params)
+
+    @property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.required)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function callable inside expressions; the expression checker uses ``min_args``/``max_args``."""
+
+    name: str
+    min_args: int
+    max_args: int | None
+    doc: str
+    impl: str
+    signature: str = ""
+    """How it is called, for hover and docs: ``leading(x, default=None)``."""
+
+    @property
+    def display(self) -> str:
+        return self.signature or f"{self.name}(...)"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named bundle: which plugins' ops are visible, document defaults, observer presets, registry layers.
+
+    ``defaults`` is a document fragment the compiler merges *under* the workflow (the workflow wins, as with
+    ``include:``); ``observers`` are entries appended to the workflow's ``observers:`` (an entry without
+    ``at`` observes every source read).
+    """
+
+    name: str
+    doc: str = ""
+    plugins: tuple[str, ...] | None = None
+    """Names of the plugins whose ops and functions are visible; None = every installed plugin."""
+    defaults: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    observers: tuple[Mapping[str, object], ...] = field(default=(), compare=False)
+    origin: str = "builtin"
+    """Where it was defined: ``builtin``, a plugin name, ``pkg:name`` or a file path."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What one plugin contributes; ``ops/<pkg>/__init__.py`` defines ``PLUGIN`` without heavy imports."""
+
+    name: str
+    ops: tuple[OpSpec, ...] = ()
+    functions: tuple[FunctionSpec, ...] = ()
+    constants: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    profiles: tuple[Profile, ...] = ()
+    doc: str = ""
