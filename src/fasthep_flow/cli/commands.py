@@ -187,8 +187,9 @@ def cmd_run_plan(args: argparse.Namespace) -> int:
 
 
 def _execute(plan: object, outdir: Path, args: argparse.Namespace) -> int:
+    from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
-    from fasthep_flow.runtime.console import ConsoleReporter
+    from fasthep_flow.runtime.console import ConsoleProgress, format_summary
 
     options = RunOptions(
         outdir=outdir,
@@ -200,9 +201,12 @@ def _execute(plan: object, outdir: Path, args: argparse.Namespace) -> int:
         keep_going=args.keep_going,
         debug=getattr(args, "debug", False),
     )
-    reporter = ConsoleReporter(quiet=args.quiet)
-    result = run_plan(plan, options, progress=reporter)  # type: ignore[arg-type]
-    reporter.finish(result)
+    progress = None if args.quiet else ConsoleProgress()
+    result = run_plan(plan, options, progress=progress)  # type: ignore[arg-type]
+    if result.errors:
+        sys.stderr.write(_render(result.errors, _line_source({}), color=_use_color("auto")))
+    if not args.quiet or not result.ok:
+        print(format_summary(result))
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 

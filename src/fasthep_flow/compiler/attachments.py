@@ -192,3 +192,51 @@ def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[s
                     )
                     if nm.text not in dataset_names:
                         ctx.unknown_name(codes.UNKNOWN_DATASET, nm, "dataset", dataset_names)
+
+
+@dataclass
+class Observer:
+    n: int
+    op: str
+    params: dict[str, Any]
+    at: tuple[str, ...] | None
+    """Plan node ids observed; None = every source read (a profile preset without `at`)."""
+
+
+def collect_observers(ctx: Context, valid_targets: set[str]) -> list[Observer]:
+    """Profile presets first, then the workflow's `observers:`; each `at:` must name a plan node."""
+    out: list[Observer] = []
+    for preset in getattr(ctx.registry, "observer_presets", ()):
+        params = dict(preset)
+        op = str(params.pop("kind", "hep.schema_snapshot"))
+        at = params.pop("at", None)
+        out.append(Observer(len(out), op, params, tuple(at) if isinstance(at, list) else None))
+    node = ctx.root.get("observers")
+    for item in _items(node) if isinstance(node, SeqNode) else []:
+        params = to_python(item)
+        assert isinstance(params, dict)
+        op = str(params.pop("kind", "hep.schema_snapshot"))
+        kind_node = item.get("kind")
+        if isinstance(kind_node, ScalarNode) and ctx.registry.observer(op) is None:
+            ctx.unknown_name(
+                codes.UNKNOWN_OP, kind_node, "observer", sorted(ctx.registry.ops_for("observers"))
+            )
+            continue
+        at_node = item.get("at")
+        targets: list[str] = []
+        for t in at_node.items if isinstance(at_node, SeqNode) else [at_node] if at_node is not None else []:
+            if isinstance(t, ScalarNode) and isinstance(t.value, str):
+                if t.text not in valid_targets:
+                    ctx.unknown_name(
+                        codes.UNKNOWN_STAGE_REF,
+                        t,
+                        "plan node",
+                        sorted(valid_targets),
+                        extra_hint="observe `read.<source>` or `stage.<id>`",
+                    )
+                    continue
+                targets.append(t.text)
+        params.pop("at", None)
+        check_output_path(ctx, item.get("out"))
+        out.append(Observer(len(out), op, params, tuple(targets) if at_node is not None else None))
+    return out

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fasthep_flow.compiler.attachments import check_applies_to, collect_attachments, collect_outputs
+from fasthep_flow.compiler.attachments import (
+    check_applies_to,
+    collect_attachments,
+    collect_observers,
+    collect_outputs,
+)
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import FlowState, analyse_flow
 from fasthep_flow.compiler.inputs import source_fields
@@ -80,6 +85,8 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     analyse_flow(ctx, decls, state)
     attachments = collect_attachments(ctx, decls, styles, outputs)
     check_applies_to(ctx, decls, [d.name for d in datasets])
+    targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
+    observers = collect_observers(ctx, targets)
 
     execution = to_python(root.get("execution"))
     execution = execution if isinstance(execution, dict) else {}
@@ -89,7 +96,7 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     plan = None
     if not has_errors:
         plan = build_plan(
-            ctx, decls, sources, datasets, state, attachments, globals_, styles, outputs, execution
+            ctx, decls, sources, datasets, state, attachments, observers, globals_, styles, outputs, execution
         )
     return CompileResult(workflow, plan, tuple(_sorted(diagnostics)), loaded, registry, ctx.index)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fasthep_flow.compiler.attachments import Attachment
+from fasthep_flow.compiler.attachments import Attachment, Observer
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import FlowState
 from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
@@ -50,6 +50,7 @@ def build_plan(
     datasets: list[DatasetDecl],
     state: FlowState,
     attachments: list[Attachment],
+    observers: list[Observer],
     globals_: dict[str, Any],
     styles: dict[str, Any],
     outputs: dict[str, Any],
@@ -109,6 +110,22 @@ def build_plan(
                 applies_to=None,
             )
         )
+    existing = {n.id for n in nodes}
+    for obs in observers:
+        targets = obs.at if obs.at is not None else tuple(f"read.{s}" for s in used_sources)
+        for target in targets:
+            if target not in existing:
+                continue
+            nodes.append(
+                PlanNode(
+                    id=f"observe.{obs.n}.{target}",
+                    kind=NodeKind.INSPECT,
+                    op=obs.op,
+                    params=dict(obs.params),
+                    inputs=(target,),
+                    when="partition",
+                )
+            )
     source_plans = []
     for s in sources:
         sf = state.sources.get(s.name)
