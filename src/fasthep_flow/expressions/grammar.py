@@ -1,0 +1,71 @@
+"""The one Lark parser for expressions, built lazily from the shipped grammar, and a tolerant lexer.
+
+Building the LALR tables takes a few tens of milliseconds, so it happens once per process, on first use, and
+never at import (``fasthep-flow check`` on a workflow without expressions never pays for it). Lark's own
+``cache=True`` is not used: it loads a pickle from the shared temporary directory, where any local user could
+plant one (loading a pickle runs code), and the package folder itself may be read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+
+from fasthep_flow.expressions.builder import AstBuilder
+from fasthep_flow.resources import shipped
+
+OPERATOR_TERMINALS = frozenset(
+    {"OROR", "ANDAND", "COMP_OP", "VBAR", "CIRCUMFLEX", "AMPER", "ADD_OP", "MUL_OP", "TILDE", "DSTAR"}
+)
+"""Terminals that are operators (for semantic tokens and for telling 'an operator may come next')."""
+
+KEYWORD_TERMINALS = {"NOT": "not", "AND": "and", "OR": "or", "IF": "if", "ELSE": "else"}
+"""Keyword terminals and how they are spelled."""
+
+OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB"}
+SPELLING = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "COLON": ":", "ELSE": "else"}
+
+
+@functools.cache
+def parser() -> Lark:
+    """The LALR parser; its ``parse`` returns AST nodes directly (the builder is its transformer)."""
+    grammar = shipped("grammar", "expression.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="basic",
+        # Off on purpose: it only fills `Tree.meta`, and the builder makes no trees: every AST node takes its
+        # offsets from the tokens, which always carry them. On, it costs ~10% of each parse.
+        propagate_positions=False,
+        maybe_placeholders=True,
+        transformer=AstBuilder(),
+    )
+
+
+def lex(text: str) -> tuple[list[Token], int | None]:
+    """All tokens of ``text`` up to the first character no terminal matches, and that character's offset."""
+    tokens: list[Token] = []
+    try:
+        for tok in parser().lex(text):
+            tokens.append(tok)
+    except UnexpectedCharacters as exc:
+        return tokens, exc.pos_in_stream
+    return tokens, None
+
+
+def accepted_after(tokens: list[Token]) -> set[str] | None:
+    """Terminals that may follow ``tokens`` (None when the tokens themselves do not parse).
+
+    Feeds the tokens to a fresh interactive parser and asks it: exact, where the ``expected`` set of a parse
+    error is not (LALR merges look-aheads, and reductions run on the bad token before the error is seen).
+    """
+    interactive = parser().parse_interactive("")
+    try:
+        for tok in tokens:
+            interactive.feed_token(tok)
+    except UnexpectedInput:
+        return None
+    return set(interactive.accepts())
