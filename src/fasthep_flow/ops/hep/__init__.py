@@ -1,1 +1,61 @@
-"""(filled in by its issue)."""
+"""The HEP plugin: ROOT I/O, derived fields, selections, histograms; and the `hep`/`hep_debug` profiles.
+
+Only specs are imported here; implementations import uproot/awkward/hist inside functions.
+"""
+
+from types import MappingProxyType
+
+from fasthep_flow.ops.hep import (
+    cutflow,
+    define,
+    di_object_mass,
+    flag,
+    hist,
+    observers,
+    project_fields,
+    root_tree,
+    select_objects,
+)
+from fasthep_flow.registry.specs import Plugin, Profile
+
+_HEP_PLUGINS = ("core", "hep", "render")
+_HEP_DEFAULTS = MappingProxyType({"data": {"defaults": {"eventtype": "mc"}}})
+
+PROFILES = (
+    Profile(
+        "hep",
+        doc="HEP analyses: the core, hep and render plugins; datasets default to `eventtype: mc`.",
+        plugins=_HEP_PLUGINS,
+        defaults=_HEP_DEFAULTS,
+        origin="hep",
+    ),
+    Profile(
+        "hep_debug",
+        doc="`hep` plus a schema snapshot of every source read at the first partition.",
+        plugins=_HEP_PLUGINS,
+        defaults=_HEP_DEFAULTS,
+        observers=(MappingProxyType({"kind": "hep.schema_snapshot", "mode": "first_partition"}),),
+        origin="hep",
+    ),
+)
+
+PLUGIN = Plugin(
+    "hep",
+    ops=(
+        root_tree.SOURCE_SPEC,
+        root_tree.SINK_SPEC,
+        define.SPEC,
+        cutflow.SPEC,
+        flag.SPEC,
+        hist.SPEC,
+        di_object_mass.SPEC,
+        select_objects.SPEC,
+        project_fields.SPEC,
+        observers.SCHEMA_SNAPSHOT,
+        observers.BRANCHES,
+    ),
+    profiles=PROFILES,
+    doc="High-energy-physics ops on ROOT files with awkward arrays and hist.",
+)
+
+__all__ = ["PLUGIN", "PROFILES"]

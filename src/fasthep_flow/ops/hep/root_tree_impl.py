@@ -1,0 +1,227 @@
+"""``root_tree``: read TTrees and RNTuples with uproot, and write the stream as either.
+
+Reading takes only the requested branches of the entry range ``[start, stop)`` of one file; branch names are
+matched exactly (uproot's expression language is never used, so a branch name is never evaluated as code).
+Per-event branches come out as NumPy arrays, per-object branches as awkward jagged arrays.
+
+Writing goes to a temporary name beside the target and is renamed into place, so a reader never sees half a
+file. For a TTree, jagged columns sharing a prefix and a length per event (``Muon_Px``, ``Muon_Py``) are
+written as one group with one counter (``nMuon``, or the stream's own ``NMuon``/``nMuon`` when it matches),
+like the files they came from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fasthep_flow.document.codes import INPUT_ERROR, PARAM_VALUE, RUNTIME_MISSING_FIELD
+from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.ops.core.parquet_impl import kept_columns
+from fasthep_flow.ops.failures import OpError, did_you_mean
+from fasthep_flow.plan import DatasetPlan, Partition, SourcePlan
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+def _tree_name(source: SourcePlan, dataset: DatasetPlan | None) -> str:
+    name = source.params.get("tree")
+    if not name and dataset is not None:
+        name = dataset.meta.get("tree_primary") or dataset.meta.get("tree")
+    return str(name or "events")
+
+
+def _open_tree(file: str, tree: str) -> tuple[Any, Any]:
+    import uproot
+
+    try:
+        handle = uproot.open(file)
+    except FileNotFoundError:
+        raise OpError(INPUT_ERROR, f"input file '{file}' does not exist") from None
+    except Exception as exc:  # uproot raises many kinds for a file that is not ROOT
+        raise OpError(INPUT_ERROR, f"input file '{file}' cannot be read as ROOT: {exc}") from None
+    names = {k.split(";", 1)[0] for k in handle.keys(recursive=True)}
+    if tree not in names:
+        handle.close()
+        raise OpError(
+            INPUT_ERROR,
+            f"file '{file}' has no tree or RNTuple '{tree}'",
+            did_you_mean(tree, names)
+            or ("it holds: " + ", ".join(sorted(names)) if names else "it is empty"),
+        )
+    return handle, handle[tree]
+
+
+def _window(source: SourcePlan, total: int) -> tuple[int, int]:
+    """The entries of each file this source reads: ``[start, stop)`` params clipped to the file."""
+    start = min(max(int(source.params.get("start") or 0), 0), total)
+    stop = source.params.get("stop")
+    stop = total if stop is None else min(max(int(stop), start), total)
+    return start, stop
+
+
+def entries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> int:
+    """How many entries of ``file`` this source reads (from metadata: no branch is read)."""
+    if file is None:
+        raise OpError(INPUT_ERROR, f"dataset '{dataset.name}' lists no files for source '{source.name}'")
+    handle, tree = _open_tree(file, _tree_name(source, dataset))
+    with handle:
+        start, stop = _window(source, int(tree.num_entries))
+    return stop - start
+
+
+def _available(tree: Any) -> list[str]:
+    return [str(k) for k in tree.keys()]  # noqa: SIM118 - uproot's keys(), not a dict's
+
+
+def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunContext) -> Events:
+    import awkward as ak
+
+    if part.file is None:
+        raise OpError(INPUT_ERROR, f"dataset '{part.dataset}' lists no files for source '{source.name}'")
+    tree_name = _tree_name(source, ctx.dataset)
+    handle, tree = _open_tree(part.file, tree_name)
+    with handle:
+        first, last = _window(source, int(tree.num_entries))
+        start = min(first + max(int(part.start), 0), last)
+        stop = last if part.stop is None else min(first + int(part.stop), last)
+        stop = max(stop, start)
+        if source.params.get("metadata_only"):
+            return Events({}, stop - start)
+        available = _available(tree)
+        wanted = list(dict.fromkeys(fields or source.params.get("branches") or source.fields or available))
+        present = set(available)
+        missing = [b for b in wanted if b not in present]
+        if missing and source.params.get("missing_branches", "error") != "ignore":
+            raise OpError(
+                RUNTIME_MISSING_FIELD,
+                f"branch '{missing[0]}' is not in {tree_name} of {part.file}"
+                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""),
+                did_you_mean(missing[0], available)
+                or "set `missing_branches: ignore` to skip absent branches",
+            )
+        names = [b for b in wanted if b in present]
+        if not names:
+            return Events({}, stop - start)
+        wanted_set = set(names)
+        arrays = tree.arrays(
+            filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak"
+        )
+    columns: dict[str, Any] = {}
+    for name in names:
+        column = arrays[name]
+        columns[name] = _to_column(column, ak)
+    return Events(columns, stop - start)
+
+
+def _to_column(column: Any, ak: Any) -> Any:
+    """Per-event numbers as NumPy (cheap to filter and compare); anything nested stays awkward."""
+    if column.ndim == 1 and not column.layout.is_option and column.fields == []:
+        try:
+            return ak.to_numpy(column)
+        except (ValueError, TypeError):
+            return column
+    return column
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+
+
+def _compression(params: Mapping[str, Any]) -> Any:
+    import uproot
+
+    kind = str(params.get("compression", "zlib")).lower()
+    level = int(params.get("compression_level", 1))
+    if kind == "none" or level == 0:
+        return None
+    makers = {"zlib": uproot.ZLIB, "lz4": uproot.LZ4, "zstd": uproot.ZSTD}
+    if kind not in makers:
+        raise OpError(PARAM_VALUE, f"compression '{kind}' is not one of zlib, lz4, zstd, none")
+    return makers[kind](level)
+
+
+def _writable(value: Any) -> Any:
+    """ROOT has no missing values: None becomes NaN (floats) or 0 (integers, booleans)."""
+    import awkward as ak
+
+    if not hasattr(value, "layout"):
+        return np.asarray(value)
+    if "?" in str(value.type):
+        kind = str(ak.type(ak.flatten(value, axis=None)).content)
+        value = ak.fill_none(value, np.nan if "float" in kind else 0, axis=-1 if value.ndim > 1 else 0)
+        if value.ndim > 1:
+            value = ak.fill_none(value, [], axis=0)
+    if value.ndim == 1:
+        return ak.to_numpy(value)
+    return value
+
+
+def _ttree_groups(columns: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Jagged columns grouped by prefix (same counts per event) as records; returns data and counter names."""
+    import awkward as ak
+
+    data: dict[str, Any] = {}
+    counters: dict[str, str] = {}
+    groups: dict[str, dict[str, Any]] = {}
+    for name, value in columns.items():
+        if hasattr(value, "layout") and value.ndim > 1 and "_" in name:
+            prefix, rest = name.split("_", 1)
+            groups.setdefault(prefix, {})[rest] = value
+        else:
+            data[name] = value
+    for prefix, members in groups.items():
+        counts = [ak.to_numpy(ak.num(v, axis=1)) for v in members.values()]
+        if len(members) > 1 and all(np.array_equal(counts[0], c) for c in counts[1:]):
+            counter = f"n{prefix}"
+            for own in (f"N{prefix}", f"n{prefix}"):
+                if own in data and np.array_equal(np.asarray(data[own]), counts[0]):
+                    del data[own]  # the stream's own counter: written back under its own name
+                    counter = own
+                    break
+            if counter in data:
+                counter = f"n{prefix}_"
+            data[prefix] = ak.zip(members)
+            counters[prefix] = counter
+        else:
+            for rest, value in members.items():
+                data[f"{prefix}_{rest}"] = value
+    return data, counters
+
+
+def write(events: Events, params: Mapping[str, Any], ctx: RunContext) -> list[Path]:
+    import uproot
+
+    target = Path(params["path"])
+    if not target.is_absolute():
+        target = ctx.outdir / target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tree = str(params.get("tree") or "events")
+    fmt = str(params.get("format", "rntuple")).lower()
+    if fmt not in ("rntuple", "ttree"):
+        raise OpError(PARAM_VALUE, f"format '{fmt}' is not rntuple or ttree")
+    columns = {k: _writable(v) for k, v in kept_columns(events, params.get("keep")).items()}
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with uproot.recreate(tmp, compression=_compression(params)) as out:
+            if fmt == "rntuple":
+                out.mkrntuple(tree, columns)
+            else:
+                data, counters = _ttree_groups(columns)
+                types = {k: (v.type.content if hasattr(v, "layout") else v.dtype) for k, v in data.items()}
+                handle = out.mktree(
+                    tree,
+                    types,
+                    counter_name=lambda counted: counters.get(counted, f"n{counted}"),
+                    field_name=lambda outer, inner: f"{outer}_{inner}" if outer else inner,
+                )
+                if len(events):
+                    handle.extend(data)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return [target]

@@ -1,0 +1,119 @@
+"""``hep.select_objects``: a new collection from an existing one — selected, derived, sorted, renamed.
+
+Names in ``keep``, ``selection``, ``derived``, ``sort.by`` are relative to the collection (``pt > 30`` reads
+``<collection>_pt``). A name that is no field of the collection falls back to the stream, the globals and the
+context (so ``pt > min_pt`` can use a global). The outputs are ``<output>_<field>`` for every kept and derived
+field, and the count ``n<output>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from fasthep_flow.document.codes import PARAM_VALUE, RUNTIME_MISSING_FIELD
+from fasthep_flow.ops.contract import Events, RunContext, StageResult
+from fasthep_flow.ops.core.evaluate_impl import evaluate, per_event, symbols_for
+from fasthep_flow.ops.failures import OpError, did_you_mean
+
+DEFAULT_SORT = {"by": "pt", "order": "descending"}
+
+
+class CollectionFields(Mapping[str, Any]):
+    """``pt`` → the column ``<collection>_pt`` (and derived fields by their relative name)."""
+
+    __slots__ = ("_derived", "_events", "_prefix")
+
+    def __init__(self, events: Events, collection: str, derived: Mapping[str, Any]) -> None:
+        self._events = events
+        self._prefix = f"{collection}_"
+        self._derived = derived
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._derived:
+            return self._derived[name]
+        return self._events.columns[self._prefix + name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (
+            name in self._derived or self._prefix + name in self._events.columns
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._derived
+        n = len(self._prefix)
+        yield from (
+            c[n:] for c in self._events.columns if c.startswith(self._prefix) and c[n:] not in self._derived
+        )
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:
+    import awkward as ak
+
+    collection = str(params["collection"])
+    output = str(params["output"])
+    derived: dict[str, Any] = {}
+    fields = CollectionFields(events, collection, derived)
+
+    def symbols() -> Mapping[str, Any]:
+        # The collection's own names come first: `pt` is `<collection>_pt` even if the stream has a `pt`.
+        return symbols_for(Events({}, len(events)), ctx, fields, events.columns)
+
+    for name, expr in (params.get("derived") or {}).items():
+        derived[str(name)] = per_event(evaluate(expr, symbols(), ctx), len(events))
+
+    keep_names = [str(k) for k in params.get("keep") or ()]
+    missing = [k for k in keep_names if k not in fields]
+    if missing and params.get("missing_fields", "error") == "error":
+        raise OpError(
+            RUNTIME_MISSING_FIELD,
+            f"collection '{collection}' has no field " + ", ".join(f"'{collection}_{m}'" for m in missing),
+            did_you_mean(missing[0], fields) or "set `missing_fields: ignore` to skip absent fields",
+        )
+    out_names = [k for k in keep_names if k in fields] + [d for d in derived if d not in keep_names]
+
+    mask: Any = None
+    for expr in params.get("selection") or ():
+        value = ak.fill_none(evaluate(expr, symbols(), ctx), False)
+        mask = value if mask is None else mask & value
+    selected = {name: ak.Array(fields[name]) for name in out_names}
+    if mask is not None:
+        selected = {name: arr[mask] for name, arr in selected.items()}
+
+    sort = params.get("sort", DEFAULT_SORT)
+    if sort is not False and sort is not None:
+        by = str(sort.get("by", "pt"))
+        order = sort.get("order", "descending")
+        if order not in ("descending", "ascending"):
+            raise OpError(PARAM_VALUE, f"sort order '{order}' is not ascending or descending")
+        if by in selected:
+            key = selected[by]
+        elif by in fields:
+            key = ak.Array(fields[by])
+            key = key[mask] if mask is not None else key
+        else:
+            raise OpError(
+                RUNTIME_MISSING_FIELD,
+                f"cannot sort by '{by}': collection '{collection}' has no field '{collection}_{by}'",
+                did_you_mean(by, fields) or "derive it (`derived: {pt: ...}`) or set `sort: false`",
+            )
+        order_index = ak.argsort(key, axis=1, ascending=order == "ascending", stable=True)
+        selected = {name: arr[order_index] for name, arr in selected.items()}
+
+    if mask is not None:
+        count = ak.to_numpy(ak.count_nonzero(mask, axis=1))
+    elif selected:
+        count = ak.to_numpy(ak.num(next(iter(selected.values())), axis=1))
+    else:
+        any_field = next(iter(fields), None)
+        count = (
+            ak.to_numpy(ak.num(ak.Array(fields[any_field]), axis=1)) if any_field else np.zeros(len(events))
+        )
+    new = {f"{output}_{name}": arr for name, arr in selected.items()}
+    new[f"n{output}"] = np.asarray(count, dtype=np.int64)
+    return StageResult(events.with_columns(new))

@@ -1,0 +1,35 @@
+"""`hep.render.data_mc`: data points over stacked simulation, with a ratio panel; matplotlib is lazy."""
+
+from __future__ import annotations
+
+from fasthep_flow.ops.render.style_params import COMMON
+from fasthep_flow.registry.specs import Bool, ListOf, OneOf, OpKind, OpSpec, Param, Port, Str
+
+SPEC = OpSpec(
+    "hep.render.data_mc",
+    OpKind.RENDER,
+    doc="Draw data (points) over the stacked simulated datasets, with an optional Data/MC ratio panel.",
+    params=(
+        *COMMON,
+        Param(
+            "data",
+            OneOf(ListOf(Str), Str),
+            doc="Datasets drawn as data (those with `eventtype: data` by default).",
+        ),
+        Param(
+            "mc",
+            ListOf(Str),
+            doc="Simulated datasets, bottom of the stack first (`eventtype: mc` by default).",
+        ),
+        Param("signal", ListOf(Str), doc="Simulated datasets drawn as lines on top instead of stacked."),
+        Param("stack", Bool, default=True, doc="Stack the simulated datasets."),
+        Param("ratio", Bool, default=True, doc="Draw the Data/MC ratio panel."),
+        Param(
+            "mc_uncertainty", Bool, default=True, doc="Draw the statistical uncertainty band of the stack."
+        ),
+    ),
+    inputs=(Port("hist", "histogram"),),
+    outputs=(Port("file", "file"),),
+    impl="fasthep_flow.ops.render.data_mc_impl:render",
+    plugin="render",
+)

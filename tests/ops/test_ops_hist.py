@@ -1,0 +1,160 @@
+"""``hep.hist``: axis kinds, jagged fills, NaN to overflow, missing values, weights, dataset and variation axes."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+
+import awkward as ak
+import hist
+import numpy as np
+import pytest
+
+from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.ops.core.products import merge_products
+from fasthep_flow.ops.failures import OpError
+from fasthep_flow.ops.hep import hist_impl
+
+MakeCtx = Callable[..., RunContext]
+
+EVENTS = Events(
+    {
+        "x": np.array([0.5, 1.5, np.nan, 5.0, -1.0]),
+        "w": np.array([1.0, 2.0, 3.0, 4.0, 0.5]),
+        "obj": ak.Array([[0.5, 2.5], [], [1.5], [np.nan, 0.1, 0.2], [9.0]]),
+        "maybe": ak.Array([1.5, None, 2.5, None, 0.5]),
+        "n": np.array([0, 1, 1, 2, 3]),
+        "flag": np.array([True, False, True, True, False]),
+        "tag": ak.Array(["a", "b", "a", "c", "a"]),
+    }
+)
+REG = {"type": "regular", "bins": {"low": 0, "high": 3, "nbins": 3}}
+
+
+def _fill(make_ctx: MakeCtx, params: dict, **ctx_kw) -> hist.Hist:
+    return hist_impl.run(EVENTS, params, make_ctx(**ctx_kw)).products["hist"]
+
+
+def test_nan_goes_to_overflow_and_counts_store_no_variance(make_ctx: MakeCtx) -> None:
+    h = _fill(make_ctx, {"axes": [{"name": "x", "source": "x", **REG}]})
+    assert h.values(flow=True).tolist() == [1.0, 1.0, 1.0, 0.0, 2.0]  # underflow -1; overflow 5.0 and NaN
+    assert h.storage_type == hist.storage.Double
+
+
+def test_weighted_storage_sums_weights_and_squares(make_ctx: MakeCtx) -> None:
+    h = _fill(
+        make_ctx, {"axes": [{"name": "x", "source": "x", **REG}], "storage": "weighted", "weight_expr": "w"}
+    )
+    assert h.values(flow=True).tolist() == [0.5, 1.0, 2.0, 0.0, 7.0]
+    assert h.variances(flow=True).tolist() == [0.25, 1.0, 4.0, 0.0, 25.0]
+
+
+def test_jagged_source_fills_once_per_object_with_the_event_weight(make_ctx: MakeCtx) -> None:
+    params = {"axes": [{"name": "o", "source": "obj", **REG}], "storage": "weighted", "weight_expr": "w * 2"}
+    h = _fill(make_ctx, params)
+    # objects: 0.5(w2) 2.5(w2) 1.5(w6) nan(w8) 0.1(w8) 0.2(w8) 9.0(w1)
+    assert h.values(flow=True).tolist() == [0.0, 2.0 + 8 + 8, 6.0, 2.0, 8.0 + 1.0]
+    assert h.variances(flow=True)[1] == pytest.approx(4 + 64 + 64)
+
+
+def test_missing_values_fill_nothing(make_ctx: MakeCtx) -> None:
+    h = _fill(make_ctx, {"axes": [{"name": "m", "source": "maybe", **REG}], "weight_expr": "w"})
+    assert h.values(flow=True).tolist() == [0.0, 0.5, 1.0, 3.0, 0.0]
+
+
+def test_two_axes_mix_per_event_and_per_object_values(make_ctx: MakeCtx) -> None:
+    params = {
+        "axes": [
+            {"name": "o", "source": "obj", "type": "variable", "bins": [0, 1, 10]},
+            {"name": "n", "source": "n", "type": "int", "bins": {"low": 0, "high": 4}},
+        ]
+    }
+    h = _fill(make_ctx, params)
+    assert h.axes.name == ("o", "n")
+    # (obj, n): (0.5,0) (2.5,0) (1.5,1) (nan,2) (0.1,2) (0.2,2) (9.0,3)
+    assert h.values().tolist() == [[1, 0, 2, 0], [1, 1, 0, 1]]
+    assert h.values(flow=True)[-1].tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def test_bool_and_category_axes(make_ctx: MakeCtx) -> None:
+    h = _fill(make_ctx, {"axes": [{"name": "f", "source": "flag", "type": "bool"}]})
+    assert h.values().tolist() == [2.0, 3.0]
+    h = _fill(make_ctx, {"axes": [{"name": "t", "source": "tag", "type": "category", "bins": ["a", "b"]}]})
+    assert list(h.axes[0]) == ["a", "b"] and h.values(flow=True).tolist() == [3.0, 1.0, 1.0]
+    grown = _fill(make_ctx, {"axes": [{"name": "t", "source": "tag", "type": "category"}]})
+    assert sorted(grown.axes[0]) == ["a", "b", "c"] and grown.values().sum() == 5
+    ints = _fill(make_ctx, {"axes": [{"name": "n", "source": "n", "type": "category", "bins": [1, 2]}]})
+    assert type(ints.axes[0]).__name__ == "IntCategory" and ints.values().tolist() == [2.0, 1.0]
+
+
+def test_expression_sources_and_scalar_weights(make_ctx: MakeCtx) -> None:
+    h = _fill(make_ctx, {"axes": [{"name": "s", "source": "num(obj)", **REG}], "weight_expr": 2})
+    assert h.values(flow=True).tolist() == [0.0, 2.0, 4.0, 2.0, 2.0]  # num(obj) = 2, 0, 1, 3, 1
+
+
+def test_dataset_axis_and_merging_across_datasets(make_ctx: MakeCtx) -> None:
+    params = {"axes": [{"name": "x", "source": "x", **REG}], "dataset_axis": {"name": "process"}}
+    a = _fill(make_ctx, params, dataset="dy")
+    b = _fill(make_ctx, params, dataset="ttbar")
+    assert a.axes.name == ("x", "process") and list(a.axes["process"]) == ["dy"]
+    total = merge_products(a, b)
+    assert list(total.axes["process"]) == ["dy", "ttbar"]
+    assert total[:, "ttbar"].values().tolist() == a[:, "dy"].values().tolist()
+    same = merge_products(a, _fill(make_ctx, params, dataset="dy"))
+    assert same[:, "dy"].values().tolist() == (2 * a[:, "dy"].values()).tolist()
+    assert pickle.loads(pickle.dumps(total)) == total
+
+
+def test_variations_axis_and_apply_to(make_ctx: MakeCtx) -> None:
+    params = {
+        "axes": [{"name": "x", "source": "x", **REG}],
+        "storage": "weighted",
+        "weight_expr": "w",
+        "variations": {"weights": {"up": "w * 1.5", "flat": "1"}, "apply_to": {"eventtype": "mc"}},
+    }
+    mc = _fill(make_ctx, params)
+    assert list(mc.axes["variation"]) == ["nominal", "up", "flat"]
+    assert mc[:, "nominal"].values().tolist() == [1.0, 2.0, 0.0]
+    assert mc[:, "up"].values().tolist() == [1.5, 3.0, 0.0]
+    assert mc[:, "flat"].values().tolist() == [1.0, 1.0, 0.0]
+    assert mc[:, "up"].variances().tolist() == [2.25, 9.0, 0.0]
+    data = _fill(make_ctx, params, eventtype="data")
+    for name in ("nominal", "up", "flat"):
+        assert data[:, name].values().tolist() == [1.0, 2.0, 0.0]
+
+
+def test_variations_need_weighted_storage(make_ctx: MakeCtx) -> None:
+    with pytest.raises(OpError, match="storage: weighted"):
+        _fill(
+            make_ctx, {"axes": [{"name": "x", "source": "x", **REG}], "variations": {"weights": {"u": "w"}}}
+        )
+
+
+def test_empty_partition_gives_an_empty_histogram_that_merges(make_ctx: MakeCtx) -> None:
+    params = {"axes": [{"name": "x", "source": "x", **REG}], "storage": "weighted", "weight_expr": "w"}
+    empty = hist_impl.run(Events({k: v[:0] for k, v in EVENTS.columns.items()}), params, make_ctx())
+    full = _fill(make_ctx, params)
+    merged = merge_products(empty.products["hist"], full)
+    assert merged.values(flow=True).tolist() == full.values(flow=True).tolist()
+    assert empty.events is None
+
+
+def test_hist_to_json_and_root(tmp_path, make_ctx: MakeCtx) -> None:
+    import json
+
+    import uproot
+
+    from fasthep_flow.ops.hep.hist_export_impl import hist_to_json, hist_to_root
+
+    params = {"axes": [{"name": "x", "source": "x", **REG}], "storage": "weighted", "weight_expr": "w"}
+    h = _fill(make_ctx, params)
+    data = json.loads(json.dumps(hist_to_json(h)))
+    assert data["axes"][0]["edges"] == [0.0, 1.0, 2.0, 3.0] and data["storage"] == "weight"
+    assert data["values"] == [0.5, 1.0, 2.0, 0.0, 7.0] and data["variances"] == [0.25, 1.0, 4.0, 0.0, 25.0]
+    by_dataset = _fill(make_ctx, {**params, "dataset_axis": True}, dataset="dy")
+    path = hist_to_root(tmp_path / "h.root", {"x": h, "x_by_dataset": by_dataset})
+    with uproot.open(path) as f:
+        assert f["x"].values(flow=True).tolist() == [0.5, 1.0, 2.0, 0.0, 7.0]
+        assert f["x"].variances(flow=True).tolist() == [0.25, 1.0, 4.0, 0.0, 25.0]
+        assert f["x_by_dataset"].classname == "TH2D"
+    assert [p.name for p in tmp_path.iterdir()] == ["h.root"]
