@@ -59,6 +59,18 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
 
     registry, reg_diags = load_registry(root, workflow_dir, options.trust)
     diagnostics.extend(reg_diags)
+    if root is None and not diagnostics:
+        from fasthep_flow.document.spans import Pos, Span
+
+        diagnostics.append(
+            Diagnostic(
+                codes.EMPTY_STAGES,
+                Severity.ERROR,
+                Span(file, Pos(0, 0), Pos(0, 0)),
+                "the workflow is empty: nothing to run",
+                hint="start with `version: 1.0` and `analysis: {stages: [...]}`",
+            )
+        )
     if root is None or not isinstance(root, MapNode):
         return CompileResult(None, None, tuple(_sorted(diagnostics)), loaded, registry, SymbolIndex())
 

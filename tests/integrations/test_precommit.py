@@ -1,0 +1,150 @@
+"""The pre-commit hook, run for real: `pre-commit try-repo <copy of this repo> fasthep-flow-check
+--all-files` in a scratch git repository. With `language: python`, pre-commit pip-installs this repository
+into an environment of its own (dependencies from PyPI), exactly as a user's `pre-commit install` would; the
+environment is built once per test module (PRE_COMMIT_HOME is a temporary folder) and reused by the second
+run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .locations import REPO, require_executable
+
+# What `pip install .` of the hook repository needs: pyproject's sources and its force-included folders.
+HOOK_REPO_PARTS = (
+    "pyproject.toml",
+    "README.md",
+    ".pre-commit-hooks.yaml",
+    "src",
+    "grammar",
+    "schemas",
+    "examples",
+)
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules", ".pytest_cache", "*.egg-info")
+
+GOOD = """\
+version: 1.0
+sources:
+  events: {kind: toy, nevents: 100, seed: 1}
+analysis:
+  stages:
+    - id: MuonVars
+      op: hep.define
+      params:
+        variables:
+          - {name: Muon_Pt, expr: "sqrt(Muon_Px ** 2 + Muon_Py ** 2)"}
+"""
+# The same workflow with a misspelt op: FF101 at line 7, column 11 (1-based), where `hep.defnie` starts.
+BAD = GOOD.replace("op: hep.define", "op: hep.defnie")
+BAD_AT = "bad.flow.yaml:7:11"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "fasthep-flow tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "fasthep-flow tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str) -> None:
+    env = {**os.environ, **GIT_ENV, "HOME": str(cwd)}
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def commit_all(cwd: Path, message: str) -> None:
+    git(cwd, "add", "-A")
+    git(cwd, "commit", "-q", "-m", message)
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A committed copy of this working tree: try-repo clones the repository, so the hook file and the sources
+    it installs must be committed (the real checkout may hold uncommitted work)."""
+    require_executable("git")
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for part in HOOK_REPO_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, repo / part, ignore=IGNORE)
+            if not any((repo / part).iterdir()):
+                (repo / part / ".keep").write_text("", encoding="utf-8")  # git keeps no empty folders
+        else:
+            shutil.copy2(source, repo / part)
+    git(repo, "init", "-q")
+    commit_all(repo, "hook repository")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def try_repo(hook_repo: Path, project: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "fasthep-flow-check", "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+
+
+def test_hook_definition() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = [h for h in hooks if h["id"] == "fasthep-flow-check"]
+    assert hook["entry"] == "fasthep-flow check"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is True
+    files = re.compile(hook["files"])
+    for name in ("a.flow.yaml", "dir/b.flow.yml"):
+        assert files.search(name), name
+    for name in ("a.yaml", "flow.yaml", "a.flow.yaml.bak", "a.flowyaml"):
+        assert not files.search(name), name
+
+
+def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
+    hook_repo: Path, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "analysis"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "good.flow.yaml").write_text(GOOD, encoding="utf-8")
+    (project / "bad.flow.yaml").write_text(BAD, encoding="utf-8")
+    (project / "notes.yaml").write_text("not: [a, workflow\n", encoding="utf-8")  # not matched by `files`
+    commit_all(project, "two workflows")
+
+    failing = try_repo(hook_repo, project, pre_commit_home)
+    output = failing.stdout + failing.stderr
+    assert failing.returncode == 1, output
+    assert "fasthep-flow check" in output and "Failed" in output, output
+    assert BAD_AT in output, output
+    assert "FF101" in output, output
+    assert "good.flow.yaml:" not in output, output
+    assert "notes.yaml" not in output, output
+
+    git(project, "rm", "-q", "bad.flow.yaml")
+    git(project, "commit", "-q", "-m", "only the good workflow")
+    passing = try_repo(hook_repo, project, pre_commit_home)
+    output = passing.stdout + passing.stderr
+    assert passing.returncode == 0, output
+    assert re.search(r"fasthep-flow check\.+Passed", output), output
