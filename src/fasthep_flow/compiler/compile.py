@@ -27,7 +27,7 @@ from fasthep_flow.compiler.structure import check_structure
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
-from fasthep_flow.document.includes import DiskReader, load_workflow
+from fasthep_flow.document.includes import DiskReader, include_errors, load_workflow
 from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
 
 SUPPORTED_VERSIONS = ("1.0", "1")
@@ -87,7 +87,7 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     )
     datasets = collect_datasets(ctx)
     globals_ = collect_globals(ctx)
-    styles = collect_styles(ctx)
+    styles = collect_styles(ctx, [d.name for d in datasets])
     outputs = collect_outputs(ctx)
     _aliases(ctx)
     decls = collect_stages(ctx, source_names, primary)
@@ -104,6 +104,9 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     execution = execution if isinstance(execution, dict) else {}
     workflow = _normalised(root, sources, datasets, globals_, styles, outputs, decls, execution)
     diagnostics.extend(ctx.diagnostics)
+    if loaded.includes:  # one FF005 per include item, now that every pass has spoken about included files
+        diagnostics = [d for d in diagnostics if d.code is not codes.INCLUDE_ERROR]
+        diagnostics.extend(include_errors(loaded, diagnostics))
     has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
     plan = None
     if not has_errors:

@@ -14,10 +14,10 @@ from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import Related
+from fasthep_flow.document.diagnostics import Related, Severity
 from fasthep_flow.document.nodes import ScalarNode
 from fasthep_flow.expressions import Expr, ExprError, FunctionSig, check, parse
-from fasthep_flow.registry.dataflow import ExprUse, FlowStep, flow_of
+from fasthep_flow.registry.dataflow import ExprUse, FieldDef, FlowStep, flow_of
 
 CONTEXT_SYMBOLS = {
     "dataset": "the dataset being processed (its name, in comparisons)",
@@ -105,9 +105,36 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
             for use in step.uses:
                 _check_use(ctx, d, use, sigs, constants, ancestors, src_fields, state, local, flow)
             for fd in step.defines:
+                _check_redefinition(ctx, d, fd, local, ancestors, state)
                 local.add(fd.name)
                 if fd.name not in flow.writes:
                     flow.writes.append(fd.name)
+
+
+def _check_redefinition(
+    ctx: Context, d: StageDecl, fd: FieldDef, local: set[str], ancestors: set[str], state: FlowState
+) -> None:
+    """The same name twice in one stage is an error; hiding an upstream stage's field is worth a warning."""
+    earlier = [df for s, df in state.defined_by.get(fd.name, ()) if s is d and df.span != fd.node.span]
+    if fd.name in local and earlier:
+        ctx.report(
+            codes.DUPLICATE_NAME,
+            fd.node,
+            f"field '{fd.name}' is defined twice in stage '{d.id}'",
+            hint="rename one of them; a later definition would silently replace the earlier one",
+            related=(Related(earlier[0].span, "first defined here"),),
+        )
+        return
+    upstream = [df for s, df in state.defined_by.get(fd.name, ()) if s.id in ancestors]
+    if upstream and not fd.implicit:
+        ctx.report(
+            codes.REDEFINED_FIELD,
+            fd.node,
+            f"field '{fd.name}' is defined again, hiding the definition from stage '{upstream[-1].stage}'",
+            hint="give the new field another name if both are needed",
+            severity=Severity.WARNING,
+            related=(Related(upstream[-1].span, "first defined here"),),
+        )
 
 
 def _ancestors(d: StageDecl, by_id: dict[str, StageDecl]) -> set[str]:

@@ -41,15 +41,31 @@ def _read_tree_info(path: str, tree: str, size: int, mtime: float) -> TreeInfo:
                     error=f"no tree '{tree}' in the file (it has: {', '.join(found[:10]) or 'nothing'})"
                 )
             obj = f[tree]
-            branches: dict[str, str] = {}
-            for key in obj:
-                try:
-                    branches[key] = str(obj[key].interpretation.awkward_form(None).type)  # type: ignore[attr-defined]
-                except Exception:
-                    branches[key] = getattr(obj[key], "typename", "unknown")
+            branches = _rntuple_fields(obj) if hasattr(obj, "to_akform") else _ttree_branches(obj)
             return TreeInfo(branches=branches, entries=int(obj.num_entries))
     except Exception as exc:
         return TreeInfo(error=f"{type(exc).__name__}: {exc}")
+
+
+def _ttree_branches(tree: object) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in tree.keys():  # type: ignore[attr-defined]
+        branch = tree[key]  # type: ignore[index]
+        try:
+            out[key] = str(branch.interpretation.awkward_form(branch.file).type)
+        except Exception:  # noqa: BLE001 — a branch uproot cannot interpret still exists; show its C++ type
+            out[key] = str(getattr(branch, "typename", "unknown"))
+    return out
+
+
+def _rntuple_fields(ntuple: object) -> dict[str, str]:
+    form = ntuple.to_akform()  # type: ignore[attr-defined]
+    form = form[0] if isinstance(form, tuple) else form
+    return {
+        name: str(content.type)
+        for name, content in zip(form.fields, form.contents, strict=True)
+        if not name.startswith("_")
+    }
 
 
 def tree_info(path: str, tree: str) -> TreeInfo | None:

@@ -77,11 +77,47 @@ def collect_sources(ctx: Context) -> list[SourceDecl]:
     return out
 
 
+DATASET_KEYS = (
+    "name",
+    "eventtype",
+    "files",
+    "nevents",
+    "tree_primary",
+    "label",
+    "group",
+    "cross_section",
+    "source",
+)
+
+
+def _near_misses(ctx: Context, node: Node | None, where: str) -> None:
+    """Dataset entries may carry free metadata, but a key one typo away from a known key is a mistake."""
+    from fasthep_flow.document.diagnostics import Edit, Fix
+    from fasthep_flow.registry.suggest import suggest
+
+    if not isinstance(node, MapNode):
+        return
+    for entry in node.entries:
+        key = entry.key.text
+        if key in DATASET_KEYS:
+            continue
+        best = suggest(key, list(DATASET_KEYS))
+        if best is not None:
+            ctx.report(
+                codes.UNKNOWN_KEY,
+                entry.key,
+                f"unknown key '{key}' in {where}",
+                hint=f"did you mean '{best}'? (other keys are kept as dataset metadata)",
+                fix=Fix(f"Rename to '{best}'", (Edit(entry.key.span, best),)),
+            )
+
+
 def collect_datasets(ctx: Context) -> list[DatasetDecl]:
     data = ctx.root.get("data")
     defaults: dict[str, Any] = {}
     out: list[DatasetDecl] = []
     if isinstance(data, MapNode):
+        _near_misses(ctx, data.get("defaults"), "`data.defaults`")
         d = to_python(data.get("defaults"))
         if isinstance(d, dict):
             defaults = d
@@ -89,6 +125,7 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
         if isinstance(items, SeqNode):
             for item in items.items:
                 if isinstance(item, MapNode):
+                    _near_misses(ctx, item, "a dataset")
                     name_node = _scalar(item.get("name"))
                     values = to_python(item)
                     assert isinstance(values, dict)
@@ -105,6 +142,7 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
     top = ctx.root.get("datasets")
     if isinstance(top, MapNode):
         for entry in top.entries:
+            _near_misses(ctx, entry.value, f"dataset '{entry.key.text}'")
             values = to_python(entry.value) if isinstance(entry.value, MapNode) else {}
             assert isinstance(values, dict)
             out.append(_dataset(ctx, entry.key.text, values, defaults, entry.value, entry.key))
@@ -187,7 +225,7 @@ def collect_globals(ctx: Context) -> dict[str, Any]:
     return out
 
 
-def collect_styles(ctx: Context) -> dict[str, dict[str, Any]]:
+def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Styles with `use:` inheritance resolved (deep merge of `with:` over the parent)."""
     styles = ctx.root.get("styles")
     if not isinstance(styles, MapNode):
@@ -227,6 +265,7 @@ def collect_styles(ctx: Context) -> dict[str, dict[str, Any]]:
                 result = deep_merge(result, own["with"])
         else:
             result = own
+        _check_style_datasets(ctx, node, dataset_names)
         op_node = _scalar(node.get("op"))
         if (
             op_node is not None
@@ -249,3 +288,17 @@ def deep_merge(base: Any, over: Any) -> Any:
             out[k] = deep_merge(base.get(k), v) if k in base else v
         return out
     return over
+
+
+def _check_style_datasets(ctx: Context, style: MapNode, dataset_names: list[str] | None) -> None:
+    """`datasets: [...]` in a style (and in its `with:`) must name datasets of this workflow."""
+    if dataset_names is None:
+        return
+    for holder in (style, style.get("with")):
+        node = holder.get("datasets") if isinstance(holder, MapNode) else None
+        for item in node.items if isinstance(node, SeqNode) else []:
+            if isinstance(item, ScalarNode) and isinstance(item.value, str):
+                ok = item.text in dataset_names
+                ctx.index.references.append(Reference(item.text, SymbolKind.DATASET, item.span, resolved=ok))
+                if not ok:
+                    ctx.unknown_name(codes.UNKNOWN_DATASET, item, "dataset", dataset_names)

@@ -82,7 +82,7 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
     analysis = ctx.root.get("analysis")
     stages_node = analysis.get("stages") if isinstance(analysis, MapNode) else None
     if not isinstance(stages_node, SeqNode) or not stages_node.items:
-        where = stages_node or (analysis if analysis is not None else None)
+        where = stages_node if stages_node is not None else analysis
         if where is None:
             anchor = ctx.root.entries[0].key if ctx.root.entries else ctx.root
             ctx.report(

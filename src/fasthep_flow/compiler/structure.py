@@ -76,14 +76,21 @@ def _owned_elsewhere(path: tuple[Any, ...]) -> bool:
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
-    """The error to explain: for anyOf/oneOf, the branch that got furthest; else the error itself."""
+    """The error to explain: for anyOf/oneOf, the branch that got furthest into the value; else the error.
+
+    "Furthest" is the deepest path: `bins: {low, high, nbins: "ten"}` fails the list-of-edges branch at
+    `bins` and the regular branch at `bins.nbins`; the second is what the author meant.
+    """
     if error.validator in ("anyOf", "oneOf") and error.context:
-        best = best_match(error.context)
-        if best is not None and best.validator not in ("anyOf", "oneOf"):
-            yield best
+        if all(e.validator == "required" for e in error.context):
+            yield error  # "needs one of" is explained as a whole
             return
-        if best is not None:
-            yield from _leaves(best)
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        chosen = (
+            deepest if len(deepest.absolute_path) > len(error.absolute_path) else best_match(error.context)
+        )
+        if chosen is not None:
+            yield from _leaves(chosen)
             return
     yield error
 
@@ -147,6 +154,19 @@ def _explain(ctx: Context, err: ValidationError) -> None:
         ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)} must not be empty")
     elif validator == "propertyNames":
         ctx.report(codes.UNKNOWN_KEY, node, f"{_key_name(path)}: {err.message}")
+    elif (
+        validator in ("anyOf", "oneOf")
+        and err.context
+        and all(e.validator == "required" for e in err.context)
+    ):
+        options = sorted({k for e in err.context for k in e.validator_value})  # type: ignore[union-attr]
+        span = node.entries[0].key.span if isinstance(node, MapNode) and node.entries else node.span
+        ctx.report(
+            codes.MISSING_KEY,
+            span,
+            f"{_where(path)} needs one of: {', '.join(options)}",
+            hint=" or ".join(f"add `{o}: ...`" for o in options),
+        )
     elif validator in ("anyOf", "oneOf"):
         ctx.report(
             codes.PARAM_TYPE,
@@ -164,6 +184,8 @@ def _unknown_keys(ctx: Context, node: MapNode, path: tuple[Any, ...], err: Valid
     schema = err.schema if isinstance(err.schema, dict) else {}
     known = list((schema.get("properties") or {}).keys())
     patterns = list((schema.get("patternProperties") or {}).keys())
+    if len(path) == 2 and path[0] == "styles" and "op" not in node and "use" not in node:
+        return  # a style with no `op`: FF110 says so, and which keys it may have is unknown until it has one
     if not path:
         code, what = codes.UNKNOWN_TOP_KEY, "top-level key"
     elif _is_stage_path(path):
@@ -214,6 +236,8 @@ def _key_name(path: tuple[Any, ...]) -> str:
 
 
 def _where(path: tuple[Any, ...]) -> str:
+    if len(path) == 2 and path[0] == "styles":
+        return f"style '{path[1]}'"
     if _is_stage_path(path):
         return f"stage #{path[2] + 1}"
     if _is_params_path(path):
@@ -223,8 +247,8 @@ def _where(path: tuple[Any, ...]) -> str:
 
 def _required_hint(err: ValidationError, key: str) -> str | None:
     schema = err.schema if isinstance(err.schema, dict) else {}
-    prop = (schema.get("properties") or {}).get(key) or {}
-    desc = prop.get("description")
+    prop = (schema.get("properties") or {}).get(key)
+    desc = prop.get("description") if isinstance(prop, dict) else None
     return f"'{key}': {desc}" if desc else None
 
 

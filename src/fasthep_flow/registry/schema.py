@@ -338,10 +338,12 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                 "eventtype": _one_or_list(
                     _enum(("data", "mc"), ("recorded collisions", "simulation"), "Event type."),
                     "Run only on datasets of this event type.",
-                )
+                ),
+                "dataset": _string_or_list("Run only on these datasets (by name)."),
+                "datasets": _string_or_list("Same as `dataset`."),
             },
-            "Restrict to some datasets: `{eventtype: data|mc}`.",
-            required=("eventtype",),
+            "Restrict to some datasets: `{eventtype: data|mc}` and/or `{dataset: [names]}`.",
+            minProperties=1,
         ),
         "duration": _doc(
             {
