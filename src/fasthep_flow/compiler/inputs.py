@@ -49,11 +49,11 @@ def _read_tree_info(path: str, tree: str, size: int, mtime: float) -> TreeInfo:
 
 def _ttree_branches(tree: object) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key in tree.keys():  # type: ignore[attr-defined]
+    for key in tree.keys():  # type: ignore[attr-defined]  # noqa: SIM118 — uproot objects are not dicts
         branch = tree[key]  # type: ignore[index]
         try:
             out[key] = str(branch.interpretation.awkward_form(branch.file).type)
-        except Exception:  # noqa: BLE001 — a branch uproot cannot interpret still exists; show its C++ type
+        except Exception:  # a branch uproot cannot interpret still exists; show its C++ type
             out[key] = str(getattr(branch, "typename", "unknown"))
     return out
 
