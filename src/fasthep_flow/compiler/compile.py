@@ -171,8 +171,10 @@ def _normalised(
     version = root.get("version")
     stages = []
     for d in decls:
-        raw = to_python(d.node)
-        assert isinstance(raw, dict)
+        raw: dict[str, Any] = {}
+        for key, value in d.node.items():
+            if key != "params":
+                raw.setdefault(key, to_python(value))  # first wins on a duplicate key, as everywhere
         raw["params"] = params_with_defaults(d)
         if d.data_input:
             raw.setdefault("from", d.data_input.removeprefix("source:"))

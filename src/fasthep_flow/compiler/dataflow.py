@@ -68,8 +68,6 @@ def _signatures(ctx: Context) -> dict[str, FunctionSig]:
 def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None:
     sigs = _signatures(ctx)
     constants = set(getattr(ctx.registry, "constants", {}) or {})
-    by_id = {d.id: d for d in decls}
-
     # every definition first, so a use before its definition can say where the definition is
     steps_of: dict[int, list[FlowStep]] = {}
     for d in decls:
@@ -92,12 +90,13 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
                 state.defined_by.setdefault(fd.name, []).append((d, definition))
                 ctx.index.definitions.append(definition)
 
+    lineage = _Lineage(decls)
     for d in decls:
         steps = steps_of.get(d.index)
         if steps is None:
             continue
-        ancestors = _ancestors(d, by_id)
-        source = _root_source(d, by_id)
+        ancestors: set[str] = set(lineage.ancestors(d))
+        source = lineage.root_source(d)
         src_fields = state.sources.get(source) if source else None
         flow = state.per_stage.setdefault(d.id, StageFlow())
         local: set[str] = set()
@@ -137,26 +136,55 @@ def _check_redefinition(
         )
 
 
-def _ancestors(d: StageDecl, by_id: dict[str, StageDecl]) -> set[str]:
-    out: set[str] = set()
-    cur = d.data_input
-    while cur and not cur.startswith("source:") and cur not in out:
-        out.add(cur)
-        up = by_id.get(cur)
-        cur = up.data_input if up else None
-    return out
+class _Lineage:
+    """Each stage's data ancestors and root source, computed once per compile (memoised along the chain)."""
 
+    def __init__(self, decls: list[StageDecl]) -> None:
+        self.by_id = {d.id: d for d in decls}
+        self._ancestors: dict[str, frozenset[str]] = {}
+        self._roots: dict[str, str | None] = {}
 
-def _root_source(d: StageDecl, by_id: dict[str, StageDecl]) -> str | None:
-    seen: set[str] = set()
-    cur = d.data_input
-    while cur and not cur.startswith("source:"):
-        if cur in seen:
-            return None
-        seen.add(cur)
-        up = by_id.get(cur)
-        cur = up.data_input if up else None
-    return cur.removeprefix("source:") if cur else None
+    def ancestors(self, d: StageDecl) -> frozenset[str]:
+        """Walked from the stage's own input (not its id: two stages may share an id, FF108)."""
+        up = d.data_input
+        if up is None or up.startswith("source:"):
+            return frozenset()
+        return self._walk(up)[0] | {up}
+
+    def root_source(self, d: StageDecl) -> str | None:
+        up = d.data_input
+        if up is None or up.startswith("source:"):
+            return up.removeprefix("source:") if up else None
+        return self._walk(up)[1]
+
+    def _walk(self, start: str) -> tuple[frozenset[str], str | None]:
+        chain: list[str] = []
+        seen: set[str] = set()
+        cur: str | None = start
+        base: tuple[frozenset[str], str | None] = (frozenset(), None)
+        while cur is not None and not cur.startswith("source:"):
+            if cur in self._ancestors:
+                base = (
+                    self._ancestors[cur] | {cur} if cur != start else self._ancestors[cur],
+                    self._roots[cur],
+                )
+                break
+            if cur in seen:
+                base = (frozenset(), None)  # a cycle (reported elsewhere): no lineage
+                break
+            seen.add(cur)
+            chain.append(cur)
+            up = self.by_id.get(cur)
+            cur = up.data_input if up else None
+        else:
+            base = (frozenset(), cur.removeprefix("source:") if cur else None)
+        # fill the memo from the top of the chain down: each stage's ancestors are those above it
+        ancestors, root = base
+        for node in reversed(chain):
+            self._ancestors[node] = ancestors
+            self._roots[node] = root
+            ancestors = ancestors | {node}
+        return self._ancestors.get(start, frozenset()), self._roots.get(start)
 
 
 def parse_use(ctx: Context, use: ExprUse, sigs: dict[str, FunctionSig]) -> Expr | None:

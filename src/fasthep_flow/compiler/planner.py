@@ -16,6 +16,10 @@ DEFAULT_CHUNK_SIZE = 100_000
 
 
 def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
+    """The stage's params with the spec's defaults filled in (computed once; the plan and the normalised
+    workflow share it, so neither may mutate it)."""
+    if decl.plain_params is not None:
+        return decl.plain_params
     given = to_python(decl.params) if decl.params is not None else {}
     assert isinstance(given, dict)
     out: dict[str, Any] = {}
@@ -27,6 +31,7 @@ def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
                 out[p.name] = _plain(p.default)
     for k, v in given.items():
         out.setdefault(k, v)
+    decl.plain_params = out
     return out
 
 

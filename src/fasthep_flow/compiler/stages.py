@@ -7,7 +7,7 @@ entry naming no stage. The dependency graph is a networkx DiGraph so cycles come
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -46,6 +46,8 @@ class StageDecl:
     data_input: str | None = None
     """Resolved upstream stream: a stage id or `source:<name>`."""
     role: str = "transform"
+    plain_params: dict[str, Any] | None = None
+    """Params as plain data with defaults filled (see ``planner.params_with_defaults``)."""
 
     @property
     def is_sink(self) -> bool:

@@ -7,11 +7,13 @@ and only ``lsp/convert.py`` knows about UTF-16.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Pos:
+class Pos(NamedTuple):
+    """A named tuple rather than a frozen dataclass: a document has tens of thousands and building them is
+    the loader's hot path (tuples compare and order the same way)."""
+
     line: int
     col: int
 
@@ -19,8 +21,7 @@ class Pos:
         return f"{self.line + 1}:{self.col + 1}"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A half-open range ``[start, end)`` inside ``file`` (a path or URI string as the document was opened)."""
 
     file: str
@@ -33,6 +34,9 @@ class Span:
 
     def with_file(self, file: str) -> Span:
         return Span(file, self.start, self.end)
+
+    def __repr__(self) -> str:
+        return f"Span({self.file!r}, {self.start.line}:{self.start.col}-{self.end.line}:{self.end.col})"
 
     @staticmethod
     def point(file: str, pos: Pos) -> Span:
