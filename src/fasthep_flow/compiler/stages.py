@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from fasthep_flow.compiler.context import UNTRUSTED_NOTE, Context
 from fasthep_flow.compiler.symbols import Definition, Reference, StageInfo, SymbolKind
 from fasthep_flow.document import codes
@@ -205,9 +203,7 @@ def _other_group(ctx: Context, name: str) -> str | None:
 def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], primary: str) -> None:
     ids = {d.id for d in decls if d.id_node is not None}
     known = sorted(ids | set(source_names))
-    graph = nx.DiGraph()
-    for d in decls:
-        graph.add_node(d.id)
+    edges: list[tuple[str, str]] = []
     previous_stream: str | None = f"source:{primary}" if primary else None
     for d in decls:
         for ref in (*d.needs, *d.inputs):
@@ -227,7 +223,7 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
             elif ref.name == d.id:
                 ctx.report(codes.DEPENDENCY_CYCLE, ref.node, f"stage '{d.id}' depends on itself")
             elif is_stage:
-                graph.add_edge(ref.name, d.id)
+                edges.append((ref.name, d.id))
         resolved_inputs = [r for r in d.inputs if r.name in ids or r.name in source_names]
         if resolved_inputs:
             first = resolved_inputs[0].name
@@ -235,7 +231,7 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
         else:
             d.data_input = previous_stream
             if previous_stream and not previous_stream.startswith("source:"):
-                graph.add_edge(previous_stream, d.id)
+                edges.append((previous_stream, d.id))
         if not d.is_sink and d.id_node is not None:
             previous_stream = d.id
         ctx.index.stages.append(
@@ -250,12 +246,22 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
                 needs=tuple(r.name for r in d.needs),
             )
         )
-    _report_cycles(ctx, decls, graph)
+    if any(d.needs or d.inputs for d in decls):
+        # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for,
+        # and `fasthep-flow check` need not import networkx at all
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(d.id for d in decls)
+        graph.add_edges_from(edges)
+        _report_cycles(ctx, decls, graph)
 
 
-def _report_cycles(ctx: Context, decls: list[StageDecl], graph: nx.DiGraph) -> None:
+def _report_cycles(ctx: Context, decls: list[StageDecl], graph: Any) -> None:
     by_id = {d.id: d for d in decls}
     reported: set[frozenset[str]] = set()
+    import networkx as nx
+
     for cycle in nx.simple_cycles(graph):
         key = frozenset(cycle)
         if key in reported or len(cycle) < 2:

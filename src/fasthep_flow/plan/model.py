@@ -14,8 +14,6 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-import networkx as nx
-
 PLAN_FORMAT = 1
 
 
@@ -150,7 +148,10 @@ class ExecutionPlan:
         raise KeyError(name)
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> Any:
+        """The plan as a networkx DiGraph (imported here: checking a workflow never needs it)."""
+        import networkx as nx
+
         g = nx.DiGraph()
         for n in self.nodes:
             g.add_node(n.id, kind=n.kind.value, op=n.op)
