@@ -1,0 +1,113 @@
+"""The Dask executor: one task per partition chain and a tree reduction, on a ``distributed`` cluster.
+
+It connects to a running scheduler (``--scheduler tcp://host:port``) or starts a ``LocalCluster`` of
+single-threaded worker processes and stops it at the end. Tasks are submitted directly (``client.submit``),
+not through ``dask.delayed``, whose per-node graph building costs more than the work for small partitions.
+The reduction tree is built by the same ``OrderedFold`` the local executors use, so results are identical.
+
+With a remote cluster, the output directory must be on a filesystem the workers share: partition-level
+writes and observers write there from the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from fasthep_flow.document import codes
+from fasthep_flow.plan import Partition
+from fasthep_flow.runtime.chain import Job, PartitionInfo, combine, partition_info, run_partition
+from fasthep_flow.runtime.errors import StageError
+from fasthep_flow.runtime.executors.base import Collector
+from fasthep_flow.runtime.merge import fold_all
+
+
+class DaskExecutor:
+    name = "dask"
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None) -> None:
+        self.workers = max(1, int(workers))
+        self.scheduler = scheduler
+
+    def execute(self, job: Job, parts: Sequence[Partition], collector: Collector) -> None:
+        from distributed import Client, LocalCluster
+
+        cluster = None
+        if self.scheduler:
+            client = Client(self.scheduler, set_as_default=False)
+        else:
+            with warnings.catch_warnings():
+                # Without a dashboard the scheduler still serves health checks on 8787, or on another port
+                # with a warning when 8787 is taken (another cluster): the port is not ours to care about.
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            client = Client(cluster, set_as_default=False)
+        try:
+            self._run(client, job, parts, collector)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def _run(self, client: Any, job: Job, parts: Sequence[Partition], collector: Collector) -> None:
+        from distributed import as_completed
+
+        token = job.token
+        [job_future] = client.scatter([job], broadcast=True, hash=False)
+        by_dataset: dict[str, list[Any]] = {}
+        infos: dict[Any, Partition] = {}
+        for part in parts:
+            future = client.submit(
+                run_partition, job_future, part, key=f"ff-part-{token}-{part.index}", pure=False
+            )
+            by_dataset.setdefault(part.dataset, []).append(future)
+            infos[client.submit(partition_info, future, key=f"ff-info-{token}-{part.index}")] = part
+        counter = iter(range(1 << 62))
+
+        def combine_futures(left: Any, right: Any) -> Any:
+            key = f"ff-merge-{token}-{next(counter)}"
+            return client.submit(combine, job.bindings.merge, left, right, key=key)
+
+        roots = {name: fold_all(futures, combine_futures) for name, futures in by_dataset.items()}
+        by_dataset.clear()  # only the roots stay referenced: dask frees partition results once merged
+        stopped = False
+        for future in as_completed(list(infos), loop=client.loop):
+            part = infos[future]
+            try:
+                info = future.result()
+            except Exception as exc:  # a worker died (KilledWorker) or the cluster went away
+                info = PartitionInfo(0, 0.0, (_lost(job, part, exc),))
+                collector.partition_done(part, info)
+                stopped = True
+                break
+            if not collector.partition_done(part, info):
+                stopped = True
+                break
+        if stopped:
+            client.cancel([*infos, *roots.values()])
+            return
+        for name, root in roots.items():
+            collector.dataset_done(name, root.result())
+
+
+def _lost(job: Job, part: Partition, exc: BaseException) -> StageError:
+    return StageError(
+        node="worker",
+        stage=None,
+        message=f"the Dask task for this partition was lost: {type(exc).__name__}: {exc}",
+        dataset=part.dataset,
+        file=part.file,
+        start=part.start,
+        stop=part.stop,
+        code=codes.STAGE_FAILED,
+        hint="check the workers' logs; a worker may have run out of memory (try a smaller --chunk-size)",
+        workflow_file=job.plan.workflow_file,
+    )

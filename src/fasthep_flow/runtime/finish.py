@@ -1,0 +1,232 @@
+"""After the partitions: dataset totals, `when: dataset|final` writes and renders, hist and cutflow files.
+
+Products of a node are kept per dataset and, at the end, merged across datasets into ``total`` (cutflows are
+reported per dataset *and* total, never only merged). A node that failed anywhere in a dataset has no product
+for it (a partial sum would look right and be wrong), and its renders are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Diagnostic, InternalError, Severity
+from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.plan import DatasetPlan, NodeKind, Partition, PlanNode
+from fasthep_flow.runtime.bindings import function_table, resolve
+from fasthep_flow.runtime.chain import (
+    SINK,
+    WRITE,
+    Job,
+    Partial,
+    call_with_timeout,
+    context_symbols,
+    failure_of,
+    parse_seconds,
+    with_path,
+)
+from fasthep_flow.runtime.errors import StageError
+from fasthep_flow.runtime.merge import concat_events, fold_all, merge_named
+from fasthep_flow.runtime.outputs import (
+    OutputDir,
+    clean_key,
+    cutflows_csv,
+    cutflows_json,
+    hists_json,
+    is_cutflow,
+    is_hist,
+    product_entries,
+    write_hists_root,
+)
+
+TOTAL = "total"
+
+
+@dataclass
+class Finished:
+    products: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    failures: list[StageError] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+class Finisher:
+    def __init__(
+        self, job: Job, out: OutputDir, datasets: Sequence[DatasetPlan], partials: Mapping[str, Partial]
+    ):
+        self.job = job
+        self.plan = job.plan
+        self.out = out
+        self.datasets = [d for d in datasets if d.name in partials]
+        self.partials = partials
+        self.functions = function_table(job.bindings)
+        self.merge = resolve(job.bindings.merge)
+        self.result = Finished()
+        self.sinks = job.bindings.sinks
+
+    # -- entry point ---------------------------------------------------------------------------------------
+    def run(self, final: bool) -> Finished:
+        for dataset in self.datasets:
+            partial = self.partials[dataset.name]
+            for node_id, named in partial.products.items():
+                if node_id not in partial.dead:
+                    self.result.products[(node_id, dataset.name)] = dict(named)
+            for node in self._stream_writes("dataset"):
+                if node.id in partial.chunks and node.id not in partial.dead:
+                    self._write(node, partial.chunks[node.id], dataset, tag=clean_key(dataset.name))
+            for node in self._renders(("dataset", "partition")):
+                self._render(node, [dataset], tag=clean_key(dataset.name))
+        if final:
+            self._totals()
+            for node in self._stream_writes("final"):
+                if any(node.id in self.partials[d.name].dead for d in self.datasets):
+                    continue
+                pieces = [c for d in self.datasets for c in self.partials[d.name].chunks.get(node.id, ())]
+                if pieces:
+                    self._write(node, pieces, self._total_dataset(), tag=None)
+            for node in self._renders(("final",)):
+                self._render(node, self.datasets, tag=None)
+        self._product_files(final)
+        return self.result
+
+    # -- products ------------------------------------------------------------------------------------------
+    def _dead_anywhere(self, node_id: str) -> bool:
+        return any(node_id in self.partials[d.name].dead for d in self.datasets)
+
+    def _totals(self) -> None:
+        by_node: dict[str, list[dict[str, Any]]] = {}
+        for dataset in self.datasets:
+            for (node_id, name), named in list(self.result.products.items()):
+                if name == dataset.name:
+                    by_node.setdefault(node_id, []).append(named)
+        for node_id, items in by_node.items():
+            if self._dead_anywhere(node_id):
+                continue
+            total = fold_all(items, lambda a, b: merge_named(a, b, self.merge))
+            if total is not None:
+                self.result.products[(node_id, TOTAL)] = total
+
+    def _product_files(self, final: bool) -> None:
+        for node in self.plan.nodes:
+            if node.kind is not NodeKind.STAGE:
+                continue
+            by_dataset = {
+                d.name: self.result.products[(node.id, d.name)]
+                for d in self.datasets
+                if (node.id, d.name) in self.result.products
+            }
+            if not by_dataset:
+                continue
+            if final and (node.id, TOTAL) in self.result.products:
+                by_dataset[TOTAL] = self.result.products[(node.id, TOTAL)]
+            stage = clean_key(node.stage or node.id)
+            hists = product_entries(by_dataset, is_hist)
+            if hists:
+                self.out.write_text(f"hists/{stage}.json", hists_json(node.stage or node.id, hists))
+                skipped = write_hists_root(self.out.staged(f"hists/{stage}.root"), hists)
+                for key in skipped:
+                    self._warn(node, f"histogram '{key}' of stage '{stage}' has more than 3 axes: JSON only")
+            cutflows = product_entries(by_dataset, is_cutflow)
+            if cutflows:
+                self.out.write_text(f"cutflows/{stage}.csv", cutflows_csv(cutflows))
+                self.out.write_text(f"cutflows/{stage}.json", cutflows_json(node.stage or node.id, cutflows))
+
+    def _warn(self, node: PlanNode, message: str) -> None:
+        file = node.origin.file if node.origin else (self.plan.workflow_file or "<plan>")
+        line = node.origin.line - 1 if node.origin else 0
+        span = Span.point(file, Pos(line, 0))
+        self.result.warnings.append(Diagnostic(codes.OUTPUT_ERROR, Severity.WARNING, span, message))
+
+    # -- writes and renders --------------------------------------------------------------------------------
+    def _stream_writes(self, when: str) -> list[PlanNode]:
+        return [
+            n
+            for n in self.plan.nodes
+            if n.when == when
+            and (n.kind is NodeKind.WRITE or (n.kind is NodeKind.STAGE and n.id in self.sinks))
+        ]
+
+    def _renders(self, whens: tuple[str, ...]) -> list[PlanNode]:
+        return [n for n in self.plan.nodes if n.kind is NodeKind.RENDER and (n.when or "final") in whens]
+
+    def _total_dataset(self) -> DatasetPlan:
+        types = {d.eventtype for d in self.datasets}
+        return DatasetPlan(
+            name=TOTAL,
+            eventtype=types.pop() if len(types) == 1 else "mixed",
+            files=tuple(f for d in self.datasets for f in d.files),
+        )
+
+    def _ctx(self, node: PlanNode, dataset: DatasetPlan) -> RunContext:
+        part = Partition(dataset.name, None, 0, None, -1)
+        symbols = {**self.job.bindings.constants, **context_symbols(dataset, part)}
+        return RunContext(
+            node.stage or node.id, dataset, part, self.job.staging, self.plan.globals, self.functions, symbols
+        )
+
+    def _write(self, node: PlanNode, pieces: list[Events], dataset: DatasetPlan, tag: str | None) -> None:
+        role = SINK if node.kind is NodeKind.STAGE else WRITE
+
+        def call() -> None:
+            params = with_path(node.params, "path", self.job.staging, tag)
+            resolve(self.job.bindings.nodes[node.id])(concat_events(pieces), params, self._ctx(node, dataset))
+
+        self._attempt(node, role, call, dataset.name)
+
+    def _render(self, node: PlanNode, datasets: Sequence[DatasetPlan], tag: str | None) -> None:
+        stage_id = node.inputs[0] if node.inputs else None
+        if stage_id is None:
+            raise InternalError(f"render node {node.id!r} has no input stage")
+        if self._dead_anywhere(stage_id):
+            return
+        products = {
+            d.name: _one(self.result.products[(stage_id, d.name)])
+            for d in datasets
+            if (stage_id, d.name) in self.result.products
+        }
+        if not products:
+            return
+        params = dict(node.params)
+        style_name = params.get("style")
+        style = dict(self.plan.styles.get(style_name, {})) if isinstance(style_name, str) else {}
+        style.update({k: v for k, v in params.items() if k not in ("style", "out", "when")})
+        style["_eventtypes"] = {d.name: d.eventtype for d in datasets if d.name in products}
+        dataset = datasets[0] if len(datasets) == 1 else self._total_dataset()
+
+        def call() -> None:
+            resolved = with_path(params, "out", self.job.staging, tag)
+            fn = resolve(self.job.bindings.nodes[node.id])
+            fn(products, style, Path(resolved["out"]), self._ctx(node, dataset))
+
+        self._attempt(node, "render", call, dataset.name)
+
+    def _attempt(self, node: PlanNode, role: str, call: Callable[[], None], dataset: str) -> None:
+        execution = node.execution or {}
+        retries = execution.get("retries") if isinstance(execution.get("retries"), int) else 0
+        timeout = parse_seconds(execution.get("timeout"))
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                if timeout is None:
+                    call()
+                else:
+                    call_with_timeout(call, (), timeout)
+                return
+            except InternalError:
+                raise
+            except Exception as exc:  # reported as the node's failure, like a partition's
+                if attempts <= retries:
+                    continue
+                failure = failure_of(self.job, node, role, exc, dataset, None)
+                failure.attempts = attempts
+                self.result.failures.append(failure)
+                return
+
+
+def _one(named: Mapping[str, Any]) -> Any:
+    """A stage's product as renders receive it: the product itself when there is one, else the mapping."""
+    return next(iter(named.values())) if len(named) == 1 else dict(named)

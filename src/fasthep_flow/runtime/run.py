@@ -1,0 +1,264 @@
+"""``run_plan``: partitions → executor → per-dataset results → outputs → ``run.json``.
+
+The one entry point the CLI and the LSP's "Run plan" call. It never raises for a user's mistake or a failing
+op: those come back as diagnostics in ``RunResult.errors`` with ``ok=False``. Only a bug (``InternalError``)
+escapes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Diagnostic
+from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition
+from fasthep_flow.runtime.bindings import Bindings, RegistryLike
+from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
+from fasthep_flow.runtime.errors import RunProblem, StageError
+from fasthep_flow.runtime.executors import EXECUTORS, make_executor
+from fasthep_flow.runtime.finish import Finished, Finisher
+from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
+from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, OutputDir
+from fasthep_flow.runtime.partitions import make_partitions
+from fasthep_flow.runtime.progress import (
+    PartitionDone,
+    PhaseStarted,
+    ProgressCallback,
+    RunFinished,
+    RunStarted,
+    StageTiming,
+    ignore,
+)
+from fasthep_flow.runtime.record import (
+    InputHasher,
+    build_record,
+    diagnostic_dict,
+    plan_json,
+    previous_outputs,
+    record_json,
+)
+
+
+class RunCollector:
+    """Receives results from the executor: counts progress, stops at the first failure unless keep_going."""
+
+    def __init__(self, plan: ExecutionPlan, total: int, keep_going: bool, emit: ProgressCallback, t0: float):
+        self.plan = plan
+        self.total = total
+        self.keep_going = keep_going
+        self.emit = emit
+        self.t0 = t0
+        self.done = 0
+        self.events = 0
+        self.failures: list[StageError] = []
+        self.partials: dict[str, Partial] = {}
+        self.stopped = False
+
+    def partition_done(self, part: Partition, info: PartitionInfo) -> bool:
+        self.done += 1
+        self.events += info.events
+        self.failures.extend(info.failures)
+        elapsed = perf_counter() - self.t0
+        self.emit(PartitionDone(self.done, self.total, self.events, elapsed, part.label, bool(info.failures)))
+        if info.failures and not self.keep_going:
+            self.stopped = True
+            return False
+        return True
+
+    def dataset_done(self, dataset: str, partial: Partial) -> None:
+        self.partials[dataset] = partial
+        for node_id, (n_in, n_out, seconds, _calls) in partial.stats.items():
+            stage = self.plan.by_id[node_id].stage if node_id in self.plan.by_id else None
+            self.emit(StageTiming(node_id, stage, dataset, int(n_in), int(n_out), seconds))
+
+
+def default_registry(plan: ExecutionPlan) -> RegistryLike:
+    """The built-in registry, for callers that have none. Callers that compiled the workflow should pass the
+    registry they compiled with: it includes the workflow's profiles and `registry:` layers."""
+    from fasthep_flow.registry import load_registry
+
+    folder = Path(plan.workflow_file).parent if plan.workflow_file else None
+    registry, _ = load_registry(None, folder, False)
+    return registry
+
+
+def run_plan(
+    plan: ExecutionPlan,
+    options: RunOptions,
+    progress: ProgressCallback | None = None,
+    registry: RegistryLike | None = None,
+) -> RunResult:
+    emit = progress or ignore
+    t0 = perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    refusal = _refuse(plan, options)
+    if refusal is not None:
+        return _refused(options, refusal, t0)
+    datasets = _selected(plan, options.datasets)
+    bindings = Bindings.from_registry(plan, registry if registry is not None else default_registry(plan))
+    out = OutputDir(Path(options.outdir))
+    phases: dict[str, float] = {}
+    mark = t0
+    try:
+        partitioning = make_partitions(plan, datasets, bindings, options.chunk_size, debug=options.debug)
+        parts = partitioning.partitions
+        first: dict[str, int] = {}
+        for part in parts:
+            first.setdefault(part.dataset, part.index)
+        job = Job(uuid.uuid4().hex, plan, bindings, out.staging, first, options.keep_going, options.debug)
+        hasher = InputHasher((d.name, f) for d in datasets for f in d.files).start()
+        emit(RunStarted(len(parts), tuple(d.name for d in datasets), options.executor, options.workers))
+        phases["prepare"], mark = perf_counter() - mark, perf_counter()
+        collector = RunCollector(plan, len(parts), options.keep_going, emit, t0)
+        collector.failures.extend(partitioning.problems)
+        if parts and (options.keep_going or not partitioning.problems):
+            make_executor(options.executor, options.workers, options.scheduler).execute(job, parts, collector)
+        phases["execute"], mark = perf_counter() - mark, perf_counter()
+        emit(PhaseStarted("outputs", perf_counter() - t0))
+        complete = (
+            not collector.stopped
+            and not partitioning.problems
+            and len(collector.partials) == len({p.dataset for p in parts})
+        )
+        finished = Finisher(job, out, datasets, collector.partials).run(final=complete or options.keep_going)
+        failures = [*collector.failures, *finished.failures]
+        errors = [f.diagnostic for f in failures]
+        ok = not errors
+        phases["outputs"], mark = perf_counter() - mark, perf_counter()
+        emit(PhaseStarted("record", perf_counter() - t0))
+        out.write_text(PLAN_NAME, plan_json(plan))
+        files = out.promote(previous_outputs(out.root))
+        elapsed = perf_counter() - t0
+        summary = RunSummary(
+            executor=options.executor,
+            workers=options.workers,
+            partitions=len(parts),
+            partitions_done=collector.done,
+            events=collector.events,
+            elapsed=elapsed,
+            datasets=tuple(d.name for d in datasets),
+            stages=tuple(_stage_stats(plan, datasets, collector.partials)),
+            phases=phases,
+        )
+        record = build_record(
+            plan_hash=plan.hash,
+            workflow_file=plan.workflow_file,
+            status="ok" if ok else "failed",
+            started=started,
+            elapsed=elapsed,
+            options=_options_dict(options),
+            inputs=hasher.result(),
+            partitions=len(parts),
+            events=collector.events,
+            stages=[_stats_dict(s) for s in summary.stages],
+            outputs=[_output_dict(out.root, rel.as_posix()) for rel in files] + [{"path": RECORD_NAME}],
+            errors=[diagnostic_dict(d) for d in errors],
+            warnings=[diagnostic_dict(d) for d in finished.warnings],
+        )
+        phases["record"] = perf_counter() - mark
+        record["phases"] = {k: round(v, 6) for k, v in phases.items()}
+        record_path = out.write_record(record_json(record))
+    finally:
+        out.cleanup()
+    emit(RunFinished(ok, elapsed, collector.events, out.root))
+    return RunResult(
+        ok=ok,
+        outdir=out.root,
+        outputs=[out.root / rel for rel in files] + [record_path],
+        errors=errors,
+        summary=summary,
+        products=_products(finished),
+        failures=failures,
+        warnings=finished.warnings,
+        record=record,
+    )
+
+
+def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
+    if options.executor not in EXECUTORS:
+        return RunProblem(
+            codes.PARAM_VALUE,
+            f"unknown executor '{options.executor}'",
+            plan.workflow_file,
+            hint=f"use one of: {', '.join(EXECUTORS)}",
+        ).diagnostic
+    known = [d.name for d in plan.datasets]
+    unknown = [name for name in options.datasets if name not in known]
+    if unknown:
+        return RunProblem(
+            codes.UNKNOWN_DATASET,
+            f"unknown dataset '{unknown[0]}'"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
+            plan.workflow_file,
+            hint=f"the workflow defines: {', '.join(known) or 'no datasets'}",
+        ).diagnostic
+    if options.chunk_size is not None and options.chunk_size < 0:
+        return RunProblem(
+            codes.PARAM_VALUE, "the chunk size must be positive (0 = whole files)", plan.workflow_file
+        ).diagnostic
+    return None
+
+
+def _refused(options: RunOptions, diagnostic: Diagnostic, t0: float) -> RunResult:
+    summary = RunSummary(options.executor, options.workers, 0, 0, 0, perf_counter() - t0)
+    return RunResult(False, Path(options.outdir), [], [diagnostic], summary)
+
+
+def _selected(plan: ExecutionPlan, names: Sequence[str]) -> list[DatasetPlan]:
+    if not names:
+        return list(plan.datasets)
+    wanted = set(names)
+    return [d for d in plan.datasets if d.name in wanted]
+
+
+def _stage_stats(
+    plan: ExecutionPlan, datasets: Sequence[DatasetPlan], partials: dict[str, Partial]
+) -> list[StageStats]:
+    rows = []
+    for node in plan.nodes:
+        for dataset in datasets:
+            partial = partials.get(dataset.name)
+            row = partial.stats.get(node.id) if partial else None
+            if row is None:
+                continue
+            n_in, n_out, seconds, calls = row
+            rows.append(
+                StageStats(node.id, node.stage, dataset.name, int(n_in), int(n_out), seconds, int(calls))
+            )
+    return rows
+
+
+def _stats_dict(s: StageStats) -> dict[str, Any]:
+    return {
+        "node": s.node,
+        "stage": s.stage,
+        "dataset": s.dataset,
+        "events_in": s.events_in,
+        "events_out": s.events_out,
+        "seconds": round(s.seconds, 6),
+        "calls": s.calls,
+    }
+
+
+def _options_dict(options: RunOptions) -> dict[str, Any]:
+    return {
+        "executor": options.executor,
+        "workers": options.workers,
+        "scheduler": options.scheduler,
+        "chunk_size": options.chunk_size,
+        "datasets": list(options.datasets),
+        "keep_going": options.keep_going,
+    }
+
+
+def _output_dict(root: Path, rel: str) -> dict[str, Any]:
+    return {"path": rel, "size": (root / rel).stat().st_size}
+
+
+def _products(finished: Finished) -> dict[tuple[str, str], dict[str, Any]]:
+    return dict(finished.products)

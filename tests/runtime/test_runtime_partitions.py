@@ -1,0 +1,73 @@
+"""Cutting datasets into partitions: chunking, source start/stop, compiler-known ranges, unreadable inputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from runtime_toyops import ToyRegistry
+
+from conftest import make_plan, read, stage
+from fasthep_flow.document import codes
+from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition, SourcePlan
+from fasthep_flow.runtime.bindings import Bindings
+from fasthep_flow.runtime.partitions import chunks, make_partitions
+
+
+def test_chunks_cut_ranges_and_keep_empty_files() -> None:
+    assert chunks(0, 1000, 300) == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert chunks(10, 20, 5) == [(10, 15), (15, 20)]
+    assert chunks(0, 1000, None) == [(0, 1000)]
+    assert chunks(0, 1000, 0) == [(0, 1000)]
+    assert chunks(0, 0, 100) == [(0, 0)]
+
+
+def _bindings(plan: ExecutionPlan) -> Bindings:
+    return Bindings.from_registry(plan, ToyRegistry())
+
+
+def test_partitions_are_numbered_globally_in_dataset_then_entry_order() -> None:
+    plan = make_plan([read()], [DatasetPlan("a", nevents=250), DatasetPlan("b", nevents=100)])
+    parts = make_partitions(plan, plan.datasets, _bindings(plan), 100).partitions
+    assert [(p.dataset, p.start, p.stop, p.index) for p in parts] == [
+        ("a", 0, 100, 0),
+        ("a", 100, 200, 1),
+        ("a", 200, 250, 2),
+        ("b", 0, 100, 3),
+    ]
+
+
+def test_missing_file_is_an_input_problem_and_its_dataset_is_not_run(tmp_path: Path, root_file: str) -> None:
+    missing = str(tmp_path / "nope.root")
+    source = SourcePlan("events", "root", {"tree": "events"}, ("x",))
+    plan = make_plan(
+        [read(op="root"), stage("Hist", "histo")],
+        [DatasetPlan("bad", files=(root_file, missing)), DatasetPlan("good", files=(root_file,))],
+        source=source,
+    )
+    result = make_partitions(plan, plan.datasets, _bindings(plan), 1000)
+    assert {p.dataset for p in result.partitions} == {"good"}
+    assert [p.index for p in result.partitions] == [0, 1, 2, 3]
+    [problem] = result.problems
+    assert problem.code is codes.INPUT_ERROR
+    assert (problem.dataset, problem.file, problem.node) == ("bad", missing, "read.events")
+    assert "does not exist" in problem.message
+
+
+def test_ranges_known_by_the_compiler_are_recut_without_opening_files(tmp_path: Path) -> None:
+    ghost = str(tmp_path / "not-there.root")  # opening it would fail: the known range must be used instead
+    source = SourcePlan("events", "root", {"tree": "events"}, ("x",))
+    plan = make_plan([read(op="root")], [DatasetPlan("d", files=(ghost,))], source=source)
+    known = (Partition("d", ghost, 0, 700, 0), Partition("d", ghost, 700, 1000, 1))
+    plan = replace(plan, partitions=known)
+    result = make_partitions(plan, plan.datasets, _bindings(plan), 400)
+    assert not result.problems
+    assert [(p.start, p.stop) for p in result.partitions] == [(0, 400), (400, 800), (800, 1000)]
+
+
+def test_sources_with_a_window_are_always_asked_for_their_entries(tmp_path: Path, root_file: str) -> None:
+    source = SourcePlan("events", "root", {"tree": "events", "start": 100}, ("x",))
+    plan = make_plan([read(op="root")], [DatasetPlan("d", files=(root_file,))], source=source)
+    plan = replace(plan, partitions=(Partition("d", root_file, 100, 200, 0),))  # absolute: not reused
+    result = make_partitions(plan, plan.datasets, _bindings(plan), None)
+    assert [(p.start, p.stop) for p in result.partitions] == [(0, 3333)]  # the test source ignores `start`

@@ -1,0 +1,441 @@
+"""``run_plan`` end to end on hand-built plans and test ops: what is called, written, reported and recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from runtime_toyops import ToyRegistry, gen_columns
+
+from conftest import LINES, analysis_plan, attachment, make_plan, read, stage
+from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import InternalError, Severity
+from fasthep_flow.plan import DatasetPlan, NodeKind, SourcePlan
+from fasthep_flow.runtime import (
+    PartitionDone,
+    RunFinished,
+    RunOptions,
+    RunResult,
+    RunStarted,
+    StageTiming,
+    run_plan,
+)
+from fasthep_flow.runtime.outputs import STAGING_PREFIX
+
+
+def run(plan: Any, outdir: Path, **kw: Any) -> RunResult:
+    kw.setdefault("chunk_size", 1000)
+    return run_plan(plan, RunOptions(outdir=outdir, **kw), registry=ToyRegistry())
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def selected_i(n: int, minimum: float = 30.0) -> list[int]:
+    cols = gen_columns(0, n)
+    return cols["i"][cols["x"] >= minimum].tolist()
+
+
+# --- plan semantics -----------------------------------------------------------------------------------------
+
+
+def test_applies_to_skips_the_stage_for_other_eventtypes(tmp_path: Path) -> None:
+    result = run(analysis_plan(), tmp_path)
+    assert result.ok
+    assert ("stage.HistMu", "mc") in result.products
+    assert ("stage.HistMu", "data") not in result.products
+    mc = result.products[("stage.HistMu", "mc")]["hist"]
+    total = result.products[("stage.HistMu", "total")]["hist"]
+    assert np.array_equal(mc.values(flow=True), total.values(flow=True))
+    assert [s.dataset for s in result.summary.stages if s.node == "stage.HistMu"] == ["mc"]
+
+
+def test_applies_to_can_name_datasets(tmp_path: Path) -> None:
+    plan = make_plan([read(), stage("Hist", "histo", applies_to={"dataset": ["data"]})])
+    result = run(plan, tmp_path)
+    assert {key for key in result.products if key[1] != "total"} == {("stage.Hist", "data")}
+
+
+def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: Path) -> None:
+    nodes = [
+        read(),
+        stage("Select", "select", {"min": 30.0}),
+        attachment(NodeKind.WRITE, "Select", 0, "json_sink", {"path": "skim/p.json"}, "partition"),
+        attachment(NodeKind.WRITE, "Select", 1, "json_sink", {"path": "skim/d.json"}, "dataset"),
+        attachment(NodeKind.WRITE, "Select", 2, "json_sink", {"path": "skim/f.json"}, "final"),
+    ]
+    result = run(make_plan(nodes), tmp_path, chunk_size=1000)
+    assert result.ok
+    written = {f for f in files_in(tmp_path) if f.startswith("skim/")}
+    assert written == {f"skim/p.{i}.json" for i in range(7)} | {
+        "skim/d.data.json",
+        "skim/d.mc.json",
+        "skim/f.json",
+    }
+
+    def ids(name: str) -> list[int]:
+        return json.loads((tmp_path / "skim" / name).read_text())["i"]
+
+    data, mc = selected_i(2500), selected_i(3700)
+    assert ids("d.data.json") == data
+    assert ids("d.mc.json") == mc
+    assert ids("f.json") == data + mc  # concatenated in partition order
+    assert ids("p.0.json") == [i for i in data if i < 1000]
+    assert ids("p.3.json") == [i for i in mc if i < 1000]  # partition 3 is mc's first
+
+
+def test_a_sink_stage_writes_and_passes_its_stream_on(tmp_path: Path) -> None:
+    nodes = [
+        read(),
+        stage("Select", "select", {"min": 30.0}),
+        stage("Save", "json_sink", {"path": "saved.json"}, "stage.Select", when="final"),
+        stage("Hist", "histo", {}, "stage.Save"),
+    ]
+    result = run(make_plan(nodes), tmp_path)
+    assert result.ok
+    saved = json.loads((tmp_path / "saved.json").read_text())["i"]
+    assert saved == selected_i(2500) + selected_i(3700)
+    hist_total = result.products[("stage.Hist", "total")]["hist"]
+    assert hist_total.sum().value == pytest.approx(
+        result.products[("stage.Select", "total")]["cutflow"].w_out
+    )
+
+
+def test_renders_run_per_dataset_and_once_at_the_end(tmp_path: Path) -> None:
+    nodes = [
+        read(),
+        stage("Hist", "histo"),
+        attachment(NodeKind.RENDER, "Hist", 0, "sums", {"style": "plot", "out": "plots/h.json"}, "dataset"),
+        attachment(
+            NodeKind.RENDER,
+            "Hist",
+            1,
+            "sums",
+            {"style": "plot", "out": "plots/all.json", "title": "T"},
+            "final",
+        ),
+    ]
+    result = run(make_plan(nodes), tmp_path)
+    assert result.ok
+    per_data = json.loads((tmp_path / "plots/h.data.json").read_text())
+    final = json.loads((tmp_path / "plots/all.json").read_text())
+    sums = {d: float(result.products[("stage.Hist", d)]["hist"].values().sum()) for d in ("data", "mc")}
+    assert per_data == {"title": "X", "sums": {"data": sums["data"]}, "eventtypes": {"data": "data"}}
+    assert final["sums"] == sums
+    assert final["title"] == "T"  # attachment params beside `style` refine the style
+    assert final["eventtypes"] == {"data": "data", "mc": "mc"}
+    assert (tmp_path / "plots/h.mc.json").exists()
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("first_partition", 2), ("partition", 7)])
+def test_observers_run_on_first_or_every_partition(tmp_path: Path, mode: str, expected: int) -> None:
+    nodes = [
+        read(),
+        stage("Define", "define"),
+        attachment(
+            NodeKind.INSPECT, "Define", 0, "snapshot", {"mode": mode, "out": "schema.json"}, "partition"
+        ),
+    ]
+    result = run(make_plan(nodes), tmp_path)
+    assert result.ok
+    snaps = sorted(f for f in files_in(tmp_path) if f.startswith("schema."))
+    assert len(snaps) == expected
+    first = json.loads((tmp_path / snaps[0]).read_text())
+    assert first["fields"] == ["i", "mu", "n", "w", "x", "y"]
+    if mode == "first_partition":
+        assert snaps == ["schema.data.json", "schema.mc.json"]
+
+
+def test_ops_receive_context_symbols_constants_functions_and_globals(tmp_path: Path, root_file: str) -> None:
+    source = SourcePlan("events", "root", {"tree": "events"}, ("x", "w"))
+    plan = make_plan(
+        [read(op="root"), stage("Probe", "context_probe")],
+        [DatasetPlan("file", files=(root_file,))],
+        source=source,
+        globals_={"factor": 2.0},
+    )
+    result = run(plan, tmp_path, chunk_size=2000)
+    seen = result.products[("stage.Probe", "file")]["seen"].items
+    assert [s["symbols"]["start"] for s in seen] == [0, 2000]
+    assert seen[1]["symbols"] == {
+        "dataset": "file",
+        "dataset_name": "file",
+        "file": root_file,
+        "entries": 1333,
+        "start": 2000,
+        "stop": 3333,
+    }
+    assert seen[0]["pi"] == 3.25
+    assert seen[0]["functions"] == ["twice"]
+    assert seen[0]["globals"] == {"factor": 2.0}
+    assert seen[0]["stage"] == "Probe"
+
+
+def test_only_the_selected_datasets_run(tmp_path: Path) -> None:
+    result = run(analysis_plan(), tmp_path, datasets=("mc",))
+    assert result.ok
+    assert {d for _, d in result.products} == {"mc", "total"}
+    assert result.summary.events == 3700
+
+
+# --- failures -------------------------------------------------------------------------------------------------
+
+
+def failing_plan(workflow_file: str, **boom: Any) -> Any:
+    """Select feeds Hist (independent) and Extra (fails for mc) → After (depends on the failure)."""
+    return make_plan(
+        [
+            read(),
+            stage("Select", "select", {"min": 30.0}, file=workflow_file),
+            stage("Hist", "histo", {}, "stage.Select", file=workflow_file),
+            stage("Extra", "boom", {"datasets": ["mc"], **boom}, "stage.Select", file=workflow_file),
+            stage("After", "histo", {}, "stage.Extra", file=workflow_file),
+            attachment(NodeKind.RENDER, "After", 0, "sums", {"style": "plot", "out": "after.json"}, "final"),
+        ],
+        workflow_file=workflow_file,
+    )
+
+
+def test_a_failing_stage_is_a_diagnostic_naming_stage_line_dataset_file_and_entries(
+    tmp_path: Path, workflow_file: str
+) -> None:
+    result = run(failing_plan(workflow_file), tmp_path / "out")
+    assert not result.ok
+    [diag] = result.errors
+    assert diag.code is codes.STAGE_FAILED
+    assert diag.severity is Severity.ERROR
+    assert diag.span.file == workflow_file
+    assert diag.span.start.line == LINES["Extra"] - 1
+    assert (diag.span.start.col, diag.span.end.col) == (4, len("    - id: Extra"))
+    assert "stage 'Extra' (wf.yaml:12) failed on dataset 'mc'" in diag.message
+    assert "entries [0, 1000)" in diag.message
+    assert "ValueError: boom in Extra at entry 0" in diag.message
+    assert diag.hint == "run with --debug to keep the traceback"
+    assert "traceback" not in diag.data
+    [failure] = result.failures
+    assert (failure.stage, failure.dataset, failure.start, failure.stop) == ("Extra", "mc", 0, 1000)
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert record["status"] == "failed"
+    assert record["errors"][0]["code"] == "FF401"
+    assert record["errors"][0]["line"] == LINES["Extra"]
+
+
+def test_debug_keeps_the_traceback(tmp_path: Path, workflow_file: str) -> None:
+    result = run(failing_plan(workflow_file), tmp_path, debug=True)
+    [diag] = result.errors
+    assert "Traceback" in diag.data["traceback"]
+    assert "boom in Extra" in diag.data["traceback"]
+
+
+def test_without_keep_going_the_run_stops_at_the_first_failure(tmp_path: Path, workflow_file: str) -> None:
+    result = run(failing_plan(workflow_file), tmp_path)
+    assert not result.ok
+    assert result.summary.partitions == 7
+    assert result.summary.partitions_done == 4  # data's 3 partitions, then mc's first fails
+    assert not (tmp_path / "after.json").exists()
+    assert ("stage.Hist", "data") in result.products  # a complete dataset keeps its results
+    assert ("stage.Hist", "total") not in result.products
+
+
+def test_keep_going_finishes_independent_branches_and_skips_descendants(
+    tmp_path: Path, workflow_file: str
+) -> None:
+    result = run(failing_plan(workflow_file), tmp_path, keep_going=True)
+    assert not result.ok
+    assert result.summary.partitions_done == 7
+    assert len(result.errors) == 4  # every mc partition
+    assert {f.dataset for f in result.failures} == {"mc"}
+    assert ("stage.Hist", "mc") in result.products
+    assert ("stage.Hist", "total") in result.products
+    assert ("stage.After", "data") in result.products
+    assert ("stage.After", "mc") not in result.products  # downstream of the failure: skipped
+    assert ("stage.After", "total") not in result.products
+    assert not (tmp_path / "after.json").exists()  # its final render would show partial data
+    hists = json.loads((tmp_path / "hists" / "After.json").read_text())
+    assert sorted(hists["entries"]) == ["data"]
+
+
+def test_retries_rerun_the_partition(tmp_path: Path) -> None:
+    markers = str(tmp_path / "markers")
+
+    def plan(retries: int) -> Any:
+        node = stage("Flaky", "flaky", {"markers": markers}, execution={"retries": retries})
+        return make_plan([read(), node, stage("Hist", "histo", {}, "stage.Flaky")])
+
+    failed = run(plan(0), tmp_path / "a")
+    assert [d.code for d in failed.errors] == [codes.STAGE_FAILED]
+    assert "transient failure" in failed.errors[0].message
+    assert failed.errors[0].data["attempts"] == 1
+
+    for marker in Path(markers).iterdir():
+        marker.unlink()
+    retried = run(plan(1), tmp_path / "b", executor="processes", workers=2)
+    assert retried.ok, [d.message for d in retried.errors]
+    assert retried.products[("stage.Hist", "total")]["hist"].sum().value > 0
+
+
+def test_a_stage_over_its_timeout_is_reported(tmp_path: Path) -> None:
+    node = stage("Slow", "slow", {"seconds": 3.0}, execution={"timeout": "50ms"})
+    result = run(make_plan([read(), node], [DatasetPlan("d", nevents=10)]), tmp_path)
+    [diag] = result.errors
+    assert diag.code is codes.STAGE_TIMEOUT
+    assert "timed out" in diag.message
+    assert "0.05 s" in diag.message
+
+
+def test_an_op_error_keeps_its_code_and_hint(tmp_path: Path) -> None:
+    result = run(make_plan([read(), stage("Oops", "user_mistake")], [DatasetPlan("d", nevents=10)]), tmp_path)
+    [diag] = result.errors
+    assert diag.code is codes.RUNTIME_MISSING_FIELD
+    assert diag.hint == "did you mean 'Muon_Px'?"
+    assert "field 'Muon_Pt' is not in the data" in diag.message
+
+
+@pytest.mark.parametrize("path", ["../escape.json", "/tmp/abs.json", "run.json"])
+def test_output_paths_are_checked_at_write_time(tmp_path: Path, path: str) -> None:
+    nodes = [
+        read(),
+        stage("S", "select", {"min": 0.0}),
+        attachment(NodeKind.WRITE, "S", 0, "json_sink", {"path": path}, "final"),
+    ]
+    result = run(make_plan(nodes, [DatasetPlan("d", nevents=10)]), tmp_path / "out")
+    assert [d.code for d in result.errors] == [codes.OUTPUT_PATH]
+    assert not (tmp_path / "escape.json").exists()
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["status"] == "failed"
+
+
+def test_missing_input_file_is_reported_and_nothing_runs(tmp_path: Path) -> None:
+    plan = make_plan(
+        [read(op="root"), stage("Hist", "histo")],
+        [DatasetPlan("d", files=(str(tmp_path / "missing.root"),))],
+        source=SourcePlan("events", "root", {"tree": "events"}, ("x",)),
+    )
+    result = run(plan, tmp_path / "out")
+    [diag] = result.errors
+    assert diag.code is codes.INPUT_ERROR
+    assert "missing.root" in diag.message
+    assert result.summary.partitions == 0
+
+
+def test_unknown_dataset_or_executor_is_refused_before_running(tmp_path: Path) -> None:
+    unknown = run(analysis_plan(), tmp_path / "a", datasets=("dy",))
+    assert [d.code for d in unknown.errors] == [codes.UNKNOWN_DATASET]
+    assert unknown.errors[0].hint == "the workflow defines: data, mc"
+    bad = run(analysis_plan(), tmp_path / "b", executor="gpu")
+    assert [d.code for d in bad.errors] == [codes.PARAM_VALUE]
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_an_op_without_implementation_is_a_bug_not_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(InternalError, match="op 'no_impl' has no implementation"):
+        run(make_plan([read(), stage("X", "no_impl")]), tmp_path)
+
+
+# --- outputs and the record -----------------------------------------------------------------------------------
+
+
+def test_histogram_and_cutflow_files_hold_each_dataset_and_the_total(tmp_path: Path) -> None:
+    import uproot
+
+    result = run(analysis_plan(), tmp_path)
+    hists = json.loads((tmp_path / "hists/Hist.json").read_text())
+    assert sorted(hists["entries"]) == ["data", "mc", "total"]
+    for name in ("data", "mc", "total"):
+        h = result.products[("stage.Hist", name)]["hist"]
+        assert hists["entries"][name]["values"] == h.values().tolist()
+    with uproot.open(tmp_path / "hists/Hist.root") as f:
+        assert sorted(k.split(";")[0] for k in f) == ["data", "mc", "total"]
+        np.testing.assert_allclose(
+            f["total"].values(), result.products[("stage.Hist", "total")]["hist"].values()
+        )
+    rows = (tmp_path / "cutflows/Select.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["dataset", "data", "mc", "total"]
+    total = result.products[("stage.Select", "total")]["cutflow"]
+    assert rows[3].split(",")[2:4] == [str(total.n_in), str(total.n_out)]
+    assert total.n_in == 6200
+    cut_json = json.loads((tmp_path / "cutflows/Select.json").read_text())
+    assert sorted(cut_json["entries"]) == ["data", "mc", "total"]
+
+
+def test_run_record_describes_inputs_environment_timings_and_outputs(tmp_path: Path, root_file: str) -> None:
+    plan = make_plan(
+        [read(op="root"), stage("Hist", "histo")],
+        [DatasetPlan("file", files=(root_file,))],
+        source=SourcePlan("events", "root", {"tree": "events"}, ("x", "w")),
+    )
+    result = run(plan, tmp_path / "out")
+    record = json.loads((tmp_path / "out/run.json").read_text())
+    assert record == result.record
+    assert record["status"] == "ok"
+    assert record["plan_hash"] == plan.hash
+    data = Path(root_file).read_bytes()
+    assert record["inputs"] == [
+        {"dataset": "file", "path": root_file, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    ]
+    assert record["environment"]["packages"]["numpy"] == np.__version__
+    assert record["environment"]["python"].count(".") == 2
+    assert record["options"]["chunk_size"] == 1000
+    hist_rows = [s for s in record["stages"] if s["node"] == "stage.Hist"]
+    assert hist_rows[0]["events_in"] == 3333 and hist_rows[0]["calls"] == 4
+    listed = {o["path"] for o in record["outputs"]}
+    assert listed == files_in(tmp_path / "out")
+    assert {p.relative_to(tmp_path / "out").as_posix() for p in result.outputs} == listed
+    assert json.loads((tmp_path / "out/plan.json").read_text())["hash"] == plan.hash
+
+
+def test_no_pickles_are_written(tmp_path: Path) -> None:
+    run(analysis_plan(), tmp_path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert path.suffix not in (".pkl", ".pickle")
+            assert not path.read_bytes().startswith(b"\x80"), path
+
+
+def test_a_rerun_replaces_the_previous_outputs_without_mixing(tmp_path: Path) -> None:
+    nodes = [
+        read(),
+        stage("S", "select", {"min": 30.0}),
+        attachment(NodeKind.WRITE, "S", 0, "json_sink", {"path": "skim/p.json"}, "partition"),
+    ]
+    plan = make_plan(nodes)
+    (tmp_path / "mine.txt").write_text("not the run's")
+    first = run(plan, tmp_path, chunk_size=1000)
+    assert len([f for f in files_in(tmp_path) if f.startswith("skim/")]) == 7
+    second = run(plan, tmp_path, chunk_size=None)
+    assert first.ok and second.ok
+    assert {f for f in files_in(tmp_path) if f.startswith("skim/")} == {"skim/p.0.json", "skim/p.1.json"}
+    assert json.loads((tmp_path / "skim/p.1.json").read_text())["i"] == selected_i(3700)
+    assert (tmp_path / "mine.txt").read_text() == "not the run's"
+    assert not list(tmp_path.glob(f"{STAGING_PREFIX}*"))
+    listed = {o["path"] for o in json.loads((tmp_path / "run.json").read_text())["outputs"]}
+    assert listed == files_in(tmp_path) - {"mine.txt"}
+
+
+# --- progress -------------------------------------------------------------------------------------------------
+
+
+def test_progress_events_count_partitions_events_and_stage_timings(tmp_path: Path) -> None:
+    events: list[Any] = []
+    result = run_plan(
+        analysis_plan(), RunOptions(tmp_path, chunk_size=1000), events.append, registry=ToyRegistry()
+    )
+    started = [e for e in events if isinstance(e, RunStarted)]
+    done = [e for e in events if isinstance(e, PartitionDone)]
+    timings = [e for e in events if isinstance(e, StageTiming)]
+    finished = [e for e in events if isinstance(e, RunFinished)]
+    assert started == [RunStarted(7, ("data", "mc"), "serial", 1)]
+    assert [e.done for e in done] == list(range(1, 8))
+    assert all(e.total == 7 for e in done)
+    assert [e.events for e in done] == [1000, 2000, 2500, 3500, 4500, 5500, 6200]
+    assert done[3].partition == "mc:generated[0:1000]"
+    assert {(t.node, t.dataset) for t in timings} >= {("stage.Select", "data"), ("stage.HistMu", "mc")}
+    select_mc = next(t for t in timings if (t.node, t.dataset) == ("stage.Select", "mc"))
+    assert (select_mc.events_in, select_mc.stage) == (3700, "Select")
+    assert len(finished) == 1 and finished[0].ok and finished[0].events == 6200
+    assert events[-1] is finished[0]
+    assert result.summary.events == 6200
