@@ -1,8 +1,7 @@
-"""Fixtures for the op tests: the real ROOT files (from FASTHEP_FLOW_TEST_DATA) and run contexts."""
+"""Fixtures for the op tests: run contexts (the real ROOT files come from `shared_data_dir` in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,25 +10,6 @@ import pytest
 
 from fasthep_flow.ops.contract import RunContext
 from fasthep_flow.plan import DatasetPlan, Partition
-
-DATA_ENV = "FASTHEP_FLOW_TEST_DATA"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The folder with the real ROOT files. Unset or missing is a failure, not a skip: CI must run these."""
-    value = os.environ.get(DATA_ENV)
-    if not value:
-        pytest.fail(
-            f"{DATA_ENV} is not set: point it at the folder with uproot-HZZ.root and friends "
-            "(CI sets it to ../shared/data)",
-            pytrace=False,
-        )
-    folder = Path(value).expanduser().resolve()
-    if not folder.is_dir():
-        pytest.fail(f"{DATA_ENV}={value} is not a folder", pytrace=False)
-    return folder
-
 
 MakeCtx = Callable[..., RunContext]
 

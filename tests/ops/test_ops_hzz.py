@@ -47,8 +47,8 @@ HIST = {
 
 
 @pytest.fixture(scope="module")
-def hzz(shared_data: Path) -> Path:
-    return shared_data / "uproot-HZZ.root"
+def hzz(shared_data_dir: Path) -> Path:
+    return shared_data_dir / "uproot-HZZ.root"
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +183,8 @@ def test_di_object_mass_of_first_two_isolated_muons(merged, reference) -> None:
     assert got.values(flow=True).sum() == len(masses)  # events with < 2 muons fill nothing
 
 
-def test_rntuple_source_reads_the_requested_range(shared_data: Path, make_ctx: MakeCtx) -> None:
-    path = shared_data / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root"
+def test_rntuple_source_reads_the_requested_range(shared_data_dir: Path, make_ctx: MakeCtx) -> None:
+    path = shared_data_dir / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root"
     source = SourcePlan("events", "root_tree", {"tree": "Events"})
     ds = DatasetPlan("run2012", files=(str(path),))
     assert root_tree_impl.entries(source, str(path), ds) == 1000

@@ -118,8 +118,8 @@ def test_select_objects_missing_fields(make_ctx: MakeCtx) -> None:
         select_objects_impl.run(MUONS, {**params, "keep": ["pt"], "sort": {"by": "Pt"}}, make_ctx())
 
 
-def test_select_objects_on_nanoaod(shared_data: Path, make_ctx: MakeCtx) -> None:
-    arrays = uproot.open(shared_data / "nanoAOD_2015_CMS_Open_Data_ttbar.root")["Events"].arrays(
+def test_select_objects_on_nanoaod(shared_data_dir: Path, make_ctx: MakeCtx) -> None:
+    arrays = uproot.open(shared_data_dir / "nanoAOD_2015_CMS_Open_Data_ttbar.root")["Events"].arrays(
         ["nMuon", "Muon_pt", "Muon_eta", "Muon_charge"], library="ak"
     )
     events = Events({name: arrays[name] for name in arrays.fields})

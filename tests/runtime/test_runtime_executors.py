@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from runtime_plans import analysis_plan, hist_arrays, make_plan, read, stage
 from runtime_toyops import ToyRegistry, gen_columns
 
-from conftest import analysis_plan, hist_arrays, make_plan, read, stage
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, SourcePlan
 from fasthep_flow.runtime import RunOptions, RunResult, run_plan
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from runtime_plans import make_plan, read, stage
 from runtime_toyops import ToyRegistry
 
-from conftest import make_plan, read, stage
 from fasthep_flow.document import codes
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition, SourcePlan
 from fasthep_flow.runtime.bindings import Bindings

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from runtime_plans import LINES, analysis_plan, attachment, make_plan, read, stage
 from runtime_toyops import ToyRegistry, gen_columns
 
-from conftest import LINES, analysis_plan, attachment, make_plan, read, stage
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError, Severity
 from fasthep_flow.plan import DatasetPlan, NodeKind, SourcePlan

@@ -13,9 +13,9 @@ import hist
 import numpy as np
 import pytest
 import uproot
+from runtime_plans import make_plan, read, stage
 from runtime_toyops import ToyRegistry
 
-from conftest import data_dir, make_plan, read, stage
 from fasthep_flow.plan import DatasetPlan, SourcePlan
 from fasthep_flow.runtime import RunOptions, run_plan
 
@@ -45,10 +45,10 @@ def expected(path: Path, tree: str, count: str, jagged: str, weight: str | None)
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_real_files_agree_across_chunks_executors_and_a_direct_computation(
-    case: str, executor: str, tmp_path: Path
+    case: str, executor: str, tmp_path: Path, shared_data_dir: Path
 ) -> None:
     name, tree, count, jagged, weight = CASES[case]
-    path = data_dir() / name
+    path = shared_data_dir / name
     plan = make_plan(
         [
             read(op="root"),

@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return status
     stem = Path(workflow).name.split(".")[0]
     outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / stem
-    return _execute(result.plan, outdir, args)
+    return _execute(result.plan, outdir, args, registry=result.registry)
 
 
 def cmd_run_plan(args: argparse.Namespace) -> int:
@@ -186,7 +186,7 @@ def cmd_run_plan(args: argparse.Namespace) -> int:
     return _execute(plan, outdir, args)
 
 
-def _execute(plan: object, outdir: Path, args: argparse.Namespace) -> int:
+def _execute(plan: object, outdir: Path, args: argparse.Namespace, registry: object = None) -> int:
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
     from fasthep_flow.runtime.console import ConsoleProgress, format_summary
@@ -202,7 +202,7 @@ def _execute(plan: object, outdir: Path, args: argparse.Namespace) -> int:
         debug=getattr(args, "debug", False),
     )
     progress = None if args.quiet else ConsoleProgress()
-    result = run_plan(plan, options, progress=progress)  # type: ignore[arg-type]
+    result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]
     if result.errors:
         sys.stderr.write(_render(result.errors, _line_source({}), color=_use_color("auto")))
     if not args.quiet or not result.ok:

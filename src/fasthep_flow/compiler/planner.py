@@ -203,12 +203,14 @@ def _partitions(
         else:
             return ()
         for file, total in spans:
-            start = int(src.params.get("start", 0) or 0) if file is not None else 0
-            stop = (
-                min(total, int(src.params["stop"])) if file is not None and src.params.get("stop") else total
-            )
-            while start < stop:
-                end = min(start + chunk, stop)
+            if file is not None:  # entry numbers are relative to the source's `start`/`stop` window
+                first = min(max(int(src.params.get("start") or 0), 0), total)
+                stop = src.params.get("stop")
+                last = total if stop is None else min(max(int(stop), first), total)
+                total = last - first
+            start = 0
+            while start < total:
+                end = min(start + chunk, total)
                 out.append(Partition(ds.name, file, start, end, len(out)))
                 start = end
     return tuple(out)

@@ -13,6 +13,7 @@ like the files they came from.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,36 @@ def _open_tree(file: str, tree: str) -> tuple[Any, Any]:
     return handle, handle[tree]
 
 
+_OPEN = threading.local()
+_OPEN_MAX = 4
+
+
+def _cached_tree(file: str, tree: str) -> Any:
+    """The tree, from a small per-thread cache of open files.
+
+    A file is cut into many partitions and a worker reads them one after another: opening it once (headers,
+    streamers, the tree's metadata) instead of once per chunk is most of the gap to a hand-written
+    ``uproot.iterate`` loop. Keyed by size and mtime, so a file rewritten between runs is reopened; per thread,
+    so thread executors never share a handle.
+    """
+    try:
+        st = os.stat(file)
+    except OSError:
+        st = None
+    key = (file, tree, st.st_size if st else -1, st.st_mtime_ns if st else -1)
+    cache: dict[tuple[object, ...], tuple[Any, Any]] = getattr(_OPEN, "files", None) or {}
+    _OPEN.files = cache
+    if key in cache:
+        cache[key] = cache.pop(key)  # most recently used last
+        return cache[key][1]
+    handle, obj = _open_tree(file, tree)
+    cache[key] = (handle, obj)
+    while len(cache) > _OPEN_MAX:
+        old_handle, _ = cache.pop(next(iter(cache)))
+        old_handle.close()
+    return obj
+
+
 def _window(source: SourcePlan, total: int) -> tuple[int, int]:
     """The entries of each file this source reads: ``[start, stop)`` params clipped to the file."""
     start = min(max(int(source.params.get("start") or 0), 0), total)
@@ -84,33 +115,31 @@ def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunCon
     if part.file is None:
         raise OpError(INPUT_ERROR, f"dataset '{part.dataset}' lists no files for source '{source.name}'")
     tree_name = _tree_name(source, ctx.dataset)
-    handle, tree = _open_tree(part.file, tree_name)
-    with handle:
-        first, last = _window(source, int(tree.num_entries))
-        start = min(first + max(int(part.start), 0), last)
-        stop = last if part.stop is None else min(first + int(part.stop), last)
-        stop = max(stop, start)
-        if source.params.get("metadata_only"):
-            return Events({}, stop - start)
-        available = _available(tree)
-        wanted = list(dict.fromkeys(fields or source.params.get("branches") or source.fields or available))
-        present = set(available)
-        missing = [b for b in wanted if b not in present]
-        if missing and source.params.get("missing_branches", "error") != "ignore":
-            raise OpError(
-                RUNTIME_MISSING_FIELD,
-                f"branch '{missing[0]}' is not in {tree_name} of {part.file}"
-                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""),
-                did_you_mean(missing[0], available)
-                or "set `missing_branches: ignore` to skip absent branches",
-            )
-        names = [b for b in wanted if b in present]
-        if not names:
-            return Events({}, stop - start)
-        wanted_set = set(names)
-        arrays = tree.arrays(
-            filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak"
+    tree = _cached_tree(part.file, tree_name)
+    first, last = _window(source, int(tree.num_entries))
+    start = min(first + max(int(part.start), 0), last)
+    stop = last if part.stop is None else min(first + int(part.stop), last)
+    stop = max(stop, start)
+    if source.params.get("metadata_only"):
+        return Events({}, stop - start)
+    available = _available(tree)
+    wanted = list(dict.fromkeys(fields or source.params.get("branches") or source.fields or available))
+    present = set(available)
+    missing = [b for b in wanted if b not in present]
+    if missing and source.params.get("missing_branches", "error") != "ignore":
+        raise OpError(
+            RUNTIME_MISSING_FIELD,
+            f"branch '{missing[0]}' is not in {tree_name} of {part.file}"
+            + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            did_you_mean(missing[0], available) or "set `missing_branches: ignore` to skip absent branches",
         )
+    names = [b for b in wanted if b in present]
+    if not names:
+        return Events({}, stop - start)
+    wanted_set = set(names)
+    arrays = tree.arrays(
+        filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak"
+    )
     columns: dict[str, Any] = {}
     for name in names:
         column = arrays[name]
