@@ -19,6 +19,8 @@ from fasthep_flow.compiler.normalise import (
     collect_globals,
     collect_sources,
     collect_styles,
+    deep_merge,
+    profile_defaults,
 )
 from fasthep_flow.compiler.planner import build_plan, params_with_defaults
 from fasthep_flow.compiler.result import CompileOptions, CompileResult
@@ -101,7 +103,7 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     observers = collect_observers(ctx, targets)
 
     execution = to_python(root.get("execution"))
-    execution = execution if isinstance(execution, dict) else {}
+    execution = deep_merge(profile_defaults(ctx, "execution"), execution if isinstance(execution, dict) else {})
     workflow = _normalised(root, sources, datasets, globals_, styles, outputs, decls, execution)
     diagnostics.extend(ctx.diagnostics)
     if loaded.includes:  # one FF005 per include item, now that every pass has spoken about included files

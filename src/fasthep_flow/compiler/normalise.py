@@ -116,11 +116,12 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
     data = ctx.root.get("data")
     defaults: dict[str, Any] = {}
     out: list[DatasetDecl] = []
+    defaults = dict(profile_defaults(ctx, "data", "defaults"))
     if isinstance(data, MapNode):
         _near_misses(ctx, data.get("defaults"), "`data.defaults`")
         d = to_python(data.get("defaults"))
         if isinstance(d, dict):
-            defaults = d
+            defaults = deep_merge(defaults, d)
         items = data.get("datasets")
         if isinstance(items, SeqNode):
             for item in items.items:
@@ -206,10 +207,20 @@ def _resolve(base: Path | None, path: str) -> str:
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
+def profile_defaults(ctx: Context, *path: str) -> dict[str, Any]:
+    """The part of the active profiles' `defaults` fragment at ``path`` (merged *under* the workflow)."""
+    node: Any = getattr(ctx.registry, "defaults", {}) or {}
+    for key in path:
+        node = node.get(key) if hasattr(node, "get") else None
+        if node is None:
+            return {}
+    return {str(k): v for k, v in node.items()} if hasattr(node, "items") else {}
+
+
 def collect_globals(ctx: Context) -> dict[str, Any]:
     analysis = ctx.root.get("analysis")
     g = analysis.get("globals") if isinstance(analysis, MapNode) else None
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = profile_defaults(ctx, "analysis", "globals")
     if isinstance(g, MapNode):
         for entry in g.entries:
             out[entry.key.text] = to_python(entry.value)
