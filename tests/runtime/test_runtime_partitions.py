@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from runtime_plans import make_plan, read, stage
 from runtime_toyops import ToyRegistry
 
@@ -71,3 +72,35 @@ def test_sources_with_a_window_are_always_asked_for_their_entries(tmp_path: Path
     plan = replace(plan, partitions=(Partition("d", root_file, 100, 200, 0),))  # absolute: not reused
     result = make_partitions(plan, plan.datasets, _bindings(plan), None)
     assert [(p.start, p.stop) for p in result.partitions] == [(0, 3333)]  # the test source ignores `start`
+
+
+def test_aligned_chunks_move_cuts_forward_to_boundaries() -> None:
+    from fasthep_flow.runtime.partitions import aligned_chunks
+
+    bounds = [0, 262_144, 524_288, 786_432, 1_048_576, 1_310_720]
+    got = aligned_chunks(0, 1_400_000, 500_000, bounds)
+    assert got == [(0, 524_288), (524_288, 1_048_576), (1_048_576, 1_400_000)]
+    # contiguous and covering, whatever the bounds
+    assert aligned_chunks(0, 1000, 100, [7, 450, 451, 999]) == [(0, 450), (450, 999), (999, 1000)]
+    # no bounds, or chunks larger than the range: the plain cut
+    assert aligned_chunks(0, 1000, 300, []) == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert aligned_chunks(0, 1000, 5000, bounds) == [(0, 1000)]
+
+
+def test_root_partitions_start_on_basket_boundaries(tmp_path: Path) -> None:
+    """A partition boundary inside a basket would make two partitions decompress it."""
+    import uproot
+
+    from fasthep_flow.ops.hep.root_tree_impl import boundaries
+    from fasthep_flow.plan import DatasetPlan, SourcePlan
+
+    path = tmp_path / "baskets.root"
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"x": np.float64})
+        for _ in range(5):
+            f["events"].extend({"x": np.arange(1000, dtype=np.float64)})  # one basket per extend
+    source = SourcePlan("events", "root_tree", {"tree": "events"}, ("x",))
+    dataset = DatasetPlan("d", files=(str(path),))
+    assert boundaries(source, str(path), dataset) == [1000, 2000, 3000, 4000]
+    windowed = SourcePlan("events", "root_tree", {"tree": "events", "start": 500, "stop": 4500}, ("x",))
+    assert boundaries(windowed, str(path), dataset) == [500, 1500, 2500, 3500]

@@ -11,8 +11,9 @@ source's ``read`` maps a partition's range into the file. The runtime knows noth
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
@@ -43,6 +44,29 @@ def chunks(start: int, stop: int, chunk_size: int | None) -> list[tuple[int, int
     if not chunk_size or chunk_size <= 0 or stop - start <= chunk_size:
         return [(start, max(start, stop))]
     return [(lo, min(lo + chunk_size, stop)) for lo in range(start, stop, chunk_size)]
+
+
+def aligned_chunks(
+    start: int, stop: int, chunk_size: int | None, bounds: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Like ``chunks``, but each cut moves forward to the next cheap boundary (a basket edge of every branch
+    read), so no basket is decompressed by two partitions. Deterministic: the same file and chunk size always
+    give the same partitions, whatever the executor."""
+    import bisect
+
+    if not bounds or not chunk_size or chunk_size <= 0 or stop - start <= chunk_size:
+        return chunks(start, stop, chunk_size)
+    ordered = sorted(b for b in bounds if start < b < stop)
+    out: list[tuple[int, int]] = []
+    lo = start
+    while lo < stop:
+        nominal = lo + chunk_size
+        i = bisect.bisect_left(ordered, nominal)
+        hi = ordered[i] if i < len(ordered) else stop
+        hi = min(max(hi, lo + 1), stop)
+        out.append((lo, hi))
+        lo = hi
+    return out
 
 
 def known_ranges(partitions: Sequence[Partition]) -> dict[tuple[str, str | None], tuple[int, int]]:
@@ -93,12 +117,15 @@ def make_partitions(
         if ref is None:
             raise InternalError(f"source {source.name!r} has no binding")
         entries_of = resolve_beside(ref, "entries")
+        boundaries_of = _optional_beside(ref, "boundaries")
         pending: list[Partition] = []
         failed = False
         for file in dataset.files or (None,):
             if (dataset.name, file) in known and source.name not in windowed:
                 lo, hi = known[(dataset.name, file)]
-                for start, stop in chunks(lo, hi, chunk_size):
+                for start, stop in aligned_chunks(
+                    lo, hi, chunk_size, _bounds(boundaries_of, source, file, dataset)
+                ):
                     pending.append(Partition(dataset.name, file, start, stop, index))
                     index += 1
                 continue
@@ -116,7 +143,9 @@ def make_partitions(
                 )
                 failed = True
                 continue
-            for start, stop in chunks(0, total, chunk_size):
+            for start, stop in aligned_chunks(
+                0, total, chunk_size, _bounds(boundaries_of, source, file, dataset)
+            ):
                 pending.append(Partition(dataset.name, file, start, stop, index))
                 index += 1
         if failed:
@@ -124,6 +153,26 @@ def make_partitions(
             continue
         parts.extend(pending)
     return Partitioning(tuple(parts), tuple(problems))
+
+
+def _optional_beside(ref: str, name: str) -> Callable[..., Any] | None:
+    """A function a source module *may* define beside ``read`` (``boundaries``); None when it doesn't."""
+    import importlib
+
+    fn = getattr(importlib.import_module(ref.partition(":")[0]), name, None)
+    return fn if callable(fn) else None
+
+
+def _bounds(
+    boundaries_of: Callable[..., Any] | None, source: SourcePlan, file: str | None, dataset: DatasetPlan
+) -> list[int]:
+    """Cheap cut points, when the source can tell them and the chunks are smaller than the file."""
+    if boundaries_of is None or file is None:
+        return []
+    try:
+        return [int(b) for b in boundaries_of(source, file, dataset)]
+    except OpError:
+        return []  # the read itself will report the file's problem, with its position
 
 
 def _input_problem(

@@ -45,6 +45,48 @@ def sha256_of(path: Path, block: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _checksum_cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fasthep-flow" / "checksums.json"
+
+
+_CHECKSUMS_LOCK = threading.Lock()
+
+
+def cached_sha256(path: Path) -> str:
+    """SHA-256 of an input file, remembered by (real path, size, mtime) across runs.
+
+    Re-running a workflow on the same multi-GB inputs should not re-read every byte just for ``run.json``;
+    a file that changed gets a new size or mtime and is hashed again. The cache is a small JSON file in the
+    user's cache folder, replaced atomically; if it cannot be read or written the hash is simply computed.
+    """
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    cache_file = _checksum_cache_file()
+    with _CHECKSUMS_LOCK:
+        try:
+            known = json.loads(cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        if isinstance(known, dict) and isinstance(known.get(key), str):
+            return known[key]
+    digest = sha256_of(path)
+    with _CHECKSUMS_LOCK, contextlib.suppress(OSError):
+        try:
+            known = json.loads(cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        known = known if isinstance(known, dict) else {}
+        known[key] = digest
+        if len(known) > 10_000:  # bounded: forget the oldest half
+            known = dict(list(known.items())[len(known) // 2 :])
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known), encoding="utf-8")
+        os.replace(tmp, cache_file)
+    return digest
+
+
 class InputHasher:
     """Sizes and checksums of the input files, computed off the main thread."""
 
@@ -64,7 +106,7 @@ class InputHasher:
             path = Path(file)
             try:
                 entry["size"] = path.stat().st_size
-                entry["sha256"] = sha256_of(path)
+                entry["sha256"] = cached_sha256(path)
             except OSError as exc:
                 entry["error"] = f"{type(exc).__name__}: {exc}"
             self._result.append(entry)

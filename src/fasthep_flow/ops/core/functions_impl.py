@@ -102,11 +102,43 @@ def nth(x: Any, n: int, default: Any = None) -> Any:
     arr = _as_awkward(x)
     if depth(arr) < 2:
         raise TypeError(f"nth() needs a list per event (a jagged column), got {arr.type}")
+    fast = _nth_of_flat_lists(arr, n, default)
+    if fast is not None:
+        return fast
     stop = n + 1 if n != -1 else None
     picked = ak.firsts(arr[..., n:stop], axis=-1)
     if default is not None:
         picked = ak.fill_none(picked, default, axis=-1)
     return picked
+
+
+def _nth_of_flat_lists(arr: Any, n: int, default: Any) -> Any:
+    """``nth`` on the common shape — lists of plain numbers — by index arithmetic on the list offsets.
+
+    Slicing every list and taking ``firsts`` builds two new jagged arrays per call; reading element
+    ``start + n`` directly is one gather. Returns None for any other shape (the general path handles it).
+    """
+    import awkward as ak
+
+    layout = arr.layout
+    if not isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray):
+        return None
+    content = layout.content
+    if not isinstance(content, ak.contents.NumpyArray) or content.data.ndim != 1 or arr.ndim != 2:
+        return None
+    starts = np.asarray(layout.starts)
+    stops = np.asarray(layout.stops)
+    data = np.asarray(content.data)
+    index = starts + n if n >= 0 else stops + n
+    ok = (index >= starts) & (index < stops)
+    values = data[np.where(ok, index, 0)] if len(data) else np.zeros(len(starts), dtype=data.dtype)
+    if default is not None:
+        return np.where(
+            ok, values, np.asarray(default, dtype=np.result_type(data.dtype, np.asarray(default)))
+        )
+    return ak.Array(
+        ak.contents.ByteMaskedArray(ak.index.Index8(ok), ak.contents.NumpyArray(values), valid_when=True)
+    )
 
 
 def leading(x: Any, default: Any = None) -> Any:

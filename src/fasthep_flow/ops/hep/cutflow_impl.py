@@ -78,8 +78,12 @@ def _sums(mask: np.ndarray, weights: np.ndarray | None) -> tuple[int, float, flo
     n = int(np.count_nonzero(mask))
     if weights is None:
         return n, float(n), float(n)
-    w = weights[mask]
-    return n, float(w.sum(dtype=np.float64)), float(np.square(w, dtype=np.float64).sum())
+    # `where=` sums in place: no copy of the selected weights per step
+    return (
+        n,
+        float(np.sum(weights, dtype=np.float64, where=mask)),
+        float(np.sum(np.square(weights, dtype=np.float64), where=mask)),
+    )
 
 
 def _weights(params: Mapping[str, Any], events: Events, ctx: RunContext) -> np.ndarray | None:

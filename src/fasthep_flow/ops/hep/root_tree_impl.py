@@ -40,7 +40,9 @@ def _open_tree(file: str, tree: str) -> tuple[Any, Any]:
     import uproot
 
     try:
-        handle = uproot.open(file)
+        handle = uproot.open(
+            file, array_cache=None
+        )  # each chunk is read once: caching arrays only costs memory
     except FileNotFoundError:
         raise OpError(INPUT_ERROR, f"input file '{file}' does not exist") from None
     except Exception as exc:  # uproot raises many kinds for a file that is not ROOT
@@ -103,6 +105,29 @@ def entries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> int:
     with handle:
         start, stop = _window(source, int(tree.num_entries))
     return stop - start
+
+
+def boundaries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> list[int]:
+    """Entries (relative to the source's window) where every branch read starts a new basket.
+
+    The runtime cuts partitions there when it can: a partition boundary inside a basket makes both
+    neighbours decompress that basket, which for zlib-compressed files costs as much as the analysis.
+    """
+    if file is None:
+        return []
+    tree = _cached_tree(file, _tree_name(source, dataset))
+    if not hasattr(tree, "common_entry_offsets"):
+        return []  # RNTuple: clusters are not exposed the same way; plain chunks are fine
+    first, last = _window(source, int(tree.num_entries))
+    wanted = set(source.fields or source.params.get("branches") or [])
+    try:
+        if wanted:
+            offsets = tree.common_entry_offsets(filter_name=lambda n: n in wanted)
+        else:
+            offsets = tree.common_entry_offsets()
+    except Exception:  # uproot cannot tell (unusual branches): cut anywhere
+        return []
+    return [int(o) - first for o in offsets if first < o < last]
 
 
 def _available(tree: Any) -> list[str]:
