@@ -52,10 +52,23 @@ class PlanNode:
     origin: Origin | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = self.kind.value
-        d["origin"] = asdict(self.origin) if self.origin else None
-        return d
+        """Plain data; written out by hand because ``dataclasses.asdict`` deep-copies every param and a
+        10,000-node plan is serialised for each run record."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "op": self.op,
+            "params": _plain(self.params),
+            "stage": self.stage,
+            "inputs": list(self.inputs),
+            "after": list(self.after),
+            "when": self.when,
+            "applies_to": _plain(self.applies_to) if self.applies_to is not None else None,
+            "execution": _plain(self.execution),
+            "reads": list(self.reads),
+            "writes": list(self.writes),
+            "origin": {"file": self.origin.file, "line": self.origin.line} if self.origin else None,
+        }
 
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> PlanNode:
@@ -75,6 +88,15 @@ class PlanNode:
             writes=tuple(d.get("writes") or ()),
             origin=Origin(**origin) if origin else None,
         )
+
+
+def _plain(value: Any) -> Any:
+    """Mappings and sequences as fresh dicts and lists (JSON-able; callers may not mutate the plan's)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
