@@ -1,1 +1,5 @@
-"""(filled in by its issue)."""
+"""The language server: a thin pygls host over ``fasthep_flow.service`` (``fasthep-flow lsp``)."""
+
+from fasthep_flow.lsp.server import main
+
+__all__ = ["main"]

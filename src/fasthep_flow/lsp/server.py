@@ -1,0 +1,163 @@
+"""``fasthep-flow lsp``: the pygls server, a thin host over ``fasthep_flow.service``.
+
+The server owns the protocol state (open buffers, the negotiated position encoding, push or pull, the
+workspace snapshot) and nothing else: each feature handler snapshots the document, converts the position in,
+calls a pure service function in a worker thread and converts the result out (``lsp/features.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+from pygls.workspace.position_codec import PositionCodec
+
+from fasthep_flow._version import __version__
+from fasthep_flow.lsp import convert
+from fasthep_flow.lsp.diagnostics import DiagnosticsHost
+from fasthep_flow.service.context import Context, OverlayReader, Settings
+from fasthep_flow.service.document import Document, uri_to_path
+
+log = logging.getLogger("fasthep_flow.lsp")
+
+
+class FlowProtocol(LanguageServerProtocol):
+    """Keeps a command request's ``workDoneToken``: pygls hands command handlers only their arguments.
+
+    A client that sends a token (VS Code does) expects progress on that token rather than on one the server
+    creates; "Run plan" looks it up by command and document URI.
+    """
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        server = self._server
+        if params.work_done_token is not None and params.arguments and isinstance(server, FlowServer):
+            server.work_done_tokens[(params.command, str(params.arguments[0]))] = params.work_done_token
+        return (yield from super().lsp_workspace__execute_command(params))
+
+
+class FlowServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "fasthep-flow",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=FlowProtocol,
+        )
+        self.work_done_tokens: dict[tuple[str, str], types.ProgressToken] = {}
+        self.trust = False
+        self.settings = Settings()
+        self.generation = 0
+        """Bumped whenever an open buffer changes: the workspace snapshot (``ctx``) is rebuilt."""
+        self.ctx = Context()
+        self.diagnostics = DiagnosticsHost(self)
+        self._docs: dict[str, Document] = {}
+
+    # -- state -------------------------------------------------------------------------------------------------
+    @property
+    def codec(self) -> PositionCodec:
+        return self.workspace.position_codec
+
+    def open_uris(self) -> set[str]:
+        return set(self.workspace.text_documents)
+
+    def refresh_context(self) -> None:
+        """A new workspace snapshot: open buffers (what includes must see) plus trust and settings."""
+        overlays = {uri_to_path(uri): d.source for uri, d in self.workspace.text_documents.items()}
+        self.generation += 1
+        self.ctx = Context(OverlayReader(overlays), self.trust, self.settings)
+
+    def snapshot(self, uri: str) -> tuple[Document, Context]:
+        """The immutable snapshot of an open document (one per version) and the current workspace context."""
+        pdoc = self.workspace.get_text_document(uri)
+        version = pdoc.version if pdoc.version is not None else 0
+        doc = self._docs.get(uri)
+        if doc is None or doc.version != version or doc.text != pdoc.source:
+            doc = self._docs[uri] = Document(uri, pdoc.source, version).follows(doc)
+        return doc, self.ctx
+
+    def forget(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def converter(self, doc: Document) -> convert.Converter:
+        return convert.converter(doc.text, self.codec)
+
+    def converters(self) -> convert.ConverterLookup:
+        return convert.ConverterLookup(self.ctx.reader.read, self.codec)
+
+    def configure(self, options: Any) -> None:
+        """``initializationOptions``: ``{trust: bool, debounceMs: int, checkInputs: bool, inlayHints: bool}``."""
+        if not isinstance(options, dict):
+            return
+        self.trust = bool(options.get("trust", self.trust))
+        s = self.settings
+        self.settings = Settings(
+            debounce_ms=int(options.get("debounceMs", s.debounce_ms)),
+            check_inputs=bool(options.get("checkInputs", s.check_inputs)),
+            inlay_hints=bool(options.get("inlayHints", s.inlay_hints)),
+        )
+        self.refresh_context()
+
+    # -- errors ------------------------------------------------------------------------------------------------
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log with the traceback instead of popping a message at the user on every keystroke."""
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+
+
+def build_server() -> FlowServer:
+    from fasthep_flow.lsp import commands, features, sync
+
+    server = FlowServer()
+    sync.register(server)
+    features.register(server)
+    commands.register(server)
+    return server
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="fasthep-flow lsp", description="Run the fasthep-flow language server."
+    )
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")
+    parser.add_argument("--log-file", metavar="PATH", help="write the server log here (default: stderr)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return parser.parse_args(list(argv))
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"fasthep-flow lsp: --tcp expects HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8")
+        if args.log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(args.log_level)
+    logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
+    # Compiles run in worker threads; a short GIL switch interval keeps requests answered meanwhile
+    # (completion does not wait ~5 ms for every slice of a running compile).
+    sys.setswitchinterval(0.0005)
+    server = build_server()
+    if args.tcp:
+        host, port = _host_port(args.tcp)
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0

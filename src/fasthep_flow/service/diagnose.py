@@ -1,0 +1,52 @@
+"""Diagnostics: exactly what ``fasthep-flow check`` reports for the current text, for this file.
+
+An included file opened in the editor is diagnosed *as part of* the workflow that includes it (its problems
+in context: a dataset file alone has no stages, and that is not an error). Problems inside included files are
+shown in those files; the including file carries one ``FF005`` on its ``include:`` item that points at them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fasthep_flow.document.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from fasthep_flow.service.context import Context
+    from fasthep_flow.service.document import Document
+
+
+def diagnose(doc: Document, ctx: Context, includer: Document | None = None) -> list[Diagnostic]:
+    if includer is not None:
+        result = includer.compiled(ctx)
+        mine = _same_file(doc.path)
+        return sorted(
+            (d for d in result.diagnostics if _same_file(d.span.file) == mine), key=Diagnostic.sort_key
+        )
+    result = doc.compiled(ctx)
+    return sorted((d for d in result.diagnostics if d.span.file == doc.path), key=Diagnostic.sort_key)
+
+
+def files_read(doc: Document, ctx: Context) -> list[str]:
+    """Every file the compile of ``doc`` read (itself first, then its includes), as resolved paths."""
+    return [_same_file(f) for f in doc.compiled(ctx).loaded.files]
+
+
+def _same_file(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return path
+
+
+def diagnostics_elsewhere(doc: Document, ctx: Context) -> dict[str, list[Diagnostic]]:
+    """What `check` of ``doc`` reports in *other* files (its includes), by file: shown where the problem is."""
+    out: dict[str, list[Diagnostic]] = {}
+    for f in files_read(doc, ctx):
+        if f != _same_file(doc.path):
+            out[f] = []
+    for d in doc.compiled(ctx).diagnostics:
+        if d.span.file != doc.path:
+            out.setdefault(_same_file(d.span.file), []).append(d)
+    return {f: sorted(ds, key=Diagnostic.sort_key) for f, ds in out.items()}

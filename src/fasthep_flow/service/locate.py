@@ -1,0 +1,703 @@
+"""Classify the cursor: what the user is pointing at, so each feature can dispatch on it.
+
+``locate(doc, pos, ctx)`` reads the YAML structure around the cursor from the lines (``blocks.py``; works on
+broken text), then names the place: a top-level key, a stage key, an op name, a param key or value of the op at
+hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output reference, an include path, or a
+position inside an expression string. Params are typed by the op's spec; every other key by the workflow's JSON
+Schema made from the same registry, so the service never keeps its own copy of the language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fasthep_flow.compiler.symbols import Reference, SymbolKind
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, walk
+from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.registry.specs import (
+    KindGroup,
+    ListOf,
+    MapOf,
+    OneOf,
+    OpSpec,
+    Param,
+    ParamType,
+    ScalarType,
+    Struct,
+)
+from fasthep_flow.service.blocks import Lines, PathPart, Place, Step, place_at
+
+if TYPE_CHECKING:
+    from fasthep_flow.registry import Registry
+    from fasthep_flow.service.context import Context
+    from fasthep_flow.service.document import Document
+
+
+# --- what the cursor can be on ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    place: Place
+    span: Span
+    """The word at the cursor: what a completion replaces, what hover highlights."""
+
+    @property
+    def prefix(self) -> str:
+        return self.place.prefix
+
+
+@dataclass(frozen=True)
+class TopKey(Located):
+    pass
+
+
+@dataclass(frozen=True)
+class StageKey(Located):
+    stage_index: int = 0
+
+
+@dataclass(frozen=True)
+class DocKey(Located):
+    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...)."""
+
+    schemas: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class DocValue(Located):
+    """A scalar value the workflow schema describes (enums such as ``when`` and ``eventtype``, booleans)."""
+
+    key: str = ""
+    schemas: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class OpValue(Located):
+    group: KindGroup = KindGroup.STAGES
+
+
+@dataclass(frozen=True)
+class ParamKey(Located):
+    op: OpSpec | None = None
+    types: tuple[ParamType, ...] = ()
+    """The types of the mapping whose key is typed (the op's params struct at the top)."""
+
+
+@dataclass(frozen=True)
+class ParamValue(Located):
+    op: OpSpec | None = None
+    param: Param | None = None
+    types: tuple[ParamType, ...] = ()
+
+
+@dataclass(frozen=True)
+class StageRef(Located):
+    """A stage (or source) id in ``needs``/``from``; ``stage_index`` is the stage the reference is written in."""
+
+    stage_index: int = 0
+    allow_sources: bool = True
+
+
+@dataclass(frozen=True)
+class NameRef(Located):
+    """A reference to a style, output, dataset or profile."""
+
+    kind: SymbolKind = SymbolKind.STYLE
+
+
+@dataclass(frozen=True)
+class IncludePath(Located):
+    pass
+
+
+@dataclass(frozen=True)
+class BranchName(Located):
+    """An entry of a source's ``branches:`` list (completed from the input file's metadata)."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class InExpression(Located):
+    """Inside an expression string (or a field-name param): ``offset`` indexes ``text``."""
+
+    text: str = ""
+    offset: int = 0
+    scalar: ScalarNode | None = None
+    stage_index: int | None = None
+    stage_id: str | None = None
+    kind: str = "expr"
+    """``expr`` (parsed by the grammar) or ``field`` (one field name)."""
+    prefix_collection: str = ""
+    """``hep.select_objects``: names are relative to the collection (``pt`` means ``Muon_pt``)."""
+    text_start: Pos | None = None
+    """Document position of ``text[0]`` when no scalar node is available (the YAML does not parse)."""
+    line_shift: int = 0
+    """The scalar's spans count lines from the start of its stage (the stage was parsed alone)."""
+
+    def span_of(self, start: int, end: int) -> Span:
+        """The document span of ``text[start:end]``."""
+        if self.scalar is not None:
+            s = self.scalar.span_of(start, end)
+            shift = self.line_shift
+            return Span(s.file, Pos(s.start.line + shift, s.start.col), Pos(s.end.line + shift, s.end.col))
+        assert self.text_start is not None
+        return Span(
+            self.span.file,
+            Pos(self.text_start.line, self.text_start.col + start),
+            Pos(self.text_start.line, self.text_start.col + end),
+        )
+
+
+# --- locating -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Where:
+    """Everything ``locate`` found out, shared with features that need more than the classification."""
+
+    doc: Document
+    pos: Pos
+    place: Place
+    lines: Lines
+    registry: Registry | None
+    stage_index: int | None = None
+    stage_step: Step | None = None
+    stage_keys: dict[str, Any] = field(default_factory=dict)
+    stage_node: MapNode | None = None
+    """The stage's node: from this file's tree when parsed already, else from parsing the stage's lines alone."""
+    line_shift: int = 0
+    """Add to the lines of ``stage_node``'s spans to get document lines (non-zero for a stage parsed alone)."""
+
+    @property
+    def tree_pos(self) -> Pos:
+        """The cursor in the coordinates of ``stage_node``'s spans."""
+        return Pos(self.pos.line - self.line_shift, self.pos.col)
+
+
+def stage_of(place: Place) -> int | None:
+    path = place.path
+    if len(path) >= 3 and path[0] == "analysis" and path[1] == "stages" and isinstance(path[2], int):
+        return path[2]
+    if place.role == "item" and path == ("analysis", "stages"):
+        return place.index
+    return None
+
+
+def registry_for(doc: Document, ctx: Context, pos: Pos | None = None) -> Registry | None:
+    """The registry the workflow loads (its profiles and layers), even while the text does not parse."""
+    result = doc.names(ctx, pos) if pos is not None else doc.compiled(ctx)
+    if result.registry is not None:
+        return result.registry
+    from fasthep_flow.registry import load_registry
+
+    return load_registry(None, doc.directory, ctx.trust)[0]
+
+
+def where(doc: Document, pos: Pos, ctx: Context) -> Where:
+    lines = Lines(doc.text)
+    place = place_at(lines, pos)
+    w = Where(doc, pos, place, lines, registry_for(doc, ctx, pos))
+    w.stage_index = stage_of(place)
+    if w.stage_index is not None:
+        for step in place.steps:
+            if step.part == w.stage_index and step.line >= 0 and step.col >= 0:
+                w.stage_step = step
+                break
+        else:
+            if place.role == "item" and place.path == ("analysis", "stages"):
+                w.stage_step = Step(place.index or 0, place.line, max(place.start - 2, 0))
+        if w.stage_step is not None:
+            w.stage_keys = {k: _unquote(info.value) for k, info in lines.item_keys(w.stage_step).items()}
+        w.stage_node, w.line_shift = _stage_node(doc, lines, w.stage_index, w.stage_step)
+        if w.stage_node is not None:  # a tree is exact (and knows flow-style stages)
+            w.stage_keys.update(_scalars_of(w.stage_node))
+    return w
+
+
+def _stage_node(doc: Document, lines: Lines, index: int, step: Step | None) -> tuple[MapNode | None, int]:
+    """The stage's node, without parsing a long file again for a completion: its own lines parse alone."""
+    if doc.has_tree or step is None:
+        node = _node_at_path(doc.parsed.root, ("analysis", "stages", index))
+        return (node if isinstance(node, MapNode) else None), 0
+    from fasthep_flow.document.loader import parse_yaml
+
+    end = lines.item_end(step)
+    loaded = parse_yaml("\n".join(lines.raw[step.line : end]), doc.path)
+    root = loaded.root
+    if isinstance(root, SeqNode) and len(root.items) == 1 and isinstance(root.items[0], MapNode):
+        return root.items[0], step.line
+    return None, 0
+
+
+def locate(doc: Document, pos: Pos, ctx: Context) -> Located:
+    return classify(where(doc, pos, ctx), ctx)
+
+
+def classify(w: Where, ctx: Context) -> Located:
+    place = w.place
+    doc = w.doc
+    span = Span(doc.path, place.start_pos, place.end_pos)
+    path = place.path
+    role = place.role
+    reg = w.registry
+
+    # references the compile of this text recorded at the cursor say best what a scalar is
+    ref = reference_at(doc, w.pos, ctx) if doc.own_compile() is not None else None
+    if ref is not None and role != "key":
+        if ref.kind in (SymbolKind.STAGE, SymbolKind.SOURCE):
+            return StageRef(place, span, stage_index=w.stage_index or 0)
+        if ref.kind in (SymbolKind.STYLE, SymbolKind.OUTPUT, SymbolKind.DATASET, SymbolKind.PROFILE):
+            return NameRef(place, span, kind=ref.kind)
+
+    if role == "key" and path == ():
+        return TopKey(place, span)
+    if w.stage_index is not None:
+        found = _in_stage(w, span, ctx)
+        if found is not None:
+            return found
+    if path == ("include",) or (role == "value" and path == () and place.key == "include"):
+        return IncludePath(place, span)
+    if _is(path, role, place.key, ("use", "profiles")):
+        return NameRef(place, span, kind=SymbolKind.PROFILE)
+    if len(path) == 2 and path[0] == "sources" and role == "value" and place.key == "kind":
+        return OpValue(place, span, group=KindGroup.SOURCES)
+    if len(path) == 3 and path[0] == "sources" and path[2] == "branches" and role == "item":
+        return BranchName(place, span, source=str(path[1]))
+    if len(path) == 2 and path[0] == "sources" and role == "value" and place.key == "branches":
+        return BranchName(place, span, source=str(path[1]))
+    if len(path) == 2 and path[0] == "styles" and role == "value" and place.key == "op":
+        return OpValue(place, span, group=KindGroup.RENDERS)
+    if len(path) == 2 and path[0] == "styles" and role == "value" and place.key == "use":
+        return NameRef(place, span, kind=SymbolKind.STYLE)
+    if len(path) >= 2 and path[0] == "observers" and role == "value" and place.key == "kind":
+        return OpValue(place, span, group=KindGroup.OBSERVERS)
+    if len(path) >= 2 and path[0] == "sources" and len(path) >= 3 and path[2] == "params" and reg is not None:
+        spec = _source_spec(w, reg, str(path[1]))
+        return _params_place(place, span, spec, path[3:], w, ctx)
+
+    schemas = tuple(schemas_at(workflow_schema_for(reg), path, w))
+    if role == "key":
+        return DocKey(place, span, schemas=schemas)
+    key_path = (*path, place.key) if role == "value" and place.key is not None else path
+    value_schemas = tuple(
+        schemas_at(workflow_schema_for(reg), key_path if role == "value" else (*path, 0), w)
+    )
+    return DocValue(place, span, key=place.key or "", schemas=value_schemas)
+
+
+def _is(path: tuple[PathPart, ...], role: str, key: str | None, target: tuple[str, ...]) -> bool:
+    if path == target and role == "item":
+        return True
+    return role == "value" and key == target[-1] and path == target[:-1]
+
+
+def _in_stage(w: Where, span: Span, ctx: Context) -> Located | None:
+    place = w.place
+    path = place.path
+    role = place.role
+    rest = path[3:]
+    index = w.stage_index or 0
+    if (role == "key" and rest == ()) or (role == "item" and path == ("analysis", "stages")):
+        return StageKey(place, span, stage_index=index)
+    if rest == () and role == "value":
+        if place.key == "op":
+            return OpValue(place, span, group=KindGroup.STAGES)
+        if place.key in ("needs", "from", "in"):
+            return StageRef(place, span, stage_index=index)
+    if rest and rest[0] in ("needs", "from", "in"):
+        if role == "item" or (role == "value" and place.key == "node"):
+            return StageRef(place, span, stage_index=index)
+        return None
+    if rest and rest[0] == "render" and role == "value" and place.key == "style":
+        return NameRef(place, span, kind=SymbolKind.STYLE)
+    if rest and rest[0] == "write" and role == "value" and place.key == "output":
+        return NameRef(place, span, kind=SymbolKind.OUTPUT)
+    if (
+        rest
+        and rest[0] == "applies_to"
+        and (
+            (role == "value" and place.key in ("dataset", "datasets"))
+            or (role == "item" and rest[-1:] == ("datasets",))
+        )
+    ):
+        return NameRef(place, span, kind=SymbolKind.DATASET)
+    if rest and rest[0] == "params" and w.registry is not None:
+        spec = w.registry.stage_op(str(w.stage_keys.get("op", ""))) if w.stage_keys.get("op") else None
+        return _params_place(place, span, spec, rest[1:], w, ctx)
+    return None
+
+
+def _source_spec(w: Where, reg: Registry, name: str) -> OpSpec | None:
+    source_step = next((s for s in w.place.steps if s.part == name), None)
+    if source_step is None:
+        return None
+    kind = w.lines.mapping_keys_under(source_step).get("kind")
+    return reg.source(kind.value) if kind is not None else None
+
+
+def _params_place(
+    place: Place, span: Span, spec: OpSpec | None, rest: tuple[PathPart, ...], w: Where, ctx: Context
+) -> Located:
+    root_type: ParamType = spec.params_struct if spec is not None else Struct(())
+    container = types_at(root_type, rest)
+    if place.role == "key":
+        return ParamKey(place, span, op=spec, types=tuple(container))
+    if place.role == "value":
+        assert place.key is not None
+        param = param_of(container, place.key)
+        value_types = types_at(root_type, (*rest, place.key))
+    else:
+        param = None
+        value_types = types_at(root_type, (*rest, place.index or 0))
+        if not rest and place.key is None:
+            value_types = []
+    expr = _expression_at(w, ctx, value_types)
+    if expr is not None:
+        return expr
+    return ParamValue(place, span, op=spec, param=param, types=tuple(value_types))
+
+
+# --- the param types along a path ---------------------------------------------------------------------------
+
+
+def _options(t: ParamType) -> Iterator[ParamType]:
+    if isinstance(t, OneOf):
+        for o in t.options:
+            yield from _options(o)
+    else:
+        yield t
+
+
+def types_at(root: ParamType, path: tuple[PathPart, ...] | list[PathPart]) -> list[ParamType]:
+    """Every type the params may have at ``path`` (``OneOf`` branches followed side by side)."""
+    current = list(_options(root))
+    for part in path:
+        nxt: list[ParamType] = []
+        for t in current:
+            if isinstance(part, int):
+                if isinstance(t, ListOf):
+                    nxt.extend(_options(t.item))
+            elif isinstance(t, Struct):
+                p = t.param(part)
+                if p is not None:
+                    nxt.extend(_options(p.type))
+            elif isinstance(t, MapOf):
+                nxt.extend(_options(t.value))
+        current = nxt
+    return current
+
+
+def param_of(types: list[ParamType] | tuple[ParamType, ...], key: str) -> Param | None:
+    for t in types:
+        if isinstance(t, Struct) and (p := t.param(key)) is not None:
+            return p
+    return None
+
+
+def is_expression_type(types: list[ParamType] | tuple[ParamType, ...]) -> str | None:
+    names = {t.name for t in types if isinstance(t, ScalarType)}
+    if "expr" in names:
+        return "expr"
+    if "field" in names:
+        return "field"
+    return None
+
+
+# --- expressions --------------------------------------------------------------------------------------------
+
+
+def scalar_at(root: Node | None, pos: Pos) -> ScalarNode | None:
+    """The value scalar (not a key) of this file's tree whose text contains ``pos``."""
+    if root is None:
+        return None
+    keys: set[int] = set()
+    best: ScalarNode | None = None
+    for node in walk(root):
+        if isinstance(node, MapNode):
+            keys.update(id(e.key) for e in node.entries)
+        elif isinstance(node, ScalarNode) and id(node) not in keys and node.span.contains(pos):
+            best = node
+    return best
+
+
+def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InExpression | None:
+    place = w.place
+    doc = w.doc
+    use = _flow_use_at(w, ctx)
+    kind = use.kind if use is not None else is_expression_type(value_types)
+    if kind is None:
+        return None
+    prefix = use.prefix if use is not None else ""
+    stage_id = str(w.stage_keys.get("id") or "") or None
+    span = Span(doc.path, place.start_pos, place.end_pos)
+    scalar = use.node if use is not None else None
+    if scalar is None and w.stage_node is not None:
+        found = scalar_at(w.stage_node, w.tree_pos)
+        scalar = found if found is not None and found.is_string else None
+    if scalar is not None and scalar.offsets:
+        offset = scalar.text_offset_at(w.tree_pos)
+        if offset is None:
+            offset = len(scalar.text)
+        return InExpression(
+            place,
+            span,
+            text=scalar.text,
+            offset=offset,
+            scalar=scalar,
+            stage_index=w.stage_index,
+            stage_id=stage_id,
+            kind=kind,
+            prefix_collection=prefix,
+            line_shift=w.line_shift,
+        )
+    if place.scalar_start is None and not place.block:
+        return None
+    start = place.scalar_start if place.scalar_start is not None else place.start
+    text = place.scalar_text if place.scalar_start is not None else place.word
+    return InExpression(
+        place,
+        span,
+        text=text,
+        offset=max(0, min(place.end_pos.col, w.pos.col) - start),
+        stage_index=w.stage_index,
+        stage_id=stage_id,
+        kind=kind,
+        prefix_collection=prefix,
+        text_start=Pos(place.line, start),
+    )
+
+
+def _flow_use_at(w: Where, ctx: Context) -> Any:
+    """The registry's data-flow entry (``ExprUse``) for the scalar at the cursor, from the stage's node."""
+    stage = w.stage_node
+    if stage is None or w.registry is None:
+        return None
+    op = stage.get("op")
+    if not isinstance(op, ScalarNode) or not op.is_string:
+        return None
+    spec = w.registry.stage_op(op.text)
+    if spec is None:
+        return None
+    from fasthep_flow.registry.dataflow import flow_of
+
+    ident = stage.get("id")
+    params = stage.get("params")
+    try:
+        steps = flow_of(
+            spec,
+            params if isinstance(params, MapNode) else None,
+            ident.text if isinstance(ident, ScalarNode) else "",
+            op,
+        )
+    except Exception:  # a spec's dataflow function failing must not take completion down with it
+        return None
+    here = w.tree_pos
+    for step in steps:
+        for use in step.uses:
+            if not use.implicit and use.node.span.file == w.doc.path and use.node.span.contains(here):
+                return use
+    return None
+
+
+def get_path(node: Node | None, *keys: str) -> Node | None:
+    for key in keys:
+        if not isinstance(node, MapNode):
+            return None
+        node = node.get(key)
+    return node
+
+
+# --- references the compiler recorded -----------------------------------------------------------------------
+
+
+def reference_at(doc: Document, pos: Pos, ctx: Context) -> Reference | None:
+    """The reference (a symbol occurrence) at ``pos`` in the last compile of this document."""
+    result = doc.compiled(ctx)
+    index = result.index
+    best: Reference | None = None
+    for r in index.references:
+        if (
+            r.span.file == doc.path
+            and r.span.contains(pos)
+            and (best is None or r.span.start >= best.span.start)
+        ):
+            best = r
+    return best
+
+
+# --- the workflow JSON Schema along a path ------------------------------------------------------------------
+
+
+def workflow_schema_for(reg: Registry | None) -> Mapping[str, Any]:
+    if reg is None:
+        return {}
+    from fasthep_flow.registry.schema import workflow_schema
+
+    return _cached_schema(reg, workflow_schema)
+
+
+_SCHEMAS: dict[int, tuple[object, Mapping[str, Any]]] = {}
+
+
+def _cached_schema(reg: Registry, make: Any) -> Mapping[str, Any]:
+    found = _SCHEMAS.get(id(reg))
+    if found is None or found[0] is not reg:
+        if len(_SCHEMAS) > 8:
+            _SCHEMAS.clear()
+        found = _SCHEMAS[id(reg)] = (reg, make(reg))
+    return found[1]
+
+
+def resolve_ref(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    seen = 0
+    while isinstance(ref, str) and ref.startswith("#/") and seen < 20:
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        ref = target.get("$ref") if isinstance(target, Mapping) else None
+        seen += 1
+    return schema
+
+
+def schema_branches(
+    schema: Mapping[str, Any], root: Mapping[str, Any], siblings: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
+    """The schema and every sub-schema that applies to the same value (combinators, matching ``if``)."""
+    schema = resolve_ref(schema, root)
+    yield schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, ()) or ():
+            yield from schema_branches(sub, root, siblings)
+    cond = schema.get("if")
+    if isinstance(cond, Mapping):
+        matched = _if_matches(cond, siblings)
+        picked = ("then", "else") if matched is None else ("then",) if matched else ("else",)
+        for key in picked:  # a condition on the value's shape cannot be told from the lines: follow both
+            branch = schema.get(key)
+            if isinstance(branch, Mapping):
+                yield from schema_branches(branch, root, siblings)
+
+
+def _if_matches(cond: Mapping[str, Any], siblings: Mapping[str, Any]) -> bool | None:
+    """Evaluate the ``if: {properties: {op: {const: X}}}`` form against the sibling values read from lines."""
+    props = cond.get("properties")
+    if not isinstance(props, Mapping) or set(cond) - {"properties", "required"}:
+        return None
+    for key, sub in props.items():
+        if not isinstance(sub, Mapping):
+            return None
+        value = siblings.get(key)
+        if "const" in sub and value != sub["const"]:
+            return False
+        if "enum" in sub and value not in sub["enum"]:
+            return False
+    return True
+
+
+def schemas_at(root: Mapping[str, Any], path: tuple[PathPart, ...], w: Where) -> Iterator[Mapping[str, Any]]:
+    """Every schema describing the node at ``path`` (a mapping for keys, a value for values)."""
+    current: list[Mapping[str, Any]] = [root] if root else []
+    for depth, part in enumerate(path):
+        siblings = _siblings_at(w, depth)
+        nxt: list[Mapping[str, Any]] = []
+        for schema in current:
+            for branch in schema_branches(schema, root, siblings):
+                if isinstance(part, int):
+                    items = branch.get("items")
+                    if isinstance(items, Mapping):
+                        nxt.append(items)
+                else:
+                    props = branch.get("properties") or {}
+                    if part in props:
+                        nxt.append(props[part])
+                    elif isinstance(branch.get("additionalProperties"), Mapping):
+                        nxt.append(branch["additionalProperties"])
+                    for pattern, sub in (branch.get("patternProperties") or {}).items():
+                        if re.search(pattern, part):
+                            nxt.append(sub)
+        current = nxt
+    siblings = _siblings_at(w, len(path))
+    for schema in current:
+        yield from schema_branches(schema, root, siblings)
+
+
+def _siblings_at(w: Where, depth: int) -> Mapping[str, Any]:
+    """Scalar values of the mapping at ``depth`` of the cursor's path (``op`` of a stage, ``kind`` of a source).
+
+    ``if``/``then`` in the schema select by them. Read from the parsed tree when the text parses, else from the
+    lines of the block (enough while typing in it).
+    """
+    if w.stage_index is not None and depth == 3:
+        return w.stage_keys
+    steps = w.place.steps
+    if depth == 0 or depth > len(steps):
+        return {}
+    node = _node_at_path(w.doc.parsed.root, tuple(s.part for s in steps[:depth]))
+    if isinstance(node, MapNode):
+        return _scalars_of(node)
+    step = steps[depth - 1]
+    if step.col < 0:
+        return {}
+    found = w.lines.item_keys(step) if isinstance(step.part, int) else w.lines.mapping_keys_under(step)
+    return {k: _unquote(info.value) for k, info in found.items()}
+
+
+def _node_at_path(root: Node | None, path: tuple[PathPart, ...]) -> Node | None:
+    node = root
+    for part in path:
+        if isinstance(part, int) and isinstance(node, SeqNode) and 0 <= part < len(node.items):
+            node = node.items[part]
+        elif isinstance(part, str) and isinstance(node, MapNode):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _scalars_of(node: MapNode) -> dict[str, Any]:
+    return {e.key.text: e.value.value for e in node.entries if isinstance(e.value, ScalarNode)}
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def expression_uses(doc: Document, reg: Registry | None) -> list[Any]:
+    """Every expression/field scalar written in this file's stages (``ExprUse``s of the registry's data-flow)."""
+    root = doc.parsed.root
+    stages = get_path(root, "analysis", "stages")
+    if reg is None or not isinstance(stages, SeqNode):
+        return []
+    from fasthep_flow.registry.dataflow import flow_of
+
+    out = []
+    for stage in stages.items:
+        if not isinstance(stage, MapNode):
+            continue
+        op = stage.get("op")
+        spec = reg.stage_op(op.text) if isinstance(op, ScalarNode) and op.is_string else None
+        if spec is None:
+            continue
+        ident = stage.get("id")
+        params = stage.get("params")
+        try:
+            steps = flow_of(
+                spec,
+                params if isinstance(params, MapNode) else None,
+                ident.text if isinstance(ident, ScalarNode) else "",
+                op,
+            )
+        except Exception:
+            continue
+        for step in steps:
+            out.extend(u for u in step.uses if not u.implicit and u.node.span.file == doc.path)
+    return out
