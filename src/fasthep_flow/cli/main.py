@@ -100,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", default=None, help="write to a file instead of stdout")
 
     lsp = sub.add_parser("lsp", help="start the language server (stdio by default)")
+    lsp.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio")
-    lsp.add_argument("--log-file", default=None)
+    lsp.add_argument("--log-file", default=None, help="write the server's log here (default: stderr)")
     return parser
 
 

@@ -29,8 +29,10 @@ from fasthep_flow.compiler.structure import check_structure
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.document.gc_pause import gc_paused
 from fasthep_flow.document.includes import DiskReader, include_errors, load_workflow
 from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
+from fasthep_flow.plan import ExecutionPlan
 
 SUPPORTED_VERSIONS = ("1.0", "1")
 
@@ -47,12 +49,16 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
         diag = Diagnostic(
             codes.INCLUDE_MISSING, Severity.ERROR, span, f"cannot read '{path}': {exc.strerror or exc}"
         )
-        return CompileResult(None, None, (diag,), LoadedWorkflow(None, (diag,), {}, ()), None)
+        return CompileResult((diag,), LoadedWorkflow(None, (diag,), {}, ()), None)
     return compile_text(text, str(path), options)
 
 
 def compile_text(text: str, file: str, options: CompileOptions | None = None) -> CompileResult:
-    options = options or CompileOptions()
+    with gc_paused():  # a compile builds a large acyclic tree: collecting it half-way is wasted time
+        return _compile(text, file, options or CompileOptions())
+
+
+def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     loaded = load_workflow(text, file, options.reader or DiskReader())
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
     root = loaded.root
@@ -74,7 +80,7 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
             )
         )
     if root is None or not isinstance(root, MapNode):
-        return CompileResult(None, None, tuple(_sorted(diagnostics)), loaded, registry, SymbolIndex())
+        return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, SymbolIndex())
 
     ctx = Context(file=file, root=root, registry=registry, options=options, workflow_dir=workflow_dir)
     _check_version(ctx)
@@ -103,19 +109,26 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
     observers = collect_observers(ctx, targets)
 
     execution = to_python(root.get("execution"))
-    execution = deep_merge(profile_defaults(ctx, "execution"), execution if isinstance(execution, dict) else {})
-    workflow = _normalised(root, sources, datasets, globals_, styles, outputs, decls, execution)
+    execution = deep_merge(
+        profile_defaults(ctx, "execution"), execution if isinstance(execution, dict) else {}
+    )
     diagnostics.extend(ctx.diagnostics)
     if loaded.includes:  # one FF005 per include item, now that every pass has spoken about included files
         diagnostics = [d for d in diagnostics if d.code is not codes.INCLUDE_ERROR]
         diagnostics.extend(include_errors(loaded, diagnostics))
     has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
-    plan = None
-    if not has_errors:
-        plan = build_plan(
+
+    def workflow() -> dict[str, Any]:
+        return _normalised(root, sources, datasets, globals_, styles, outputs, decls, execution)
+
+    def plan() -> ExecutionPlan | None:
+        if has_errors:
+            return None
+        return build_plan(
             ctx, decls, sources, datasets, state, attachments, observers, globals_, styles, outputs, execution
         )
-    return CompileResult(workflow, plan, tuple(_sorted(diagnostics)), loaded, registry, ctx.index)
+
+    return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, ctx.index, workflow, plan)
 
 
 def _workflow_dir(file: str) -> Path | None:

@@ -9,6 +9,7 @@ errors, unsafe constructs and unknown functions are found in the same walk, at t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.stages import StageDecl
@@ -59,10 +60,29 @@ class FlowState:
     per_stage: dict[str, StageFlow] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=16)
+def _signatures_of(registry: object) -> dict[str, FunctionSig]:
+    functions = registry.functions  # type: ignore[attr-defined]
+    return {name: FunctionSig(name, f.min_args, f.max_args, f.doc) for name, f in functions.items()}
+
+
 def _signatures(ctx: Context) -> dict[str, FunctionSig]:
-    return {
-        name: FunctionSig(name, f.min_args, f.max_args, f.doc) for name, f in ctx.registry.functions.items()
-    }
+    return _signatures_of(ctx.registry)
+
+
+_CHECKED: dict[tuple[str, int], tuple[ExprError, ...]] = {}
+
+
+def _checked(expr: Expr, sigs: dict[str, FunctionSig]) -> tuple[ExprError, ...]:
+    """`check` remembered per expression text and function table: most expressions are unchanged between
+    two keystrokes, and the parse is already cached the same way."""
+    key = (expr.text, id(sigs))
+    found = _CHECKED.get(key)
+    if found is None:
+        if len(_CHECKED) > 16384:
+            _CHECKED.clear()
+        found = _CHECKED[key] = tuple(check(expr, sigs))
+    return found
 
 
 def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None:
@@ -196,7 +216,7 @@ def parse_use(ctx: Context, use: ExprUse, sigs: dict[str, FunctionSig]) -> Expr 
     if isinstance(result, ExprError):
         _report_expr_error(ctx, node, result, use.implicit)
         return None
-    for err in check(result, sigs):
+    for err in _checked(result, sigs):
         _report_expr_error(ctx, node, err, use.implicit, sigs)
     return result
 

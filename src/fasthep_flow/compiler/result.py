@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import SymbolIndex
@@ -24,16 +26,30 @@ class CompileOptions:
     """Where included files are read from (the LSP passes its open buffers); disk by default."""
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class CompileResult:
-    workflow: dict[str, Any] | None
-    """The normalised workflow (plain data), or None when the file could not be read at all."""
-    plan: ExecutionPlan | None
-    """The execution plan, or None when there are errors."""
     diagnostics: tuple[Diagnostic, ...]
     loaded: LoadedWorkflow
     registry: Registry | None
     index: SymbolIndex = field(default_factory=SymbolIndex)
+    build_workflow: Callable[[], dict[str, Any] | None] = field(default=_nothing, repr=False, compare=False)
+    build_plan: Callable[[], ExecutionPlan | None] = field(default=_nothing, repr=False, compare=False)
+
+    @cached_property
+    def workflow(self) -> dict[str, Any] | None:
+        """The normalised workflow (plain data), or None when the file could not be read at all.
+
+        Built on first use: the editor asks for diagnostics on every keystroke and for this rarely."""
+        return self.build_workflow()
+
+    @cached_property
+    def plan(self) -> ExecutionPlan | None:
+        """The execution plan, or None when there are errors (built on first use, like ``workflow``)."""
+        return self.build_plan()
 
     @property
     def ok(self) -> bool:

@@ -8,6 +8,7 @@ misspelt. Problems other passes explain better (unknown op, unknown source kind)
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,7 +52,9 @@ def _describe(value: object) -> str:
 @dataclass(frozen=True)
 class _Validators:
     document: jsonschema.protocols.Validator
-    """The whole document, with stages' per-op `params` branches taken out (checked one by one below)."""
+    """The whole document except the stages (each stage is checked on its own, below)."""
+    stage: jsonschema.protocols.Validator
+    """One stage, without its per-op `params` branches."""
     params: dict[str, jsonschema.protocols.Validator]
     """Op name -> validator of that op's `params`."""
 
@@ -73,7 +76,34 @@ def _validators_for(registry: object) -> _Validators:
         for name in defs
         if name.startswith(_PARAMS_PREFIX)
     }
-    return _Validators(cls(schema), params)
+    document = dict(schema)
+    document["$defs"] = {**defs, "stage": True}
+    return _Validators(cls(document), cls({"$defs": defs, "$ref": "#/$defs/stage"}), params)
+
+
+_ERRORS_CACHE: dict[tuple[int, str, str], tuple[ValidationError, ...]] = {}
+_ERRORS_CACHE_MAX = 8192
+
+
+def _errors_of(
+    validator: jsonschema.protocols.Validator, what: str, instance: Any
+) -> tuple[ValidationError, ...]:
+    """A stage's (or its params') schema errors, remembered by content.
+
+    Typing in one stage leaves the others' text unchanged, so in the editor all but one stage come from this
+    cache. The errors are only read (paths are relative to the stage); positions are found afresh each time.
+    """
+    try:
+        key = (id(validator), what, json.dumps(instance, sort_keys=True, default=repr))
+    except (TypeError, ValueError):
+        return tuple(validator.iter_errors(instance))
+    found = _ERRORS_CACHE.get(key)
+    if found is None:
+        found = tuple(validator.iter_errors(instance))
+        if len(_ERRORS_CACHE) >= _ERRORS_CACHE_MAX:
+            _ERRORS_CACHE.clear()
+        _ERRORS_CACHE[key] = found
+    return found
 
 
 _PARAMS_PREFIX = "params.stages."
@@ -128,21 +158,30 @@ def check_structure(ctx: Context) -> None:
     analysis = data.get("analysis") if isinstance(data, dict) else None
     stages = analysis.get("stages") if isinstance(analysis, dict) else None
     for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        prefix = ("analysis", "stages", i)
+        shell = {k: v for k, v in stage.items() if k != "params"} if isinstance(stage, dict) else stage
+        if isinstance(stage, dict) and "params" in stage:
+            shell["params"] = {}  # its type is checked here, its content against the op's schema below
+            if not isinstance(stage["params"], dict):
+                shell["params"] = stage["params"]
+        for top in _errors_of(validators.stage, "stage", shell):
+            for err in _leaves(top):
+                _explain(ctx, err, prefix)
         if not isinstance(stage, dict) or not isinstance(stage.get("op"), str):
             continue
         validator = validators.params.get(stage["op"])
         spec = ctx.registry.stage_op(stage["op"])
         if validator is None or spec is None:
             continue  # unknown op: reported (with a did-you-mean) by the stages pass; params unchecked
-        prefix = ("analysis", "stages", i, "params")
         if "params" not in stage:
             if spec.required_params:
-                _explain_missing_params(ctx, prefix[:3], stage["op"])
+                _explain_missing_params(ctx, prefix, stage["op"])
             continue
-        for top in validator.iter_errors(stage["params"]):
-            top.path.extendleft(reversed(prefix))
+        if not isinstance(stage["params"], dict):
+            continue  # reported as a type error above
+        for top in _errors_of(validator, stage["op"], stage["params"]):
             for err in _leaves(top):
-                _explain(ctx, err)
+                _explain(ctx, err, (*prefix, "params"))
 
 
 def _explain_missing_params(ctx: Context, stage_path: tuple[Any, ...], op: str) -> None:
@@ -156,8 +195,8 @@ def _explain_missing_params(ctx: Context, stage_path: tuple[Any, ...], op: str) 
     )
 
 
-def _explain(ctx: Context, err: ValidationError) -> None:
-    path = tuple(err.absolute_path)
+def _explain(ctx: Context, err: ValidationError, prefix: tuple[Any, ...] = ()) -> None:
+    path = (*prefix, *err.absolute_path)
     if _owned_elsewhere(path):
         return
     node = node_at(ctx.root, path)

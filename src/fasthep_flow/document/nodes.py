@@ -8,7 +8,7 @@ Nodes merged in by ``include:`` keep their own file's spans and line index.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -37,8 +37,9 @@ class ScalarNode(Node):
     text: str = ""
     """The decoded string of the scalar (``value`` for strings; the written form for numbers)."""
     style: ScalarStyle = ScalarStyle.PLAIN
-    offsets: tuple[int, ...] = field(default=(), repr=False)
-    """For each character of ``text`` the offset in the file's text it was decoded from, plus one end offset."""
+    offsets: Sequence[int] = field(default=(), repr=False)
+    """For each character of ``text`` the offset in the file's text it was decoded from, plus one end offset
+    (a ``range`` when the text is the source's characters one to one, which most scalars are)."""
 
     def offset_of(self, i: int) -> int:
         """Document offset of character ``i`` of ``text`` (``len(text)`` gives the end of the last one)."""

@@ -139,6 +139,26 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _warm_up() -> None:
+    """Compile a tiny workflow before the first request, then freeze what is loaded by then.
+
+    The first compile builds the expression parser, the registry and the schema validators (~100 ms); doing it
+    here moves that cost out of the first `didOpen`. Freezing those long-lived objects keeps Python's garbage
+    collector from rescanning them during every later compile (it halves the slowest diagnostics).
+    """
+    import gc
+
+    from fasthep_flow.compiler import compile_text
+
+    compile_text(
+        "version: 1.0\nsources: {events: {kind: toy}}\nanalysis:\n  stages:\n"
+        "    - {id: A, op: hep.define, params: {variables: [{name: x, expr: 'sqrt(NMuon) > 1'}]}}\n",
+        "untitled:warm-up",
+    )
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     handler: logging.Handler = (
@@ -155,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (completion does not wait ~5 ms for every slice of a running compile).
     sys.setswitchinterval(0.0005)
     server = build_server()
+    _warm_up()
     if args.tcp:
         host, port = _host_port(args.tcp)
         server.start_tcp(host, port)
