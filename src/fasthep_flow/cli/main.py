@@ -23,6 +23,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+_TRUST_HELP = "import code named by the workflow's `registry:` layers (only for folders you trust)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fasthep-flow",
@@ -58,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fix", action="store_true", help="apply the safe fixes in place, then report what is left"
     )
     check.add_argument("--no-inputs", action="store_true", help="do not open input files to check branches")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="color the text output (default: auto, i.e. when printing to a terminal)",
+    )
 
     comp = sub.add_parser(
         "compile",
@@ -67,16 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
             "Compile a workflow: write workflow.normalised.yaml, plan.json, plan.yaml, graph.mmd and graph.dot."
         ),
     )
-    comp.add_argument("workflow", metavar="WF")
+    comp.add_argument("workflow", metavar="WF", help="the workflow YAML file")
     comp.add_argument(
         "-o", "--outdir", default=None, help="where to write (default: ./<workflow stem>.compiled)"
     )
-    comp.add_argument("--trust", action="store_true")
+    comp.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
     plan = sub.add_parser("plan", help="print the execution plan", description="Print the execution plan.")
-    plan.add_argument("workflow", metavar="WF")
-    plan.add_argument("--format", choices=("json", "yaml", "mermaid", "dot"), default="mermaid")
-    plan.add_argument("--trust", action="store_true")
+    plan.add_argument("workflow", metavar="WF", help="the workflow YAML file")
+    plan.add_argument(
+        "--format",
+        choices=("json", "yaml", "mermaid", "dot"),
+        default="mermaid",
+        help="output format (default: mermaid)",
+    )
+    plan.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
     run = sub.add_parser(
         "run",
@@ -85,12 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
             "Compile and run a workflow. With no WF, runs the shipped example on generated toy data."
         ),
     )
-    run.add_argument("workflow", metavar="WF", nargs="?", default=None)
+    run.add_argument(
+        "workflow",
+        metavar="WF",
+        nargs="?",
+        default=None,
+        help="the workflow YAML file (default: the shipped toy example)",
+    )
     _run_options(run)
-    run.add_argument("--trust", action="store_true")
+    run.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
     run_plan = sub.add_parser("run-plan", help="run a plan.json written by `compile`")
-    run_plan.add_argument("plan", metavar="PLAN")
+    run_plan.add_argument("plan", metavar="PLAN", help="a plan.json written by `fasthep-flow compile`")
     _run_options(run_plan)
 
     ops = sub.add_parser("ops", help="document the registry's operations")
