@@ -205,8 +205,8 @@ def _execute(plan: object, outdir: Path, args: argparse.Namespace, registry: obj
     result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]
     if result.errors:
         sys.stderr.write(_render(result.errors, _line_source({}), color=_use_color("auto")))
-    if not args.quiet or not result.ok:
-        print(format_summary(result))
+    if result.summary.partitions and (not args.quiet or not result.ok):
+        print(format_summary(result))  # a run refused before it started has nothing to summarise
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 

@@ -42,6 +42,7 @@ from fasthep_flow.runtime.record import (
     previous_outputs,
     record_json,
 )
+from fasthep_flow.runtime.requirements import install_hint, missing, needed_packages
 
 
 class RunCollector:
@@ -200,6 +201,15 @@ def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
     if options.chunk_size is not None and options.chunk_size < 0:
         return RunProblem(
             codes.PARAM_VALUE, "the chunk size must be positive (0 = whole files)", plan.workflow_file
+        ).diagnostic
+    absent = missing(needed_packages(plan, options.executor))
+    if absent:
+        return RunProblem(
+            codes.MISSING_PACKAGE,
+            f"running this workflow needs {', '.join(absent)}, which {'is' if len(absent) == 1 else 'are'} "
+            "not installed",
+            plan.workflow_file,
+            hint=install_hint(absent),
         ).diagnostic
     return None
 

@@ -1,0 +1,53 @@
+"""A run that needs an optional package which is not installed is refused up front, naming the extra."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from fasthep_flow.compiler import compile_text
+from fasthep_flow.document import codes
+from fasthep_flow.runtime import RunOptions, run_plan
+from fasthep_flow.runtime.requirements import install_hint, needed_packages
+
+WORKFLOW = """\
+version: 1.0
+sources:
+  events: {kind: toy, nevents: 100}
+analysis:
+  stages:
+    - id: H
+      op: hep.hist
+      params: {axes: [{name: n, source: NMuon, type: int, bins: {low: 0, high: 5}}]}
+      render: {style: s, out: h.png}
+styles:
+  s: {op: hep.render.hist1d}
+"""
+
+
+def _plan():  # type: ignore[no-untyped-def]
+    result = compile_text(WORKFLOW, "/tmp/req/wf.flow.yaml")
+    assert result.plan is not None
+    return result.plan
+
+
+def test_needed_packages_follow_the_plan() -> None:
+    plan = _plan()
+    assert needed_packages(plan, "serial") == ["numpy", "awkward", "hist", "matplotlib", "mplhep"]
+    assert needed_packages(plan, "dask")[-2:] == ["dask", "distributed"]
+    assert install_hint(["hist", "mplhep"]) == "install the extras: pip install 'fasthep-flow[hep,render]'"
+
+
+def test_missing_package_refuses_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mplhep" else real(name, *a)
+    )
+    result = run_plan(_plan(), RunOptions(outdir=tmp_path / "out"))
+    assert not result.ok
+    [error] = result.errors
+    assert error.code is codes.MISSING_PACKAGE
+    assert "mplhep" in error.message and error.hint == "install the extra: pip install 'fasthep-flow[render]'"
+    assert not (tmp_path / "out" / "run.json").exists()  # nothing ran, nothing was written
