@@ -12,7 +12,7 @@ from typing import Any
 
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.stages import StageDecl
-from fasthep_flow.compiler.symbols import Definition, Reference, SymbolKind
+from fasthep_flow.compiler.symbols import Definition, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 
@@ -117,17 +117,14 @@ def _attachment(
         style_node = item.get("style")
         if isinstance(style_node, ScalarNode) and isinstance(style_node.value, str):
             name = style_node.text
-            ctx.index.references.append(
-                Reference(name, SymbolKind.STYLE, style_node.span, stage=d.id, resolved=name in styles)
-            )
-            if name not in styles:
-                ctx.unknown_name(
-                    codes.UNKNOWN_STYLE,
-                    style_node,
-                    "style",
-                    sorted(styles),
-                    extra_hint="define it under `styles:`",
-                )
+            if not ctx.refer(
+                style_node,
+                SymbolKind.STYLE,
+                styles,
+                codes.UNKNOWN_STYLE,
+                stage=d.id,
+                extra_hint="define it under `styles:`",
+            ):
                 return None
             op = str(styles[name].get("op", ""))
         check_output_path(ctx, item.get("out"))
@@ -135,17 +132,14 @@ def _attachment(
         out_node = item.get("output")
         if isinstance(out_node, ScalarNode) and isinstance(out_node.value, str):
             name = out_node.text
-            ctx.index.references.append(
-                Reference(name, SymbolKind.OUTPUT, out_node.span, stage=d.id, resolved=name in outputs)
-            )
-            if name not in outputs:
-                ctx.unknown_name(
-                    codes.UNKNOWN_OUTPUT,
-                    out_node,
-                    "output",
-                    sorted(outputs),
-                    extra_hint="define it under `outputs:`",
-                )
+            if not ctx.refer(
+                out_node,
+                SymbolKind.OUTPUT,
+                outputs,
+                codes.UNKNOWN_OUTPUT,
+                stage=d.id,
+                extra_hint="define it under `outputs:`",
+            ):
                 return None
             merged = dict(outputs[name])
             merged.update({k: v for k, v in params.items() if k != "output"})
@@ -181,17 +175,7 @@ def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[s
             )
             for nm in names:
                 if isinstance(nm, ScalarNode) and isinstance(nm.value, str):
-                    ctx.index.references.append(
-                        Reference(
-                            nm.text,
-                            SymbolKind.DATASET,
-                            nm.span,
-                            stage=d.id,
-                            resolved=nm.text in dataset_names,
-                        )
-                    )
-                    if nm.text not in dataset_names:
-                        ctx.unknown_name(codes.UNKNOWN_DATASET, nm, "dataset", dataset_names)
+                    ctx.refer(nm, SymbolKind.DATASET, dataset_names, codes.UNKNOWN_DATASET, stage=d.id)
 
 
 @dataclass

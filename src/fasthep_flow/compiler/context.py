@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fasthep_flow.compiler.symbols import SymbolIndex
+from fasthep_flow.compiler.symbols import Reference, SymbolIndex, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.codes import Code
 from fasthep_flow.document.diagnostics import Diagnostic, Edit, Fix, Related, Severity
@@ -67,6 +68,27 @@ class Context:
         hint = f"did you mean '{best}'?" if best else extra_hint
         fix = Fix(f"Replace with '{best}'", (Edit(target, best),)) if best else None
         self.report(code, target, f"unknown {what} '{name}'", hint=hint, fix=fix)
+
+    def refer(
+        self,
+        node: ScalarNode,
+        kind: SymbolKind,
+        defined: Collection[str],
+        code: Code,
+        *,
+        stage: str | None = None,
+        extra_hint: str | None = None,
+    ) -> bool:
+        """Record a by-name reference (a style, output or dataset) for navigation; report it when unknown.
+
+        Returns whether the name is defined.
+        """
+        name = node.text
+        ok = name in defined
+        self.index.references.append(Reference(name, kind, node.span, stage=stage, resolved=ok))
+        if not ok:
+            self.unknown_name(code, node, kind.value, sorted(defined), extra_hint=extra_hint)
+        return ok
 
 
 UNTRUSTED_NOTE = "run with --trust (or enable workspace trust in the editor) to load it"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fasthep_flow.compiler.context import Context
-from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Related
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
@@ -258,11 +258,7 @@ def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict
         result: dict[str, Any]
         if parent_node is not None and isinstance(parent_node.value, str):
             parent = parent_node.text
-            ctx.index.references.append(
-                Reference(parent, SymbolKind.STYLE, parent_node.span, resolved=parent in raw)
-            )
-            if parent not in raw:
-                ctx.unknown_name(codes.UNKNOWN_STYLE, parent_node, "style", sorted(raw))
+            if not ctx.refer(parent_node, SymbolKind.STYLE, raw, codes.UNKNOWN_STYLE):
                 result = {}
             elif parent in chain:
                 ctx.report(
@@ -309,7 +305,4 @@ def _check_style_datasets(ctx: Context, style: MapNode, dataset_names: list[str]
         node = holder.get("datasets") if isinstance(holder, MapNode) else None
         for item in node.items if isinstance(node, SeqNode) else []:
             if isinstance(item, ScalarNode) and isinstance(item.value, str):
-                ok = item.text in dataset_names
-                ctx.index.references.append(Reference(item.text, SymbolKind.DATASET, item.span, resolved=ok))
-                if not ok:
-                    ctx.unknown_name(codes.UNKNOWN_DATASET, item, "dataset", dataset_names)
+                ctx.refer(item, SymbolKind.DATASET, dataset_names, codes.UNKNOWN_DATASET)
