@@ -115,7 +115,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
         steps = steps_of.get(d.index)
         if steps is None:
             continue
-        ancestors: set[str] = set(lineage.ancestors(d))
+        ancestors = lineage.ancestors(d)
         source = lineage.root_source(d)
         src_fields = state.sources.get(source) if source else None
         flow = state.per_stage.setdefault(d.id, StageFlow())
@@ -131,7 +131,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
 
 
 def _check_redefinition(
-    ctx: Context, d: StageDecl, fd: FieldDef, local: set[str], ancestors: set[str], state: FlowState
+    ctx: Context, d: StageDecl, fd: FieldDef, local: set[str], ancestors: _Ancestry, state: FlowState
 ) -> None:
     """The same name twice in one stage is an error; hiding an upstream stage's field is worth a warning."""
     earlier = [df for s, df in state.defined_by.get(fd.name, ()) if s is d and df.span != fd.node.span]
@@ -157,54 +157,74 @@ def _check_redefinition(
 
 
 class _Lineage:
-    """Each stage's data ancestors and root source, computed once per compile (memoised along the chain)."""
+    """The data lineage of the stages: a forest (each stage has one data input), numbered depth first once
+    per compile so that "is X upstream of this stage" is two integer comparisons — no per-stage sets, which
+    made a long chain of stages quadratic."""
 
     def __init__(self, decls: list[StageDecl]) -> None:
         self.by_id = {d.id: d for d in decls}
-        self._ancestors: dict[str, frozenset[str]] = {}
-        self._roots: dict[str, str | None] = {}
+        parent: dict[str, str | None] = {}
+        for sid, d in self.by_id.items():
+            up = d.data_input
+            parent[sid] = up if up is not None and up in self.by_id else None
+        children: dict[str, list[str]] = {}
+        for sid, up in parent.items():
+            if up is not None:
+                children.setdefault(up, []).append(sid)
+        self.tin: dict[str, int] = {}
+        self.tout: dict[str, int] = {}
+        self.roots: dict[str, str | None] = {}
+        clock = 0
+        for top, up in parent.items():
+            if up is not None:
+                continue  # not a tree root; stages on a cycle are never reached and have no lineage
+            first = self.by_id[top].data_input
+            source = first.removeprefix("source:") if first and first.startswith("source:") else None
+            stack = [(top, iter(children.get(top, ())))]
+            self.tin[top], self.roots[top] = clock, source
+            clock += 1
+            while stack:
+                node, rest = stack[-1]
+                child = next(rest, None)
+                if child is None:
+                    self.tout[node] = clock
+                    stack.pop()
+                elif child not in self.tin:
+                    self.tin[child], self.roots[child] = clock, source
+                    clock += 1
+                    stack.append((child, iter(children.get(child, ()))))
 
-    def ancestors(self, d: StageDecl) -> frozenset[str]:
+    def ancestors(self, d: StageDecl) -> _Ancestry:
         """Walked from the stage's own input (not its id: two stages may share an id, FF108)."""
         up = d.data_input
-        if up is None or up.startswith("source:"):
-            return frozenset()
-        return self._walk(up)[0] | {up}
+        return _Ancestry(self, up if up is not None and not up.startswith("source:") else None)
 
     def root_source(self, d: StageDecl) -> str | None:
         up = d.data_input
         if up is None or up.startswith("source:"):
             return up.removeprefix("source:") if up else None
-        return self._walk(up)[1]
+        return self.roots.get(up)
 
-    def _walk(self, start: str) -> tuple[frozenset[str], str | None]:
-        chain: list[str] = []
-        seen: set[str] = set()
-        cur: str | None = start
-        base: tuple[frozenset[str], str | None] = (frozenset(), None)
-        while cur is not None and not cur.startswith("source:"):
-            if cur in self._ancestors:
-                base = (
-                    self._ancestors[cur] | {cur} if cur != start else self._ancestors[cur],
-                    self._roots[cur],
-                )
-                break
-            if cur in seen:
-                base = (frozenset(), None)  # a cycle (reported elsewhere): no lineage
-                break
-            seen.add(cur)
-            chain.append(cur)
-            up = self.by_id.get(cur)
-            cur = up.data_input if up else None
-        else:
-            base = (frozenset(), cur.removeprefix("source:") if cur else None)
-        # fill the memo from the top of the chain down: each stage's ancestors are those above it
-        ancestors, root = base
-        for node in reversed(chain):
-            self._ancestors[node] = ancestors
-            self._roots[node] = root
-            ancestors = ancestors | {node}
-        return self._ancestors.get(start, frozenset()), self._roots.get(start)
+
+class _Ancestry:
+    """The stages upstream of one stage, answering ``stage_id in ancestors``."""
+
+    __slots__ = ("lineage", "up")
+
+    def __init__(self, lineage: _Lineage, up: str | None) -> None:
+        self.lineage = lineage
+        self.up = up
+
+    def __contains__(self, stage_id: object) -> bool:
+        up = self.up
+        if up is None:
+            return False
+        if stage_id == up:
+            return True
+        tin = self.lineage.tin
+        if stage_id not in tin or up not in tin:
+            return False
+        return tin[stage_id] <= tin[up] < self.lineage.tout[stage_id]  # type: ignore[index]
 
 
 def parse_use(ctx: Context, use: ExprUse, sigs: dict[str, FunctionSig]) -> Expr | None:
@@ -238,7 +258,7 @@ def _check_use(
     use: ExprUse,
     sigs: dict[str, FunctionSig],
     constants: set[str],
-    ancestors: set[str],
+    ancestors: _Ancestry,
     src_fields: SourceFields | None,
     state: FlowState,
     local: set[str],
@@ -274,7 +294,7 @@ def _resolve(
     name: str,
     prefix: str,
     d: StageDecl,
-    ancestors: set[str],
+    ancestors: _Ancestry,
     src_fields: SourceFields | None,
     state: FlowState,
     local: set[str],
@@ -303,7 +323,7 @@ def _unresolved(
     name: str,
     full: str,
     span: object,
-    ancestors: set[str],
+    ancestors: _Ancestry,
     src_fields: SourceFields | None,
     state: FlowState,
     local: set[str],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal, TypeVar
 
 from fasthep_flow.document.diagnostics import InternalError
@@ -118,7 +119,17 @@ def _flow_from_paths(spec: OpSpec, params: MapNode | None) -> list[FlowStep]:
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\]|\{\})*)$")
 
 
+@lru_cache(maxsize=512)
+def _parsed_path(path: str) -> tuple[str, ...]:
+    return tuple(_parse_path(path))
+
+
 def parse_path(path: str) -> list[str]:
+    """``"axes[].source"`` → ``["axes", "[]", "source"]`` (parsed once per path: specs are constant)."""
+    return list(_parsed_path(path))
+
+
+def _parse_path(path: str) -> list[str]:
     """``"axes[].source"`` → ``["axes", "[]", "source"]``; ``[]``: each list item, ``{}``: each value."""
     parts: list[str] = []
     for segment in path.split("."):
