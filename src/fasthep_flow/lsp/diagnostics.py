@@ -118,6 +118,7 @@ class DiagnosticsHost:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=items, version=doc.version)
         )
         self.published[uri] = doc.version
+        self.server.collect_when_idle()
 
     async def compute(self, doc: Document, ctx: Context) -> list[types.Diagnostic]:
         includer = self._includer_of(doc.uri)
@@ -188,6 +189,7 @@ class DiagnosticsHost:
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         items = await self.compute(doc, ctx)
+        self.server.collect_when_idle()
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 
