@@ -173,7 +173,7 @@ async def measure(
         old = lines[target]
         new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
         lines[target] = new
-        col = new.index("* ") + 2
+        col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
         version += 1
         t = time.perf_counter()
         probe.client.text_document_did_change(
@@ -194,7 +194,7 @@ async def measure(
         old = lines[target]
         new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
         lines[target] = new
-        col = new.index("* ") + 2
+        col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
         version += 1
         t = time.perf_counter()
         probe.client.text_document_did_change(
@@ -219,7 +219,7 @@ async def measure(
             old = lines[target]
             new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
             lines[target] = new
-            col = new.index("* ") + 2
+            col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
             version += 1
             probe.client.text_document_did_change(
                 types.DidChangeTextDocumentParams(

@@ -59,7 +59,7 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
 
 
 def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
-    loaded = load_workflow(text, file, options.reader or DiskReader())
+    loaded = load_workflow(text, file, options.reader or DiskReader(), options.previous)
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
     root = loaded.root
     workflow_dir = _workflow_dir(file)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fasthep_flow.compiler.symbols import SymbolIndex
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.includes import FileReader, LoadedWorkflow
+from fasthep_flow.document.loader import Loaded
 from fasthep_flow.plan import ExecutionPlan
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ class CompileOptions:
     """Open input files' metadata (lazily, with uproot) to check listed branches and learn types."""
     reader: FileReader | None = None
     """Where included files are read from (the LSP passes its open buffers); disk by default."""
+    previous: tuple[str, Loaded] | None = field(default=None, compare=False)
+    """The main file's previous text and parse (the editor's last compile): a one-scalar edit re-uses it."""
 
 
 def _nothing() -> None:

@@ -102,7 +102,9 @@ STAGE_TIMEOUT = _c("FF402", "stage-timeout", "A stage ran longer than its `execu
 RUNTIME_MISSING_FIELD = _c("FF403", "runtime-missing-field", "A field is absent from the data at run time.")
 INPUT_ERROR = _c("FF404", "input-error", "An input file could not be read at run time.")
 OUTPUT_ERROR = _c("FF405", "output-error", "An output could not be written.")
-MISSING_PACKAGE = _c("FF406", "missing-package", "A package the run needs is not installed (an optional extra).")
+MISSING_PACKAGE = _c(
+    "FF406", "missing-package", "A package the run needs is not installed (an optional extra)."
+)
 
 # FF9xx
 INTERNAL = _c("FF900", "internal-error", "A bug in fasthep-flow; please report it.")

@@ -62,20 +62,25 @@ class LoadedWorkflow:
     """Every file read, the main file first, for rendering source lines."""
     includes: tuple[IncludeRef, ...]
     """Every include edge, the main file's and nested ones."""
+    main: Loaded | None = None
+    """The main file's own parse (before merging includes): the basis for re-using it after a small edit."""
 
 
-def load_workflow(text: str, file: str, reader: FileReader | None = None) -> LoadedWorkflow:
+def load_workflow(
+    text: str, file: str, reader: FileReader | None = None, previous: tuple[str, Loaded] | None = None
+) -> LoadedWorkflow:
     """Parse ``text`` (the file ``file``) and everything it includes; never raises for a user's mistake.
 
     ``file`` is the name the spans of the main file carry (a path or an editor's ``file://`` URI); included
-    files are named by their absolute paths, and ``reader`` is asked for exactly those paths.
+    files are named by their absolute paths, and ``reader`` is asked for exactly those paths. ``previous``
+    (the main file's last text and parse) lets a one-scalar edit re-use that parse.
     """
     walker = _Includes(reader or DiskReader())
-    main = parse_yaml(text, file)
+    main = parse_yaml(text, file, previous=previous)
     walker.files[file] = main.index
     walker.diagnostics.extend(main.diagnostics)
     root = walker.resolve(main, file, (_identity(file),))
-    loaded = LoadedWorkflow(root, tuple(walker.diagnostics), walker.files, tuple(walker.includes))
+    loaded = LoadedWorkflow(root, tuple(walker.diagnostics), walker.files, tuple(walker.includes), main)
     summaries = include_errors(loaded, loaded.diagnostics)
     return replace(loaded, diagnostics=(*loaded.diagnostics, *summaries)) if summaries else loaded
 

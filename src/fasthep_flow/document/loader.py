@@ -26,6 +26,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Related, error, warning
 from fasthep_flow.document.gc_pause import gc_paused
 from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, ScalarStyle, SeqNode
+from fasthep_flow.document.reparse import reparse
 from fasthep_flow.document.scalars import decode_scalar
 from fasthep_flow.document.spans import LineIndex, Pos, Span
 
@@ -58,13 +59,23 @@ class Loaded:
     """None when the text is empty or cannot be parsed."""
     diagnostics: tuple[Diagnostic, ...]
     index: LineIndex
+    anchors: bool = False
+    """The file uses anchors (and so maybe aliases or merge keys): its nodes may be shared within the tree."""
 
 
-def parse_yaml(text: str, file: str, *, libyaml: bool = True) -> Loaded:
+def parse_yaml(
+    text: str, file: str, *, libyaml: bool = True, previous: tuple[str, Loaded] | None = None
+) -> Loaded:
     """Parse one workflow file; never raises for any text (mistakes come back as diagnostics).
 
     ``libyaml=False`` forces PyYAML's pure-Python parser (the tests check that both give the same tree).
+    ``previous`` — the last text of this file and its parse — lets an edit inside one scalar on one line
+    reuse the previous tree (``document/reparse.py``); otherwise it is ignored.
     """
+    if previous is not None:
+        reused = _reuse(previous, text, file)
+        if reused is not None:
+            return reused
     index = LineIndex(text)
     try:
         parser, shift, is_c = _open(text, libyaml)
@@ -102,7 +113,19 @@ def parse_yaml(text: str, file: str, *, libyaml: bool = True) -> Loaded:
                     hint="start the file with `version: 1.0` and write the sections as `key: value` lines",
                 )
             )
-    return Loaded(root, tuple(composer.diagnostics), index)
+    return Loaded(root, tuple(composer.diagnostics), index, bool(composer.anchors or composer.open_anchors))
+
+
+def _reuse(previous: tuple[str, Loaded], text: str, file: str) -> Loaded | None:
+    old_text, old = previous
+    if old_text == text and old.root is not None and old.root.span.file == file:
+        return old  # the same text parses to the same tree (nodes are never changed after a parse)
+    if old.diagnostics or old.anchors or old.root is None or old.root.span.file != file:
+        return None
+    if "\r" in old_text or old_text.startswith("\ufeff") or _UNUSUAL_BREAKS.search(text):
+        return None  # positions there need the careful path
+    found = reparse(old_text, old.root, old.index, text, file)
+    return Loaded(found[0], (), found[1]) if found is not None else None
 
 
 # --- the parser ------------------------------------------------------------------------------------------------

@@ -94,7 +94,10 @@ class Document:
                 from fasthep_flow.compiler import CompileOptions, compile_text
 
                 options = CompileOptions(
-                    trust=ctx.trust, check_inputs=ctx.settings.check_inputs, reader=ctx.reader
+                    trust=ctx.trust,
+                    check_inputs=ctx.settings.check_inputs,
+                    reader=ctx.reader,
+                    previous=self._previous_parse(),
                 )
                 found = compile_text(self.text, self.path, options)
                 with self._lock:
@@ -103,6 +106,15 @@ class Document:
                     self._compiled[ctx] = found
                     self._basis.clear()  # no chain of old snapshots stays alive behind this one
             return found
+
+    def _previous_parse(self) -> tuple[str, Loaded] | None:
+        """The parse of the snapshot this one follows, when it has been compiled: typing inside one scalar
+        then re-uses it instead of parsing the whole file again (``document/reparse.py``)."""
+        basis = next(iter(self._basis), None)
+        older = basis.own_compile() if basis is not None else None
+        if basis is None or older is None or older.loaded.main is None:
+            return None
+        return basis.text, older.loaded.main
 
     def own_compile(self) -> CompileResult | None:
         """The latest compile of this very text, if one has run (for any workspace snapshot)."""
