@@ -6,6 +6,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fasthep_flow.document.loader import Loaded, parse_yaml
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, ScalarStyle, SeqNode, walk
@@ -138,3 +140,34 @@ def test_compiling_with_the_previous_parse_reports_what_a_fresh_compile_reports(
         assert (incremental.plan is None) == (fresh.plan is None)
         if fresh.plan is not None:
             assert incremental.plan.hash == fresh.plan.hash  # type: ignore[union-attr]
+
+
+_TEXTS = [p.read_text(encoding="utf-8") for p in WORKFLOWS[:6]]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    which=st.integers(min_value=0, max_value=len(_TEXTS) - 1),
+    pick=st.floats(min_value=0, max_value=1),
+    where=st.floats(min_value=0, max_value=1),
+    cut=st.integers(min_value=0, max_value=3),
+    insert=st.text(alphabet="aZ_0 .:#-,'\"\\[]{}&*!|>é😋\t", max_size=5),
+)
+def test_any_edit_the_shortcut_accepts_matches_a_full_parse(
+    which: int, pick: float, where: float, cut: int, insert: str
+) -> None:
+    """Whatever is typed (quotes, colons, brackets, anchors, non-ASCII), if the shortcut takes it, it is right."""
+    text = _TEXTS[which]
+    loaded = parse_yaml(text, "w.yaml")
+    targets = _value_scalars(loaded)
+    node = targets[min(int(pick * len(targets)), len(targets) - 1)]
+    first = loaded.index.offset(node.span.start)
+    last = loaded.index.offset(node.span.end)
+    a = first + int(where * (last - first))
+    new_text = text[:a] + insert + text[min(a + cut, len(text)) :]
+    found = reparse(text, loaded.root, loaded.index, new_text, "w.yaml")
+    if found is None:
+        return
+    full = parse_yaml(new_text, "w.yaml")
+    assert not full.diagnostics, "the shortcut accepted an edit that makes the file wrong"
+    _same(found[0], full.root)  # type: ignore[arg-type]
