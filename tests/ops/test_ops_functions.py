@@ -74,3 +74,14 @@ def test_where_fill_none_pad_none() -> None:
     assert F["fill_none"](F["leading"](JAGGED), -9).tolist() == [3.0, -9, 5.0, 0.0]
     assert F["pad_none"](JAGGED, 2).tolist() == [[3.0, 1.0, 2.0], [None, None], [5.0, None], [0.0, 4.0]]
     assert F["pad_none"](JAGGED, 2, clip=True).tolist() == [[3.0, 1.0], [None, None], [5.0, None], [0.0, 4.0]]
+
+
+def test_leading_infers_a_type_without_data() -> None:
+    """The editor infers column types on awkward's typetracer: `leading` must work there too."""
+    import awkward as ak
+
+    from fasthep_flow.ops.core.functions_impl import leading
+
+    tracer = ak.Array(ak.Array([[1.0, 2.0], [], [3.0]]).layout.to_typetracer(forget_length=True))
+    assert str(leading(tracer, -1).type) == "## * float64"
+    assert str(leading(tracer).type) == "## * ?float64"

@@ -120,6 +120,8 @@ def _nth_of_flat_lists(arr: Any, n: int, default: Any) -> Any:
     """
     import awkward as ak
 
+    if ak.backend(arr) != "cpu":
+        return None  # a typetracer (type inference without data, in the editor) has no numbers to index
     layout = arr.layout
     if not isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray):
         return None
