@@ -78,6 +78,26 @@ def generate(stages: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def toggle_digit(probe: Probe, uri: str, lines: list[str], target: int, version: int) -> None:
+    """Type one character: the digit after the last `* ` of the target line flips between 1 and 2 (the
+    first `* ` is inside `** 2`). ``lines`` is kept equal to the server's text."""
+    old = lines[target]
+    new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
+    lines[target] = new
+    col = new.rindex("* ") + 2
+    probe.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(target, col), types.Position(target, col + 1)),
+                    text=new[col],
+                )
+            ],
+        )
+    )
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -170,44 +190,16 @@ async def measure(
     version = 1
     for k in range(edits):
         await asyncio.sleep(PAUSE)
-        old = lines[target]
-        new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
-        lines[target] = new
-        col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
         version += 1
         t = time.perf_counter()
-        probe.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(
-                        range=types.Range(types.Position(target, col), types.Position(target, col + 1)),
-                        text=new[col],
-                    )
-                ],
-            )
-        )
+        toggle_digit(probe, uri, lines, target, version)
         latencies.append(await probe.wait(uri, version if versioned else None, t))
         del k
     # a burst: five edits 20 ms apart, timed from the last one
     for _ in range(5):
-        old = lines[target]
-        new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
-        lines[target] = new
-        col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
         version += 1
         t = time.perf_counter()
-        probe.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(
-                        range=types.Range(types.Position(target, col), types.Position(target, col + 1)),
-                        text=new[col],
-                    )
-                ],
-            )
-        )
+        toggle_digit(probe, uri, lines, target, version)
         await asyncio.sleep(0.02)
     burst = await probe.wait(uri, version if versioned else None, t)
     completions: list[float] = []
@@ -216,22 +208,8 @@ async def measure(
         # as while typing: an edit, then at once a completion (before that version has been diagnosed)
         for _ in range(20):
             await asyncio.sleep(PAUSE)
-            old = lines[target]
-            new = old.replace('* 1"', '* 2"') if '* 1"' in old else old.replace('* 2"', '* 1"')
-            lines[target] = new
-            col = new.rindex("* ") + 2  # the digit after the last "* " (the first is inside "** 2")
             version += 1
-            probe.client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(types.Position(target, col), types.Position(target, col + 1)),
-                            text=new[col],
-                        )
-                    ],
-                )
-            )
+            toggle_digit(probe, uri, lines, target, version)
             t = time.perf_counter()
             result = await probe.client.text_document_completion_async(
                 types.CompletionParams(

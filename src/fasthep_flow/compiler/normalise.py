@@ -223,14 +223,14 @@ def collect_globals(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = profile_defaults(ctx, "analysis", "globals")
     if isinstance(g, MapNode):
         for entry in g.entries:
-            out[entry.key.text] = to_python(entry.value)
+            value = out[entry.key.text] = to_python(entry.value)
             ctx.index.definitions.append(
                 Definition(
                     entry.key.text,
                     SymbolKind.GLOBAL,
                     entry.key.span,
                     origin=FieldOrigin.GLOBAL,
-                    detail=f"global = {to_python(entry.value)!r}",
+                    detail=f"global = {value!r}",
                 )
             )
     return out

@@ -474,28 +474,9 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
 
 def _flow_use_at(w: Where, ctx: Context) -> Any:
     """The registry's data-flow entry (``ExprUse``) for the scalar at the cursor, from the stage's node."""
-    stage = w.stage_node
-    if stage is None or w.registry is None:
+    if w.stage_node is None or w.registry is None:
         return None
-    op = stage.get("op")
-    if not isinstance(op, ScalarNode) or not op.is_string:
-        return None
-    spec = w.registry.stage_op(op.text)
-    if spec is None:
-        return None
-    from fasthep_flow.registry.dataflow import flow_of
-
-    ident = stage.get("id")
-    params = stage.get("params")
-    try:
-        steps = flow_of(
-            spec,
-            params if isinstance(params, MapNode) else None,
-            ident.text if isinstance(ident, ScalarNode) else "",
-            op,
-        )
-    except Exception:  # a spec's dataflow function failing must not take completion down with it
-        return None
+    steps = stage_flow(w.stage_node, w.registry)
     here = w.tree_pos
     for step in steps:
         for use in step.uses:
@@ -671,33 +652,37 @@ def _unquote(value: str) -> str:
     return value
 
 
+def stage_flow(stage: MapNode, reg: Registry) -> list[Any]:
+    """A stage node's data-flow steps (``FlowStep``s) as the registry's spec for its op describes them;
+    none for an unknown op or half-typed params."""
+    from fasthep_flow.registry.dataflow import flow_of
+
+    op = stage.get("op")
+    spec = reg.stage_op(op.text) if isinstance(op, ScalarNode) and op.is_string else None
+    if spec is None:
+        return []
+    ident = stage.get("id")
+    params = stage.get("params")
+    try:
+        return flow_of(
+            spec,
+            params if isinstance(params, MapNode) else None,
+            ident.text if isinstance(ident, ScalarNode) else "",
+            op,
+        )
+    except Exception:  # a spec's dataflow function failing must not take completion down with it
+        return []
+
+
 def expression_uses(doc: Document, reg: Registry | None) -> list[Any]:
     """Every expression/field scalar written in this file's stages (``ExprUse``s of the registry's data-flow)."""
     root = doc.parsed.root
     stages = get_path(root, "analysis", "stages")
     if reg is None or not isinstance(stages, SeqNode):
         return []
-    from fasthep_flow.registry.dataflow import flow_of
-
     out = []
     for stage in stages.items:
-        if not isinstance(stage, MapNode):
-            continue
-        op = stage.get("op")
-        spec = reg.stage_op(op.text) if isinstance(op, ScalarNode) and op.is_string else None
-        if spec is None:
-            continue
-        ident = stage.get("id")
-        params = stage.get("params")
-        try:
-            steps = flow_of(
-                spec,
-                params if isinstance(params, MapNode) else None,
-                ident.text if isinstance(ident, ScalarNode) else "",
-                op,
-            )
-        except Exception:
-            continue
+        steps = stage_flow(stage, reg) if isinstance(stage, MapNode) else []
         for step in steps:
             out.extend(u for u in step.uses if not u.implicit and u.node.span.file == doc.path)
     return out
