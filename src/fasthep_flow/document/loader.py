@@ -77,6 +77,19 @@ def parse_yaml(
         if reused is not None:
             return reused
     index = LineIndex(text)
+    loaded = _parse(text, file, index, libyaml)
+    if libyaml and _beyond_libyaml_nesting(loaded):
+        # libyaml scans flow brackets ahead of the events we count and stops at a depth of its own choosing;
+        # the pure parser hands us every event, so our own limit (MAX_DEPTH) decides, the same on both paths.
+        loaded = _parse(text, file, index, False)
+    return loaded
+
+
+def _beyond_libyaml_nesting(loaded: Loaded) -> bool:
+    return any(d.code == codes.YAML_SYNTAX and "nesting depth" in d.message for d in loaded.diagnostics)
+
+
+def _parse(text: str, file: str, index: LineIndex, libyaml: bool) -> Loaded:
     try:
         parser, shift, is_c = _open(text, libyaml)
     except yaml.reader.ReaderError as exc:  # the pure reader checks every character up front
