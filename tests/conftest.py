@@ -31,6 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the expensive external steps the selected tests need (tests/background.py), once, right away."""
+    import background
+
+    for name in sorted({m.args[0] for item in items for m in item.iter_markers("background")}):
+        background.start(name)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fasthep-flow")
     group.addoption(

@@ -12,6 +12,9 @@ import zipfile
 
 import pytest
 
+import background
+from background import background_step
+
 from .locations import REPO, require_executable
 
 EXTENSION = REPO / "vscode-extension"
@@ -60,18 +63,25 @@ def test_server_command_and_settings_match_the_cli() -> None:
     assert build_parser().parse_args(["lsp"]).command == "lsp"
 
 
-@pytest.mark.slow
-def test_build_script_produces_a_checked_vsix() -> None:
+@background_step("vsix")
+def build_vsix() -> subprocess.CompletedProcess[str]:
+    """The whole build script, from `npm ci` to the checked package (started at collection, see tests/background.py)."""
     require_executable("npm")
     require_executable("node")
-    vsix = EXTENSION / "fasthep-flow.vsix"
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", str(REPO / "scripts" / "build-vscode-extension.sh")],
         capture_output=True,
         text=True,
         timeout=1200,
         check=False,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.background("vsix")
+def test_build_script_produces_a_checked_vsix() -> None:
+    vsix = EXTENSION / "fasthep-flow.vsix"
+    result = background.result("vsix")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "contents OK" in result.stdout
     assert re.search(r"# pass \d+\n# fail 0", result.stdout), "node --test did not report its results"
