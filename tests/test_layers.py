@@ -11,7 +11,18 @@ from pathlib import Path
 import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fasthep_flow"
-LAYERS = ["document", "expressions", "registry", "plan", "compiler", "ops", "runtime", "service", "lsp|cli"]
+LAYERS = [
+    "document",
+    "expressions",
+    "registry",
+    "plan",
+    "compiler",
+    "ops",
+    "runtime",
+    "service",
+    "api",
+    "lsp|cli",
+]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names.split("|")}
 BASE = {"__init__", "_version", "resources"}  # below every layer: they import no layer
 

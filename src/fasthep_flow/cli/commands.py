@@ -42,10 +42,27 @@ def _line_source(indexes: dict[str, LineIndex]):  # type: ignore[no-untyped-def]
     return lines
 
 
+def is_override(arg: str) -> bool:
+    """A command-line word is an override when it has `=` and is not the name of an existing file."""
+    return "=" in arg and not Path(arg).exists()
+
+
+def overrides_of(args: argparse.Namespace, words: list[str] | None = None) -> tuple[str, ...]:
+    """The overrides of a command, in the order they apply: positional ones, then `--set` ones."""
+    positional = words if words is not None else list(getattr(args, "overrides", []) or [])
+    return (*positional, *getattr(args, "set_overrides", []))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from fasthep_flow.compiler import CompileOptions, compile_file
 
-    options = CompileOptions(trust=args.trust, check_inputs=not args.no_inputs)
+    files = [f for f in args.files if not is_override(f)]
+    if not files:
+        print("fasthep-flow: error: no workflow file given (only overrides)", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = overrides_of(args, [f for f in args.files if is_override(f)])
+    options = CompileOptions(trust=args.trust, check_inputs=not args.no_inputs, overrides=overrides)
+    args.files = files
     all_diags: list[Diagnostic] = []
     indexes: dict[str, LineIndex] = {}
     for name in args.files:
@@ -99,14 +116,14 @@ def _apply_fixes(path: Path, options: object) -> None:
         path.write_text(new, encoding="utf-8")
 
 
-def _compile_or_report(workflow: str, trust: bool):  # type: ignore[no-untyped-def]
+def _compile_or_report(workflow: str, trust: bool, overrides: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     from fasthep_flow.compiler import CompileOptions, compile_file
 
     path = Path(workflow)
     if not path.exists():
         print(f"fasthep-flow: error: no such file: {workflow}", file=sys.stderr)
         return None, EXIT_USAGE
-    result = compile_file(path, CompileOptions(trust=trust))
+    result = compile_file(path, CompileOptions(trust=trust, overrides=overrides))
     problems = [d for d in result.diagnostics if d.severity >= Severity.WARNING]
     if problems:
         sys.stderr.write(render_text(problems, _line_source(dict(result.loaded.files)), color=False))
@@ -121,7 +138,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
 
-    result, status = _compile_or_report(args.workflow, args.trust)
+    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args))
     if result is None:
         return status
     outdir = Path(args.outdir) if args.outdir else Path(f"{Path(args.workflow).name.split('.')[0]}.compiled")
@@ -147,7 +164,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
 
-    result, status = _compile_or_report(args.workflow, args.trust)
+    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args))
     if result is None:
         return status
     render = {"json": to_json, "yaml": to_yaml, "mermaid": to_mermaid, "dot": to_dot}[args.format]
@@ -162,15 +179,20 @@ def default_example() -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    words = list(args.overrides)
+    if args.workflow is not None and is_override(args.workflow):  # `run KEY=VALUE` overrides the example
+        words.insert(0, args.workflow)
+        args.workflow = None
+    overrides = overrides_of(args, words)
     workflow = args.workflow or str(default_example())
     if args.workflow is None and not args.quiet:
         print(f"No workflow given: running the shipped example {workflow}")
-    result, status = _compile_or_report(workflow, args.trust)
+    result, status = _compile_or_report(workflow, args.trust, overrides)
     if result is None:
         return status
     stem = Path(workflow).name.split(".")[0]
     outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / stem
-    return _execute(result.plan, outdir, args, registry=result.registry)
+    return _execute(result.plan, outdir, args, registry=result.registry, overrides=overrides)
 
 
 def cmd_run_plan(args: argparse.Namespace) -> int:
@@ -186,7 +208,13 @@ def cmd_run_plan(args: argparse.Namespace) -> int:
     return _execute(plan, outdir, args)
 
 
-def _execute(plan: object, outdir: Path, args: argparse.Namespace, registry: object = None) -> int:
+def _execute(
+    plan: object,
+    outdir: Path,
+    args: argparse.Namespace,
+    registry: object = None,
+    overrides: tuple[str, ...] = (),
+) -> int:
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
     from fasthep_flow.runtime.console import ConsoleProgress, format_summary
@@ -200,6 +228,7 @@ def _execute(plan: object, outdir: Path, args: argparse.Namespace, registry: obj
         datasets=tuple(args.dataset),
         keep_going=args.keep_going,
         debug=getattr(args, "debug", False),
+        overrides=overrides,
     )
     progress = None if args.quiet else ConsoleProgress()
     result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]

@@ -24,6 +24,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 _TRUST_HELP = "import code named by the workflow's `registry:` layers (only for folders you trust)"
+_OVERRIDES_HELP = (
+    "overrides KEY=VALUE with OmegaConf dotlist semantics, e.g. analysis.globals.iso_cut=0.2 or "
+    "'analysis.stages[Dimuon].params.weight_expr=EventWeight*2' (list items by position or by id/name)"
+)
+
+
+def _overrides(p: argparse.ArgumentParser, positional: bool = True) -> None:
+    if positional:
+        p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=_OVERRIDES_HELP)
+    p.add_argument(
+        "--set",
+        dest="set_overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one override (repeatable); the same as a positional KEY=VALUE, applied after them",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
             "Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage error."
         ),
     )
-    check.add_argument("files", nargs="+", metavar="FILE", help="workflow YAML files")
+    check.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="workflow YAML files; an argument KEY=VALUE that is not a file is an override for every file",
+    )
+    _overrides(check, positional=False)
     check.add_argument(
         "--format",
         choices=("text", "json", "github", "sarif"),
@@ -80,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--outdir", default=None, help="where to write (default: ./<workflow stem>.compiled)"
     )
     comp.add_argument("--trust", action="store_true", help=_TRUST_HELP)
+    _overrides(comp)
 
     plan = sub.add_parser("plan", help="print the execution plan", description="Print the execution plan.")
     plan.add_argument("workflow", metavar="WF", help="the workflow YAML file")
@@ -90,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: mermaid)",
     )
     plan.add_argument("--trust", action="store_true", help=_TRUST_HELP)
+    _overrides(plan)
 
     run = sub.add_parser(
         "run",
@@ -105,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the workflow YAML file (default: the shipped toy example)",
     )
+    _overrides(run)
     _run_options(run)
     run.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,9 @@ from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.gc_pause import gc_paused
-from fasthep_flow.document.includes import DiskReader, include_errors, load_workflow
+from fasthep_flow.document.includes import DiskReader, LoadedWorkflow, include_errors, load_workflow
 from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
+from fasthep_flow.document.spans import LineIndex
 from fasthep_flow.plan import ExecutionPlan
 
 SUPPORTED_VERSIONS = ("1.0", "1")
@@ -42,7 +44,6 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        from fasthep_flow.document.includes import LoadedWorkflow
         from fasthep_flow.document.spans import Pos, Span
 
         span = Span(str(path), Pos(0, 0), Pos(0, 0))
@@ -60,6 +61,8 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
 
 def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     loaded = load_workflow(text, file, options.reader or DiskReader(), options.previous)
+    if options.overrides:
+        loaded = _overridden(loaded, options.overrides)
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
     root = loaded.root
     workflow_dir = _workflow_dir(file)
@@ -129,6 +132,18 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
         )
 
     return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, ctx.index, workflow, plan)
+
+
+def _overridden(loaded: LoadedWorkflow, overrides: tuple[str, ...]) -> LoadedWorkflow:
+    """The merged tree with the command line's overrides on top (included files first, then the file, then
+    the overrides: the same 'later wins' order as includes)."""
+    from fasthep_flow.document.overrides import apply_overrides, override_file
+
+    root, problems = apply_overrides(loaded.root, overrides)
+    files = dict(loaded.files)
+    for n, text in enumerate(overrides, start=1):
+        files[override_file(n)] = LineIndex(text)
+    return replace(loaded, root=root, diagnostics=(*loaded.diagnostics, *problems), files=files, main=None)
 
 
 def _workflow_dir(file: str) -> Path | None:

@@ -27,6 +27,9 @@ class CompileOptions:
     """Where included files are read from (the LSP passes its open buffers); disk by default."""
     previous: tuple[str, Loaded] | None = field(default=None, compare=False)
     """The main file's previous text and parse (the editor's last compile): a one-scalar edit re-uses it."""
+    overrides: tuple[str, ...] = ()
+    """Command-line overrides `KEY=VALUE` (document/overrides.py), applied to the merged tree in order; their
+    values are checked like the file's and reported at `<override N>:1:col`."""
 
 
 def _nothing() -> None:

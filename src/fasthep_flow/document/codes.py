@@ -41,6 +41,9 @@ INCLUDE_CYCLE = _c("FF004", "include-cycle", "Files include each other in a loop
 INCLUDE_ERROR = _c("FF005", "include-error", "An included file has errors; they are reported in that file.")
 NOT_A_MAPPING = _c("FF006", "not-a-mapping", "The workflow (or an included file) must be a YAML mapping.")
 UNSUPPORTED_YAML = _c("FF007", "unsupported-yaml", "Anchors with merge keys, custom tags or complex keys.")
+BAD_OVERRIDE = _c(
+    "FF010", "bad-override", "A command-line override is not KEY=VALUE or names a place the workflow lacks."
+)
 
 # FF1xx: document structure and the registry
 UNKNOWN_OP = _c("FF101", "unknown-op", "The `op` is not an operation of the loaded registry.")

@@ -28,6 +28,8 @@ class RunOptions:
     """After a failure, let independent branches finish (the run still fails)."""
     debug: bool = False
     """Keep Python tracebacks of failures (in the diagnostics' data and run.json)."""
+    overrides: tuple[str, ...] = ()
+    """The command-line overrides the plan was compiled with; recorded in run.json (they are already applied)."""
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,7 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "chunk_size": options.chunk_size,
         "datasets": list(options.datasets),
         "keep_going": options.keep_going,
+        "overrides": list(options.overrides),
     }
 
 

@@ -1,0 +1,318 @@
+"""The Python API: load a workflow, look at its plan, run it, and get histograms and cutflows back as objects.
+
+A thin face over the layers, for notebooks and scripts::
+
+    import fasthep_flow
+    wf = fasthep_flow.load("wf.flow.yaml", overrides=["analysis.globals.iso_cut=0.2"])
+    result = wf.run()                      # no output folder: nothing is left on disk
+    result.hists["MuonPt"]                 # a hist.Hist, all datasets together
+    result.hists["MuonPt", "dy"]           # one dataset
+    result.cutflows["Dimuon"].to_pandas()  # when pandas is installed
+
+Mistakes in the workflow raise one :class:`WorkflowError` listing every diagnostic, positioned as
+`fasthep-flow check` prints them; overrides are the command line's (`KEY=VALUE`, see docs/overrides.md).
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fasthep_flow.compiler import CompileOptions, CompileResult, compile_file, compile_text
+from fasthep_flow.document.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from fasthep_flow.plan import ExecutionPlan
+    from fasthep_flow.runtime import RunResult
+
+__all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads"]
+
+TOTAL = "total"
+
+
+class WorkflowError(Exception):
+    """A workflow that cannot be compiled (or a run that failed): every problem at once, not the first."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], what: str = "the workflow has errors") -> None:
+        self.diagnostics = tuple(diagnostics)
+        self.what = what
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        lines = [f"{self.what} ({len(errors)} error{'s' if len(errors) != 1 else ''}):"]
+        for d in self.diagnostics:
+            lines.append(f"  {_where(d)}: {d.severity.label}[{d.code.id}]: {d.message}")
+            if d.hint:
+                lines.append(f"      hint: {d.hint}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td><code>{html.escape(_where(d))}</code></td><td>{d.severity.label}</td>"
+            f"<td><code>{d.code.id}</code></td><td>{html.escape(d.message)}</td>"
+            f"<td>{html.escape(d.hint or '')}</td></tr>"
+            for d in self.diagnostics
+        )
+        return (
+            f"<p><b>{html.escape(self.what)}</b></p><table><thead><tr><th>where</th><th>severity</th>"
+            f"<th>code</th><th>message</th><th>hint</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+
+def _where(d: Diagnostic) -> str:
+    return f"{d.span.file}:{d.span.start}"
+
+
+def load(
+    path: str | Path, overrides: Iterable[str] = (), *, trust: bool = False, check_inputs: bool = True
+) -> Workflow:
+    """Compile a workflow file (with its includes and profiles); raises :class:`WorkflowError` on errors."""
+    options = CompileOptions(trust=trust, check_inputs=check_inputs, overrides=tuple(overrides))
+    return Workflow._from(compile_file(Path(path), options), Path(path))
+
+
+def loads(
+    text: str, overrides: Iterable[str] = (), *, name: str = "<workflow>", trust: bool = False
+) -> Workflow:
+    """Compile a workflow given as YAML text (relative paths resolve against the current folder)."""
+    options = CompileOptions(trust=trust, overrides=tuple(overrides))
+    return Workflow._from(compile_text(text, name, options), None)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A compiled workflow: its plan, warnings, and a way to run it."""
+
+    compiled: CompileResult = field(repr=False)
+    path: Path | None
+
+    @classmethod
+    def _from(cls, compiled: CompileResult, path: Path | None) -> Workflow:
+        if compiled.plan is None:
+            raise WorkflowError(compiled.diagnostics)
+        return cls(compiled, path)
+
+    @property
+    def plan(self) -> ExecutionPlan:
+        plan = self.compiled.plan
+        assert plan is not None  # _from refuses a workflow without one
+        return plan
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.compiled.diagnostics if d.severity is not Severity.ERROR)
+
+    @property
+    def normalised(self) -> dict[str, Any]:
+        """The normalised workflow as plain data (what `fasthep-flow compile` writes)."""
+        return self.compiled.workflow or {}
+
+    @property
+    def graph(self) -> Any:
+        """The plan as a networkx DiGraph of node ids."""
+        return self.plan.graph
+
+    def to_mermaid(self) -> str:
+        from fasthep_flow.plan import to_mermaid
+
+        return to_mermaid(self.plan)
+
+    def _repr_markdown_(self) -> str:
+        return f"```mermaid\n{self.to_mermaid()}\n```"
+
+    def run(
+        self,
+        executor: str = "serial",
+        *,
+        workers: int | None = None,
+        datasets: Sequence[str] = (),
+        outdir: str | Path | None = None,
+        chunk_size: int | None = None,
+        keep_going: bool = False,
+        check: bool = True,
+    ) -> Result:
+        """Run the plan. With no ``outdir`` the run's files go to a temporary folder removed afterwards, and
+        everything comes back in memory. ``check=False`` returns a failed result instead of raising."""
+        from fasthep_flow.runtime import RunOptions, run_plan
+
+        chunk = chunk_size if chunk_size is not None else self.plan.execution.get("chunk_size", 100_000)
+        scratch = None if outdir is not None else Path(tempfile.mkdtemp(prefix="fasthep-flow-"))
+        options = RunOptions(
+            outdir=Path(outdir) if outdir is not None else scratch / "out",  # type: ignore[operator]
+            executor=executor,
+            workers=workers or (1 if executor == "serial" else 2),
+            chunk_size=chunk if isinstance(chunk, int) else 100_000,
+            datasets=tuple(datasets),
+            keep_going=keep_going,
+        )
+        try:
+            ran = run_plan(self.plan, options, registry=self.compiled.registry)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        if check and not ran.ok:
+            raise WorkflowError(ran.errors, "the run failed")
+        return Result(ran, self.plan, outdir=Path(outdir) if outdir is not None else None)
+
+
+class _ByStage(Mapping[Any, Any]):
+    """Products of one kind, addressed as ``[stage]`` (all datasets) or ``[stage, dataset]``."""
+
+    kind = ""
+
+    def __init__(
+        self, products: Mapping[tuple[str, str], Mapping[str, Any]], datasets: Sequence[str]
+    ) -> None:
+        self._found: dict[tuple[str, str], Any] = {}
+        for (node, label), named in products.items():
+            for product in named.values():
+                if self._accepts(product) and node.startswith("stage."):
+                    self._found[(node.removeprefix("stage."), label)] = product
+        self._datasets = tuple(datasets)
+
+    def _accepts(self, product: Any) -> bool:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str | tuple[str, str]) -> Any:
+        stage, label = (key, None) if isinstance(key, str) else key
+        if label is None:
+            label = TOTAL if (stage, TOTAL) in self._found else self._only_label(stage)
+        try:
+            return self._found[(stage, label)]
+        except KeyError:
+            raise KeyError(self._missing(stage, label)) from None
+
+    def _only_label(self, stage: str) -> str:
+        labels = [lab for (s, lab) in self._found if s == stage]
+        return labels[0] if len(labels) == 1 else TOTAL
+
+    def _missing(self, stage: str, label: str) -> str:
+        stages = sorted({s for s, _ in self._found})
+        if stage not in stages:
+            return f"no {self.kind} from a stage {stage!r}; there are: {', '.join(stages) or 'none'}"
+        labels = [lab for (s, lab) in self._found if s == stage]
+        return f"stage {stage!r} has no {self.kind} for {label!r}; it has: {', '.join(labels)}"
+
+    def __iter__(self) -> Iterator[str]:
+        seen: dict[str, None] = {}
+        for stage, _ in self._found:
+            seen.setdefault(stage)
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len({s for s, _ in self._found})
+
+    def datasets_of(self, stage: str) -> list[str]:
+        """The labels a stage has products for: each dataset, and the total."""
+        return [lab for (s, lab) in self._found if s == stage]
+
+
+class Hists(_ByStage):
+    """Histograms as ``hist.Hist`` objects."""
+
+    kind = "histogram"
+
+    def _accepts(self, product: Any) -> bool:
+        return type(product).__name__ == "Hist" and hasattr(product, "axes")
+
+    def _repr_html_(self) -> str:
+        items = "".join(
+            f"<li><code>{html.escape(s)}</code>: {html.escape(', '.join(self.datasets_of(s)))}</li>"
+            for s in self
+        )
+        return f"<p>{len(self)} histograms</p><ul>{items}</ul>"
+
+
+class Cutflows(_ByStage):
+    """Cutflows as :class:`CutflowTable` objects."""
+
+    kind = "cutflow"
+
+    def _accepts(self, product: Any) -> bool:
+        return hasattr(product, "to_rows") and hasattr(product, "groups")
+
+    def __getitem__(self, key: str | tuple[str, str]) -> CutflowTable:
+        return CutflowTable(super().__getitem__(key))
+
+
+@dataclass(frozen=True)
+class CutflowTable:
+    """One cutflow: a row per group and step (events and sums of weights in and out, efficiency)."""
+
+    cutflow: Any
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.cutflow.to_rows()
+
+    def to_pandas(self) -> Any:
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pandas is optional: say how to get it
+            raise ImportError("CutflowTable.to_pandas() needs pandas: pip install pandas") from exc
+        return pd.DataFrame(self.rows)
+
+    def __str__(self) -> str:
+        rows = self.rows
+        if not rows:
+            return "(empty cutflow)"
+        cols = ["group", "step", "events_in", "events_out", "weights_out", "efficiency"]
+        table = [cols, *[[_cell(r[c]) for c in cols] for r in rows]]
+        widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in table)
+
+    def _repr_html_(self) -> str:
+        rows = self.rows
+        cols = list(rows[0]) if rows else []
+        head = "".join(f"<th>{c}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{_cell(r[c])}</td>" for c in cols) + "</tr>" for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a run gives back: products as objects, the run record, the summary."""
+
+    run: RunResult = field(repr=False)
+    plan: ExecutionPlan = field(repr=False)
+    outdir: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return self.run.ok
+
+    @property
+    def hists(self) -> Hists:
+        return Hists(self.run.products, [d.name for d in self.plan.datasets])
+
+    @property
+    def cutflows(self) -> Cutflows:
+        return Cutflows(self.run.products, [d.name for d in self.plan.datasets])
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The run record (`run.json`'s content)."""
+        return dict(self.run.record or {})
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(self.run.errors)
+
+    def _repr_html_(self) -> str:
+        status = "ok" if self.ok else "failed"
+        return (
+            f"<p>run {status}: {self.run.summary.events} events, {self.run.summary.partitions} partitions, "
+            f"{self.run.summary.elapsed:.2f} s</p>{self.hists._repr_html_()}"
+        )
