@@ -20,7 +20,7 @@ LAYERS = [
     "ops",
     "runtime",
     "service",
-    "api",
+    "api|builder",
     "lsp|cli",
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names.split("|")}
