@@ -12,9 +12,9 @@ from runtime_toyops import Counts
 
 from fasthep_flow.document import codes
 from fasthep_flow.ops.failures import OpError
+from fasthep_flow.runtime.output_folder import OutputDir
 from fasthep_flow.runtime.outputs import (
     STAGING_PREFIX,
-    OutputDir,
     cutflows_csv,
     cutflows_json,
     hist_to_json,
@@ -81,6 +81,7 @@ def test_promote_replaces_files_and_removes_only_the_previous_runs_stale_ones(tm
     assert not (tmp_path / "old").exists()  # emptied folder pruned
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert not list(tmp_path.glob(f"{STAGING_PREFIX}*"))
+    assert not list(tmp_path.parent.glob(f"{STAGING_PREFIX}*"))
 
 
 def test_hist_json_has_axes_values_and_variances_with_and_without_flow() -> None:

@@ -229,6 +229,7 @@ def _execute(
         keep_going=args.keep_going,
         debug=getattr(args, "debug", False),
         overrides=overrides,
+        wait=args.wait,
     )
     progress = None if args.quiet else ConsoleProgress()
     result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]

@@ -165,6 +165,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--keep-going", action="store_true", help="let independent branches finish after a failure"
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for another run to release the output folder (default: refuse at once)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--debug",

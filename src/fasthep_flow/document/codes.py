@@ -108,6 +108,9 @@ OUTPUT_ERROR = _c("FF405", "output-error", "An output could not be written.")
 MISSING_PACKAGE = _c(
     "FF406", "missing-package", "A package the run needs is not installed (an optional extra)."
 )
+OUTPUT_BUSY = _c(
+    "FF407", "output-busy", "Another run is using the same output folder (one run at a time per folder)."
+)
 
 # FF9xx
 INTERNAL = _c("FF900", "internal-error", "A bug in fasthep-flow; please report it.")

@@ -31,8 +31,8 @@ from fasthep_flow.runtime.chain import (
 )
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import concat_events, fold_all, merge_named
+from fasthep_flow.runtime.output_folder import OutputDir
 from fasthep_flow.runtime.outputs import (
-    OutputDir,
     clean_key,
     cutflows_csv,
     cutflows_json,

@@ -30,6 +30,8 @@ class RunOptions:
     """Keep Python tracebacks of failures (in the diagnostics' data and run.json)."""
     overrides: tuple[str, ...] = ()
     """The command-line overrides the plan was compiled with; recorded in run.json (they are already applied)."""
+    wait: float | None = None
+    """Seconds to wait for another run to release the output folder; None refuses at once (FF407)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class RunSummary:
     phases: dict[str, float] = field(default_factory=dict)
     """Wall time of each phase: ``prepare`` (bindings, partitions), ``execute`` (the partitions),
     ``outputs`` (merges, dataset/final writes and renders, hist and cutflow files) and ``record``
-    (plan.json, moving files into place, run.json)."""
+    (plan.json, run.json, both staged; the folder swap is not timed)."""
 
     @property
     def events_per_second(self) -> float:

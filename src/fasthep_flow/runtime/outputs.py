@@ -1,12 +1,8 @@
-"""The output directory: every path a workflow names lands inside it, and a re-run replaces it cleanly.
-
-A run writes everything into a private staging folder inside ``--outdir``; only at the end is each file
-renamed into place (one atomic ``os.replace`` per file), files the previous run wrote and this one did not are
-removed (the previous ``run.json`` lists them), and ``run.json`` is written last. So the folder never mixes
-two runs' files, and a run killed half-way leaves the previous run's results untouched.
+"""Output paths and the file formats of products (histograms, cutflows).
 
 Paths from the workflow are checked here at write time too (the compiler checks them statically): absolute
-paths and ``..`` are refused with ``FF307 output-path``.
+paths, ``..`` and the names the run itself uses are refused with ``FF307 output-path``. How the folder is
+locked, staged and replaced is ``output_folder.py``.
 """
 
 from __future__ import annotations
@@ -17,19 +13,18 @@ import json
 import math
 import os
 import re
-import shutil
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.ops.failures import OpError
+from fasthep_flow.runtime.folder_lock import LOCK_NAME
 
 STAGING_PREFIX = ".fasthep-staging-"
 RECORD_NAME = "run.json"
 PLAN_NAME = "plan.json"
-RESERVED = frozenset({RECORD_NAME, PLAN_NAME})
+RESERVED = frozenset({RECORD_NAME, PLAN_NAME, LOCK_NAME})
 """Names the run itself writes at the top of the folder; a workflow output may not take them."""
 
 
@@ -66,81 +61,6 @@ def with_tag(rel: PurePosixPath, tag: str | int) -> PurePosixPath:
 def clean_key(text: str) -> str:
     """A name safe as a file name and a ROOT key."""
     return re.sub(r"[^A-Za-z0-9_.\-]", "_", text) or "_"
-
-
-class OutputDir:
-    """The output folder of one run and its staging area."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.staging = self.root / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.staging.mkdir()
-
-    def staged(self, rel: PurePosixPath | str) -> Path:
-        """The place in the staging area for a (checked) relative path; its folder exists."""
-        path = self.staging / PurePosixPath(rel)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def write_text(self, rel: PurePosixPath | str, text: str) -> Path:
-        return self.write_bytes(rel, text.encode("utf-8"))
-
-    def write_bytes(self, rel: PurePosixPath | str, data: bytes) -> Path:
-        path = self.staged(rel)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return path
-
-    def staged_files(self) -> list[PurePosixPath]:
-        files = []
-        for path in self.staging.rglob("*"):
-            if path.is_file() and not path.name.endswith(".tmp"):
-                files.append(PurePosixPath(path.relative_to(self.staging).as_posix()))
-        return sorted(files)
-
-    def promote(self, previous: Iterable[str]) -> list[PurePosixPath]:
-        """Move staged files into place, remove the previous run's files that are gone; return the list."""
-        files = self.staged_files()
-        for rel in files:
-            dest = self.root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if dest.is_dir():
-                shutil.rmtree(dest)
-            os.replace(self.staging / rel, dest)
-        current = {f.as_posix() for f in files}
-        for old in previous:
-            if old in current:
-                continue
-            try:
-                rel = safe_relative(old)
-            except OpError:
-                continue  # a tampered record must not make us delete outside the folder
-            stale = self.root / rel
-            if stale.is_file() or stale.is_symlink():
-                stale.unlink()
-                self._prune(stale.parent)
-        return files
-
-    def _prune(self, folder: Path) -> None:
-        while folder != self.root and self.root in folder.parents:
-            try:
-                folder.rmdir()
-            except OSError:
-                return
-            folder = folder.parent
-
-    def write_record(self, text: str) -> Path:
-        """``run.json`` goes straight into place (atomically), after everything else."""
-        dest = self.root / RECORD_NAME
-        tmp = self.root / f".{RECORD_NAME}.{uuid.uuid4().hex[:8]}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, dest)
-        return dest
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 # --- products as files ------------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from time import perf_counter
 from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic
+from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
@@ -23,7 +24,8 @@ from fasthep_flow.runtime.errors import RunProblem, StageError
 from fasthep_flow.runtime.executors import EXECUTORS, make_executor
 from fasthep_flow.runtime.finish import Finished, Finisher
 from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
-from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, OutputDir
+from fasthep_flow.runtime.output_folder import OutputDir, OutputRefused
+from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, safe_relative
 from fasthep_flow.runtime.partitions import make_partitions
 from fasthep_flow.runtime.progress import (
     PartitionDone,
@@ -102,9 +104,19 @@ def run_plan(
         return _refused(options, refusal, t0)
     datasets = _selected(plan, options.datasets)
     bindings = Bindings.from_registry(plan, registry if registry is not None else default_registry(plan))
-    out = OutputDir(Path(options.outdir))
+    try:
+        out = OutputDir(Path(options.outdir), options.wait)
+    except OutputRefused as exc:
+        return _refused(options, _refusal(plan, exc), t0)
+    try:
+        out.refuse_symlinks(_output_paths(plan))
+    except OutputRefused as exc:
+        out.cleanup()
+        return _refused(options, _refusal(plan, exc), t0)
     phases: dict[str, float] = {}
     mark = t0
+    files: list[Any] = []
+    record_path: Path | None = None
     try:
         partitioning = make_partitions(plan, datasets, bindings, options.chunk_size, debug=options.debug)
         parts = partitioning.partitions
@@ -133,7 +145,7 @@ def run_plan(
         phases["outputs"], mark = perf_counter() - mark, perf_counter()
         emit(PhaseStarted("record", perf_counter() - t0))
         out.write_text(PLAN_NAME, plan_json(plan))
-        files = out.promote(previous_outputs(out.root))
+        staged = out.staged_files()
         elapsed = perf_counter() - t0
         summary = RunSummary(
             executor=options.executor,
@@ -157,20 +169,26 @@ def run_plan(
             partitions=len(parts),
             events=collector.events,
             stages=[_stats_dict(s) for s in summary.stages],
-            outputs=[_output_dict(out.root, rel.as_posix()) for rel in files] + [{"path": RECORD_NAME}],
+            outputs=[_output_dict(out.staging, rel.as_posix()) for rel in staged] + [{"path": RECORD_NAME}],
             errors=[diagnostic_dict(d) for d in errors],
             warnings=[diagnostic_dict(d) for d in finished.warnings],
         )
         phases["record"] = perf_counter() - mark
         record["phases"] = {k: round(v, 6) for k, v in phases.items()}
-        record_path = out.write_record(record_json(record))
+        out.write_record(record_json(record))
+        try:
+            files = out.promote(previous_outputs(out.root))
+            record_path = out.root / RECORD_NAME
+        except OutputRefused as exc:
+            errors.append(_refusal(plan, exc))  # nothing changed: the previous outputs stay
+            ok = False
     finally:
         out.cleanup()
     emit(RunFinished(ok, elapsed, collector.events, out.root))
     return RunResult(
         ok=ok,
         outdir=out.root,
-        outputs=[out.root / rel for rel in files] + [record_path],
+        outputs=[out.root / rel for rel in files] + ([record_path] if record_path else []),
         errors=errors,
         summary=summary,
         products=_products(finished),
@@ -178,6 +196,24 @@ def run_plan(
         warnings=finished.warnings,
         record=record,
     )
+
+
+def _refusal(plan: ExecutionPlan, exc: OutputRefused) -> Diagnostic:
+    return RunProblem(exc.code, exc.message, plan.workflow_file, exc.hint).diagnostic
+
+
+def _output_paths(plan: ExecutionPlan) -> list[PurePosixPath]:
+    """The folders every run writes, and each output path the plan names (before partition tags)."""
+    paths = [PurePosixPath("hists"), PurePosixPath("cutflows")]
+    for node in plan.nodes:
+        for key in ("path", "out"):
+            value = node.params.get(key) if isinstance(node.params, dict) else None
+            if isinstance(value, str):
+                try:
+                    paths.append(safe_relative(value))
+                except OpError:
+                    continue  # reported when the node writes
+    return paths
 
 
 def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:

@@ -3,12 +3,22 @@
 Processes receive the job once, when they start (the pool's initializer), and then only partitions; they
 resolve implementations themselves and send pickled ``Partial`` results back. On Linux the pool forks, so
 workers start with the parent's modules already imported.
+
+Workers die with their run: on Linux each asks the kernel for SIGKILL when its parent dies
+(``PR_SET_PDEATHSIG``), elsewhere a watchdog thread exits when the parent is gone; a run interrupted by an
+exception (Ctrl-C included) kills its workers instead of waiting for their partitions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import Executor as FuturesExecutor
@@ -40,9 +50,31 @@ class SerialExecutor:
 _WORKER_JOB: Job | None = None
 
 
-def _install_job(job: Job) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _install_job(job: Job, parent: int) -> None:
     global _WORKER_JOB
+    _die_with_parent(parent)
     _WORKER_JOB = job
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when the run's process ends, however that ends (SIGKILL included)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the request took effect
+                    os._exit(1)
+                return
+    threading.Thread(target=_watch_parent, args=(parent,), name="fasthep-flow-watchdog", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _run_in_worker(part: Partition) -> Partial:
@@ -67,6 +99,7 @@ class _PoolExecutor:
         folds = DatasetFolds(job, parts, collector)
         pool = self._pool(job)
         stop = False
+        interrupted = True
         try:
             # Keep a bounded number in flight: results are folded as they come, memory stays flat.
             todo = list(reversed(parts))
@@ -90,8 +123,19 @@ class _PoolExecutor:
                         stop = True
                         continue
                     folds.add(part, partial)
+            interrupted = False
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if interrupted:
+                _kill_workers(pool)
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+
+def _kill_workers(pool: FuturesExecutor) -> None:
+    """An interrupted run does not wait for its workers' partitions: their results would be dropped."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
 
 
 def _worker_died(job: Job, part: Partition, exc: BaseException) -> StageError:
@@ -128,7 +172,7 @@ class ProcessesExecutor(_PoolExecutor):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_install_job,
-            initargs=(job,),
+            initargs=(job, os.getpid()),
         )
 
     def _submit(self, pool: FuturesExecutor, job: Job, part: Partition) -> Future[Partial]:
