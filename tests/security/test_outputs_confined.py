@@ -40,7 +40,9 @@ styles:
   cutflow_table: {op: hep.render.cutflow_csv}
 """
 RENDER = "      render: {style: cutflow_table, when: final, out: lnk/victim.csv}\n"
-WRITE = "      write: [{kind: root_tree, path: lnk/written.root, keep: [NMuon], when: final, format: ttree}]\n"
+WRITE = (
+    "      write: [{kind: root_tree, path: lnk/written.root, keep: [NMuon], when: final, format: ttree}]\n"
+)
 PLAIN = "      render: {style: cutflow_table, when: final, out: table.csv}\n"
 
 
@@ -103,7 +105,9 @@ def test_an_output_through_a_symlink_is_refused_and_nothing_outside_changes(
     assert (out / "lnk").is_symlink()  # the user's link is reported, not removed
 
 
-def test_a_planted_run_json_cannot_make_the_next_run_delete_through_a_link(tmp_path: Path, victim: Path) -> None:
+def test_a_planted_run_json_cannot_make_the_next_run_delete_through_a_link(
+    tmp_path: Path, victim: Path
+) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
     out.mkdir()
