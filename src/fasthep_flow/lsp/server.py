@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -22,6 +23,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from fasthep_flow._version import __version__
 from fasthep_flow.lsp import convert
+from fasthep_flow.lsp.buffers import LspWorkspace
 from fasthep_flow.lsp.diagnostics import DiagnosticsHost
 from fasthep_flow.service.context import Context, OverlayReader, Settings
 from fasthep_flow.service.document import Document, uri_to_path
@@ -29,12 +31,53 @@ from fasthep_flow.service.document import Document, uri_to_path
 log = logging.getLogger("fasthep_flow.lsp")
 
 
-class FlowProtocol(LanguageServerProtocol):
-    """Keeps a command request's ``workDoneToken``: pygls hands command handlers only their arguments.
+class _Answered:
+    """What a request that was already answered with an error structures to: ``handle_message`` drops it."""
 
-    A client that sends a token (VS Code does) expects progress on that token rather than on one the server
-    creates; "Run plan" looks it up by command and document URI.
+
+_ANSWERED = _Answered()
+
+
+class FlowProtocol(LanguageServerProtocol):
+    """pygls's protocol with three repairs.
+
+    - Keeps a command request's ``workDoneToken``: pygls hands command handlers only their arguments. A client
+      that sends a token (VS Code does) expects progress on that token rather than on one the server creates;
+      "Run plan" looks it up by command and document URI.
+    - Answers every request: pygls drops a request whose params do not structure (a negative position,
+      ``params: null``, a string where a position belongs) and one that arrives after ``shutdown`` without a
+      reply, and JSON-RPC requires one. They get ``InvalidParams`` / ``InvalidRequest`` errors.
+    - Splits buffers into lines as the LSP does (``lsp/buffers.py``).
     """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if not (isinstance(data, dict) and "method" in data and isinstance(data.get("id"), int | str)):
+                raise  # a notification (nobody to answer) or a response
+            detail = _why_invalid(exc)
+            error = JsonRpcInvalidParams(
+                f"invalid params for {data['method']}: {detail}", data={"reason": detail}
+            )
+            self._send_response(data["id"], None, error.to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message: Any) -> None:
+        if message is _ANSWERED:
+            return
+        method = getattr(message, "method", None)
+        if self._shutdown and method is not None and method != types.EXIT and hasattr(message, "id"):
+            error = JsonRpcInvalidRequest(f"the server is shutting down; '{method}' was not run")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        result = yield from super().lsp_initialize(params)
+        self._workspace = LspWorkspace.like(self._workspace)  # no document is open before `initialize`
+        return result
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
@@ -42,6 +85,21 @@ class FlowProtocol(LanguageServerProtocol):
         if params.work_done_token is not None and params.arguments and isinstance(server, FlowServer):
             server.work_done_tokens[(params.command, str(params.arguments[0]))] = params.work_done_token
         return (yield from super().lsp_workspace__execute_command(params))
+
+
+def _why_invalid(exc: JsonRpcException) -> str:
+    """The first reason cattrs gives (``invalid value for type, expected int @ $.params.position.line``)."""
+    cause = exc.__cause__
+    if cause is not None:
+        try:
+            from cattrs import transform_error
+
+            reasons = transform_error(cause, path="$")  # type: ignore[arg-type]
+        except (TypeError, ValueError, AttributeError):  # an error shape cattrs cannot describe
+            reasons = []
+        if reasons:
+            return "; ".join(reasons[:3])
+    return exc.message or "they do not match the method's parameters"
 
 
 class FlowServer(LanguageServer):
