@@ -137,3 +137,23 @@ def test_cutflow_files_have_a_row_per_dataset_and_step() -> None:
     assert data["entries"]["total"] == [
         {"step": "x >= 1", "events_in": 30, "events_out": 9, "sumw_in": 7.5, "sumw_out": 3.0}
     ]
+
+
+def test_the_swap_without_renameat2_falls_back_to_renames_and_a_broken_one_is_repaired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fasthep_flow.runtime import output_folder
+
+    a, b = tmp_path / f"{STAGING_PREFIX}out.1.0123abcd", tmp_path / "out"
+    a.mkdir()
+    b.mkdir()
+    (a / "new.txt").write_text("new")
+    (b / "old.txt").write_text("old")
+    monkeypatch.setattr(output_folder, "_libc", lambda: None)
+    output_folder.exchange(a, b)
+    assert [p.name for p in b.iterdir()] == ["new.txt"]
+    assert [p.name for p in a.iterdir()] == ["old.txt"]
+    # a run killed between the fallback's renames leaves no `out` and the folder at `<staging>.old`
+    b.rename(a.with_name(a.name + ".old"))
+    output_folder._restore_interrupted_swap(b)
+    assert (b / "new.txt").read_text() == "new"

@@ -83,16 +83,29 @@ class OutputDir:
                 f"'{exc}' is a symbolic link; fasthep-flow never follows links in an output folder",
                 "delete the link",
             ) from exc
+        except OSError as exc:
+            raise OutputRefused(
+                codes.OUTPUT_ERROR, f"cannot lock the output folder '{self.root}': {exc.strerror}"
+            ) from exc
+        self._keep_staging = False
+        self.staging = self.root.parent / (
+            f"{STAGING_PREFIX}{self.root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        )
         try:
             self._remove_stale()
-            self.staging = self.root.parent / (
-                f"{STAGING_PREFIX}{self.root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-            )
             self.staging.mkdir()
             # The lock's inode goes with the new folder, so the swap does not unlock the folder.
             os.link(self._lock.path, self.staging / LOCK_NAME, follow_symlinks=False)
+        except OSError as exc:
+            self.cleanup()
+            raise OutputRefused(
+                codes.OUTPUT_ERROR,
+                f"cannot create the staging folder '{self.staging}' beside the output folder: {exc.strerror}",
+                "a run stages its outputs beside the output folder and swaps them in: the parent folder "
+                "must be writable",
+            ) from exc
         except BaseException:
-            self._lock.release()
+            self.cleanup()
             raise
 
     # -- the staging folder --------------------------------------------------------------------------------
@@ -158,18 +171,30 @@ class OutputDir:
         files = self.staged_files()
         owned = {c.as_posix() for p in previous if (c := _clean(p)) is not None}
         conflicts: list[OutputRefused] = []
-        _carry(self.root, self.staging, None, owned, conflicts, move=False)
-        if conflicts:
-            raise conflicts[0]
-        exchange(self.staging, self.root)
-        # The old tree is now at self.staging. Anything of yours that arrived after the carry moves over.
-        _carry(self.staging, self.root, None, owned, [], move=True)
+        try:
+            _carry(self.root, self.staging, None, owned, conflicts, move=False)
+            if conflicts:
+                raise conflicts[0]
+            exchange(self.staging, self.root)
+        except OSError as exc:
+            raise OutputRefused(
+                codes.OUTPUT_ERROR,
+                f"cannot move the outputs into '{self.root}': {exc.strerror} ({exc.filename})",
+                "the previous outputs are unchanged",
+            ) from exc
+        # The old tree is now at self.staging. Anything of yours that arrived after the carry moves over;
+        # if that fails, the old tree is kept (until the next run) rather than deleted with it.
+        try:
+            _carry(self.staging, self.root, None, owned, [], move=True)
+        except OSError:
+            self._keep_staging = True
+            return files
         shutil.rmtree(self.staging, ignore_errors=True)
         return files
 
     def cleanup(self) -> None:
         """Delete the staging folder (or the old tree after a swap) and release the lock."""
-        with contextlib.suppress(AttributeError):
+        if not self._keep_staging:
             shutil.rmtree(self.staging, ignore_errors=True)
         self._lock.release()
 
