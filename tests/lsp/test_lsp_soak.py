@@ -298,3 +298,18 @@ def test_an_edit_after_a_line_separator_in_a_label_keeps_the_buffer_in_sync(
     want = expected_diagnostics(text, str(path))
     assert "FF101" in {c for c, _, _ in want}
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("a\u2028b\u2029c\u0085d\x0ce\n", ["a\u2028b\u2029c\u0085d\x0ce\n"]),
+        ("a\r\nb\rc\nd", ["a\r\n", "b\r", "c\n", "d"]),
+        ("\n\n", ["\n", "\n"]),
+        ("", []),
+    ],
+)
+def test_server_buffers_count_lines_as_the_lsp_does(text: str, lines: list[str]) -> None:
+    from fasthep_flow.lsp.buffers import LspTextDocument
+
+    assert list(LspTextDocument("file:///x.yaml", source=text).lines) == lines

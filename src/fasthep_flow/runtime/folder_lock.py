@@ -38,14 +38,17 @@ class LockIsSymlink(Exception):
 class FolderLock:
     """The held lock of one output folder; ``release`` (or process exit) frees it."""
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int | None) -> None:
         self.path = path
         self._fd: int | None = fd
 
     @classmethod
     def acquire(cls, folder: Path, wait: float | None = None) -> FolderLock:
         """Lock ``folder`` (which exists); raise ``FolderBusy`` at once, or after ``wait`` seconds."""
-        import fcntl
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; the run goes ahead unlocked (documented)
+            return cls(folder / LOCK_NAME, None)
 
         path = folder / LOCK_NAME
         deadline = None if wait is None else time.monotonic() + max(0.0, wait)

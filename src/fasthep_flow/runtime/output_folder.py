@@ -94,8 +94,8 @@ class OutputDir:
         try:
             self._remove_stale()
             self.staging.mkdir()
-            # The lock's inode goes with the new folder, so the swap does not unlock the folder.
-            os.link(self._lock.path, self.staging / LOCK_NAME, follow_symlinks=False)
+            if self._lock.held:  # the lock's inode goes with the new folder: the swap does not unlock it
+                os.link(self._lock.path, self.staging / LOCK_NAME, follow_symlinks=False)
         except OSError as exc:
             self.cleanup()
             raise OutputRefused(

@@ -17,7 +17,7 @@ from typing import Any
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition
+from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
@@ -206,6 +206,8 @@ def _output_paths(plan: ExecutionPlan) -> list[PurePosixPath]:
     """The folders every run writes, and each output path the plan names (before partition tags)."""
     paths = [PurePosixPath("hists"), PurePosixPath("cutflows")]
     for node in plan.nodes:
+        if node.kind is NodeKind.READ:
+            continue  # a source's `path` names an input, not an output
         for key in ("path", "out"):
             value = node.params.get(key) if isinstance(node.params, dict) else None
             if isinstance(value, str):
