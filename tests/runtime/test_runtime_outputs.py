@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path, PurePosixPath
 
 import hist
@@ -142,9 +143,14 @@ def test_cutflow_files_have_a_row_per_dataset_and_step() -> None:
 def test_the_swap_without_renameat2_falls_back_to_renames_and_a_broken_one_is_repaired(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import subprocess
+    import sys
+
     from fasthep_flow.runtime import output_folder
 
-    a, b = tmp_path / f"{STAGING_PREFIX}out.1.0123abcd", tmp_path / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid whose run is over
+    a, b = tmp_path / f"{STAGING_PREFIX}out.{dead.pid}.0123abcd", tmp_path / "out"
     a.mkdir()
     b.mkdir()
     (a / "new.txt").write_text("new")
@@ -157,3 +163,13 @@ def test_the_swap_without_renameat2_falls_back_to_renames_and_a_broken_one_is_re
     b.rename(a.with_name(a.name + ".old"))
     output_folder._restore_interrupted_swap(b)
     assert (b / "new.txt").read_text() == "new"
+
+
+def test_half_written_temporaries_are_not_promoted_and_the_lock_goes_with_the_run(tmp_path: Path) -> None:
+    out = OutputDir(tmp_path / "out")
+    out.write_text("a.json", "{}")
+    out.staged("plots/.h.png.tmp").write_bytes(b"half")  # a render that died mid-write
+    assert (tmp_path / "out" / ".fasthep-lock").read_text().strip() == str(os.getpid())
+    assert [f.as_posix() for f in out.promote([])] == ["a.json"]
+    out.cleanup()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["out", "out/a.json"]

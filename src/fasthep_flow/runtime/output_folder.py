@@ -134,7 +134,7 @@ class OutputDir:
         files = []
         for path in _files_under(self.staging):
             rel = PurePosixPath(path.relative_to(self.staging).as_posix())
-            if rel.as_posix() in (RECORD_NAME, LOCK_NAME) or rel.name.endswith(".tmp"):
+            if rel.as_posix() in (RECORD_NAME, LOCK_NAME):
                 continue
             files.append(rel)
         return sorted(files)
@@ -165,9 +165,11 @@ class OutputDir:
         """Swap the staged folder in as the output folder; return the run's files (``run.json`` excluded).
 
         ``previous`` are the paths the previous ``run.json`` listed: those files are not carried over. Raises
-        ``OutputRefused`` (and changes nothing) when an output would replace a symlink, or a file or folder
-        that the previous run did not write.
+        ``OutputRefused`` (and changes nothing) when an output would be or pass through a symlink, replace a
+        folder holding files the previous run did not write, or need a folder where a file of yours is. (An
+        output replaces a file of the same name, as re-running always has.)
         """
+        self._drop_partial_writes()
         files = self.staged_files()
         owned = {c.as_posix() for p in previous if (c := _clean(p)) is not None}
         conflicts: list[OutputRefused] = []
@@ -191,6 +193,16 @@ class OutputDir:
             return files
         shutil.rmtree(self.staging, ignore_errors=True)
         return files
+
+    def _drop_partial_writes(self) -> None:
+        """``.<name>.tmp`` files of writes that failed half-way are not outputs: they stay out of the folder."""
+        for path in list(_files_under(self.staging)):
+            if path.name.startswith(".") and path.name.endswith(".tmp") and not path.is_symlink():
+                path.unlink()
+                folder = path.parent
+                while folder != self.staging and not any(folder.iterdir()):
+                    folder.rmdir()
+                    folder = folder.parent
 
     def cleanup(self) -> None:
         """Delete the staging folder (or the old tree after a swap) and release the lock."""
@@ -264,9 +276,22 @@ def _restore_interrupted_swap(root: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in os.scandir(root.parent):
             m = _STAGING_RE.match(entry.name)
-            if m and m["old"] and m["name"] == root.name and entry.is_dir(follow_symlinks=False):
-                os.rename(entry.path, root)
-                return
+            if not (m and m["old"] and m["name"] == root.name and entry.is_dir(follow_symlinks=False)):
+                continue
+            if _alive(int(m["pid"])):
+                return  # that run is between its renames right now; it finishes the swap itself
+            os.rename(entry.path, root)
+            return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _readlink(path: Path) -> str:
