@@ -193,3 +193,21 @@ def test_the_cli_reports_the_symlink_as_a_diagnostic_not_a_traceback(tmp_path: P
     assert "FF307" in proc.stderr and "lnk" in proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert snapshot(victim) == before
+
+
+def test_planted_lock_and_staging_links_are_never_followed(tmp_path: Path, victim: Path) -> None:
+    compiled = compile_(tmp_path, PLAIN)
+    out = tmp_path / "out"
+    out.mkdir()
+    # names the run cleans up or opens itself, planted as links to the victim folder
+    (tmp_path / ".fasthep-staging-out.1.deadbeef").symlink_to(victim, target_is_directory=True)
+    (out / ".fasthep-staging-1-cafe").symlink_to(victim, target_is_directory=True)
+    before = snapshot(victim)
+    result = run(compiled, out)
+    assert result.ok, [d.message for d in result.errors]
+    assert snapshot(victim) == before
+    (out / ".fasthep-lock").symlink_to(victim / "victim.txt")
+    refused = run(compiled, out)
+    assert codes_of(refused) == ["FF307"]
+    assert ".fasthep-lock" in refused.errors[0].message
+    assert snapshot(victim) == before
