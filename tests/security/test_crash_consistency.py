@@ -273,8 +273,9 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_process_workers_die_with_a_killed_run(runs: Runs) -> None:
-    out = runs.root / "workers" / "out"
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_process_workers_die_with_a_killed_run(runs: Runs, sig: signal.Signals) -> None:
+    out = runs.root / f"workers-{sig.name}" / "out"
     proc = runs.spawn(runs.new, out, "slow-partitions")
     workers: list[int] = []
     try:
@@ -283,7 +284,7 @@ def test_process_workers_die_with_a_killed_run(runs: Runs) -> None:
             time.sleep(0.1)
             workers = _children(proc.pid)
         assert len(workers) == 2, "the pool did not start its two workers"
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)  # SIGINT: Ctrl-C, the run kills its pool instead of waiting 120 s for it
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
