@@ -3,7 +3,8 @@
 The client is raw (not pytest-lsp) so it can send what a typed client cannot: negative positions,
 ``params: null``, a string where a position belongs, requests after ``shutdown``. It keeps its own copy of the
 buffer, splitting lines as the LSP specification does (``\\n``, ``\\r\\n``, ``\\r`` only), and types U+2028,
-U+2029 and NEL, which pygls's ``splitlines`` used to treat as line breaks. At the end: the server is alive, every
+U+2029 and NEL, which pygls's ``splitlines`` used to treat as line breaks, and lone ``\\r``, which ends a line
+for the client but not for the document layer's ``LineIndex``. At the end: the server is alive, every
 request got exactly one response, and the published diagnostics of the last version equal ``check``'s.
 """
 
@@ -25,26 +26,11 @@ import pytest
 from lsp_session import SERVER, WORKFLOW
 
 from fasthep_flow.compiler import CompileOptions, compile_text
+from fasthep_flow.document.spans import LineIndex
 
 LABELLED = WORKFLOW.replace('"NMuon >= 2"', '{label: "a\u2028b\u2029c\u0085d é😋", expr: "NMuon >= 2"}')
-SNIPPETS = [
-    "x",
-    " ",
-    "\n",
-    "\u2028",
-    "\u2029",
-    "\u0085",
-    "é",
-    "😋",
-    "Muon",
-    ":",
-    "#",
-    "- ",
-    "{",
-    "]",
-    '"',
-    "NMuon",
-]
+SNIPPETS = ["x", " ", "\n", "\r", "\r\n", "\u2028", "\u2029", "\u0085", "é", "😋", "Muon", ":", "#", "- "]
+SNIPPETS += ["{", "]", '"', "NMuon"]
 _LINES = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 
 
@@ -66,9 +52,25 @@ def to_offset(text: str, line: int, units: int) -> int:
 
 
 def to_position(text: str, offset: int) -> dict[str, int]:
+    if 0 < offset < len(text) and text[offset - 1 : offset + 1] == "\r\n":
+        offset -= 1  # inside a line break: the end of the line's text
     lines = lsp_lines(text[:offset] + "\0")  # the sentinel keeps a position after a final line break
     last = lines[-1][:-1]
     return {"line": len(lines) - 1, "character": len(last.encode("utf-16-le")) // 2}
+
+
+def hot_offset(text: str, rng: random.Random) -> int:
+    """Mostly inside the label (separators there must not move later lines), else anywhere."""
+    at = text.find('label: "')
+    close = text.find('"', at + 8) if at >= 0 else -1
+    if close >= 0 and rng.random() < 0.9:
+        return rng.randint(at + 8, close)
+    return rng.randrange(len(text) + 1)
+
+
+def outside_crlf(text: str, offset: int) -> int:
+    """An editor cannot put the cursor between the ``\\r`` and ``\\n`` of one line break."""
+    return offset + 1 if 0 < offset < len(text) and text[offset - 1 : offset + 1] == "\r\n" else offset
 
 
 class RawClient:
@@ -161,13 +163,13 @@ def malformed(uri: str) -> list[tuple[str, Any]]:
 
 
 def expected_diagnostics(text: str, path: str) -> set[tuple[str, int, int]]:
-    """What `check` reports, at the LSP's (line, UTF-16 column); every check here is on lines without \\r."""
-    lines = text.split("\n")
+    """What `check` reports, each at the same character of the text, as the LSP's (line, UTF-16 column)."""
+    index = LineIndex(text)
     found = compile_text(text, path, CompileOptions()).for_file(path)
     out = set()
     for d in found:
-        line = lines[d.span.start.line] if d.span.start.line < len(lines) else ""
-        out.add((d.code.id, d.span.start.line, len(line[: d.span.start.col].encode("utf-16-le")) // 2))
+        pos = to_position(text, index.offset(d.span.start))
+        out.add((d.code.id, pos["line"], pos["character"]))
     return out
 
 
@@ -207,11 +209,32 @@ def test_soak_random_edits_and_malformed_requests(client: RawClient, tmp_path: P
     version = 1
     sent: list[int] = []
     bad: list[int] = []
+    checkpoints: list[tuple[int, int, int]] = []  # (version, diagnostics, lone CRs in the text)
+
+    def published(v: int) -> dict[str, Any] | None:
+        found = [p for p in client.published if p["uri"] == uri and p.get("version") == v]
+        return found[-1] if found else None
+
+    def compare_with_check() -> None:
+        """Wait for this version's diagnostics; they must be `check`'s, at the same characters."""
+        assert client.wait_for(lambda: published(version) is not None, 60), f"no diagnostics for v{version}"
+        last = published(version)
+        assert last is not None
+        got = {
+            (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
+            for d in last["diagnostics"]
+        }
+        assert got == expected_diagnostics(text, str(path)), f"version {version}"
+        checkpoints.append((version, len(got), len(re.findall(r"\r(?!\n)", text))))
+
     t0 = time.monotonic()
     for i in range(1200):
-        start = rng.randrange(len(text) + 1)
-        end = min(len(text), start + rng.choice([0, 0, 1, 2, 5]))
-        insert = "".join(rng.choice(SNIPPETS) for _ in range(rng.choice([0, 1, 1, 2])))
+        if i % 300 == 0 and i:  # back to a whole workflow, by one incremental edit over everything
+            start, end, insert = 0, len(text), LABELLED
+        else:
+            start = outside_crlf(text, hot_offset(text, rng))
+            end = outside_crlf(text, min(len(text), start + rng.choice([0, 0, 1, 2, 5])))
+            insert = "".join(rng.choice(SNIPPETS) for _ in range(rng.choice([0, 1, 1, 2])))
         change = {"range": {"start": to_position(text, start), "end": to_position(text, end)}, "text": insert}
         # the client's own bookkeeping goes through positions, like an editor's
         a = to_offset(text, change["range"]["start"]["line"], change["range"]["start"]["character"])
@@ -232,6 +255,8 @@ def test_soak_random_edits_and_malformed_requests(client: RawClient, tmp_path: P
             sent.append(
                 client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": pos})
             )
+        if i % 100 == 99:
+            compare_with_check()
         client.drain()
     everything = [*sent, *bad]
     assert client.wait_for(lambda: all(r in client.responses for r in everything), 60), (
@@ -244,17 +269,9 @@ def test_soak_random_edits_and_malformed_requests(client: RawClient, tmp_path: P
     codes = {client.responses[r][0]["error"]["code"] for r in bad}
     assert codes == {-32602, -32601}  # InvalidParams, MethodNotFound
     assert all("result" in client.responses[r][0] for r in sent)
-
-    def final_published() -> bool:
-        return any(p.get("version") == version and p["uri"] == uri for p in client.published)
-
-    assert client.wait_for(final_published, 60), "no diagnostics for the last version"
-    last = [p for p in client.published if p["uri"] == uri and p.get("version") == version][-1]
-    got = {
-        (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
-        for d in last["diagnostics"]
-    }
-    assert got == expected_diagnostics(text, str(path))
+    compare_with_check()  # the final version
+    # the checkpoints saw real workflows (several diagnostics) with lone CRs in them, not only rubble
+    assert any(n >= 2 and crs for _, n, crs in checkpoints), checkpoints
     assert client.proc.poll() is None, "the server died"
 
     shutdown = client.request("shutdown", None)
@@ -266,38 +283,43 @@ def test_soak_random_edits_and_malformed_requests(client: RawClient, tmp_path: P
     assert client.responses[late][0]["error"]["code"] == -32600  # InvalidRequest
     client.notify("exit", None)
     assert client.proc.wait(timeout=30) == 0
-    print(f"soak: 1200 edits, {len(everything)} requests in {time.monotonic() - t0:.1f} s")
+    print(f"soak: 1200 edits, {len(everything)} requests in {time.monotonic() - t0:.1f} s; {checkpoints}")
 
 
 def test_an_edit_after_a_line_separator_in_a_label_keeps_the_buffer_in_sync(
     client: RawClient, tmp_path: Path
 ) -> None:
-    """The issue's case: a label with U+2028, then an incremental edit below it; `check` reports FF101."""
+    """The issue's case: a label with U+2028 (U+2029, NEL), then an incremental edit below it; `check` reports
+    FF101 there. A lone CR does end a line for the client: FF101 is one line further down than `check` says."""
     init = client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
     assert client.wait_for(lambda: init in client.responses, 60)
     client.notify("initialized", {})
-    path = tmp_path / "sep.flow.yaml"
-    uri = path.as_uri()
-    text = LABELLED
-    client.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}},
-    )
-    at = text.index("op: hep.hist") + len("op: hep.h")
-    change = {"range": {"start": to_position(text, at), "end": to_position(text, at + 3)}, "text": "sit"}
-    text = text[:at] + "sit" + text[at + 3 :]
-    client.notify(
-        "textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [change]}
-    )
-    assert client.wait_for(lambda: any(p.get("version") == 2 for p in client.published), 60)
-    last = [p for p in client.published if p.get("version") == 2][-1]
-    got = {
-        (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
-        for d in last["diagnostics"]
-    }
-    want = expected_diagnostics(text, str(path))
-    assert "FF101" in {c for c, _, _ in want}
-    assert got == want
+    for name, sep in [("LS", "\u2028"), ("PS", "\u2029"), ("NEL", "\u0085"), ("CR", "\r")]:
+        path = tmp_path / f"sep-{name}.flow.yaml"
+        uri = path.as_uri()
+        text = WORKFLOW.replace('"NMuon >= 2"', f'{{label: "a{sep}b", expr: "NMuon >= 2"}}')
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}},
+        )
+        at = text.index("op: hep.hist") + len("op: hep.h")
+        change = {"range": {"start": to_position(text, at), "end": to_position(text, at + 3)}, "text": "sit"}
+        text = text[:at] + "sit" + text[at + 3 :]
+        client.notify(
+            "textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [change]}
+        )
+
+        def seen(uri: str = uri) -> list[dict[str, Any]]:
+            return [p for p in client.published if p["uri"] == uri and p.get("version") == 2]
+
+        assert client.wait_for(lambda: bool(seen()), 60), name
+        got = {
+            (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
+            for d in seen()[-1]["diagnostics"]
+        }
+        want = expected_diagnostics(text, str(path))
+        assert "FF101" in {c for c, _, _ in want}, name
+        assert got == want, name
 
 
 @pytest.mark.parametrize(

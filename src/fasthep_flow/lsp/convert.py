@@ -7,6 +7,8 @@ text and the negotiated codec and translates both ways; everything else in ``lsp
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -28,16 +30,32 @@ _SEVERITY = {
 SOURCE = "fasthep-flow"
 
 
-class Converter:
-    """Positions of one text in the client's units (``é``/``😋`` before a column shift it differently)."""
+_LONE_CR = re.compile(r"\r(?!\n)")
 
-    __slots__ = ("codec", "lines")
+
+class Converter:
+    """Positions of one text in the client's units (``é``/``😋`` before a column shift it differently).
+
+    The document's lines end at ``\n``; the client's also at a lone ``\r`` (LSP counts ``\n``, ``\r\n`` and
+    ``\r``). Only a text with a lone ``\r`` needs the second index, ``_client_starts``; positions then go
+    through character offsets.
+    """
+
+    __slots__ = ("_client_starts", "codec", "lines")
 
     def __init__(self, text: str | LineIndex, codec: PositionCodec) -> None:
         self.lines = text if isinstance(text, LineIndex) else LineIndex(text)
         self.codec = codec
+        self._client_starts: list[int] | None = None
+        if _LONE_CR.search(self.lines.text):
+            self._client_starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", self.lines.text))]
 
     def position(self, pos: Pos) -> types.Position:
+        if self._client_starts is not None:
+            offset = self.lines.offset(Pos(pos.line, max(pos.col, 0)))
+            line = bisect.bisect_right(self._client_starts, offset) - 1
+            before = self.lines.text[self._client_starts[line] : offset].rstrip("\r")
+            return types.Position(line=line, character=self.codec.client_num_units(before))
         line = self.lines.line_text(pos.line)
         if pos.line >= self.lines.line_count:
             return types.Position(line=pos.line, character=0)
@@ -49,6 +67,8 @@ class Converter:
 
     def pos(self, position: types.Position) -> Pos:
         """A client position in code points; past the end of a line clamps to it (as the protocol says)."""
+        if self._client_starts is not None:
+            return self.lines.pos(self._client_offset(position))
         line = self.lines.line_text(position.line)
         units = 0
         for i, ch in enumerate(line):
@@ -56,6 +76,18 @@ class Converter:
                 return Pos(position.line, i)
             units += self.codec.client_num_units(ch)
         return Pos(position.line, len(line))
+
+    def _client_offset(self, position: types.Position) -> int:
+        starts = self._client_starts or [0]
+        text = self.lines.text
+        if position.line >= len(starts):
+            return len(text)
+        offset = starts[position.line]
+        units = 0
+        while offset < len(text) and text[offset] not in "\r\n" and units < position.character:
+            units += self.codec.client_num_units(text[offset])
+            offset += 1
+        return offset
 
     def units(self, text: str) -> int:
         return int(self.codec.client_num_units(text))
