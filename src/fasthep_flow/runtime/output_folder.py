@@ -236,7 +236,10 @@ def real_folder(root: Path) -> Path:
             f"the output folder '{root}' is a symbolic link (to '{os.readlink(folder)}')",
             "a cloned repository could ship such a link; give the real folder with --outdir",
         )
-    cwd = Path.cwd().resolve()
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the current directory was deleted: it cannot be inside the folder we are about to use
+        return folder
     if cwd == folder or folder in cwd.parents:
         raise OutputRefused(
             codes.OUTPUT_PATH,
