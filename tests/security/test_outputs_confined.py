@@ -211,3 +211,17 @@ def test_planted_lock_and_staging_links_are_never_followed(tmp_path: Path, victi
     assert codes_of(refused) == ["FF307"]
     assert ".fasthep-lock" in refused.errors[0].message
     assert snapshot(victim) == before
+
+
+def test_an_output_folder_holding_the_current_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = compile_(tmp_path, PLAIN)
+    out = tmp_path / "out"
+    (out / "work").mkdir(parents=True)
+    (out / "work" / "mine.txt").write_text("mine\n")
+    monkeypatch.chdir(out / "work")
+    result = run(compiled, out)
+    assert codes_of(result) == ["FF307"]
+    assert "contains the current directory" in result.errors[0].message
+    assert sorted(p.name for p in out.rglob("*")) == ["mine.txt", "work"]
