@@ -225,3 +225,35 @@ def test_an_output_folder_holding_the_current_directory_is_refused(
     assert codes_of(result) == ["FF307"]
     assert "contains the current directory" in result.errors[0].message
     assert sorted(p.name for p in out.rglob("*")) == ["mine.txt", "work"]
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run(
+        [sys.executable, "-m", "fasthep_flow", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_a_shipped_link_on_the_way_to_the_default_output_folders_is_refused(
+    tmp_path: Path, victim: Path
+) -> None:
+    """A cloned repository ships `fasthep-output -> /some/dir` (and `wf.compiled -> /some/dir`)."""
+    (tmp_path / "wf.flow.yaml").write_text(HEAD + PLAIN + STYLES)
+    (tmp_path / "fasthep-output").symlink_to(victim, target_is_directory=True)
+    (tmp_path / "wf.compiled").symlink_to(victim, target_is_directory=True)
+    before = snapshot(victim)
+    ran = cli(tmp_path, "run", "wf.flow.yaml", "--quiet")
+    assert ran.returncode == 1, ran.stderr
+    assert "FF307" in ran.stderr and "fasthep-output" in ran.stderr and "Traceback" not in ran.stderr
+    compiled = cli(tmp_path, "compile", "wf.flow.yaml")
+    assert compiled.returncode == 1 and "symbolic link" in compiled.stderr
+    assert snapshot(victim) == before
+    # the user's own choice is theirs: an explicit --outdir through a link they made is used
+    explicit = cli(tmp_path, "run", "wf.flow.yaml", "--quiet", "--outdir", "fasthep-output/mine")
+    assert explicit.returncode == 0, explicit.stderr
+    assert (victim / "mine" / "table.csv").is_file()

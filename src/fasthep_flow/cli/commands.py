@@ -142,6 +142,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if result is None:
         return status
     outdir = Path(args.outdir) if args.outdir else Path(f"{Path(args.workflow).name.split('.')[0]}.compiled")
+    if not args.outdir and outdir.is_symlink():  # a cloned repository can ship it as a link to anywhere
+        print(
+            f"fasthep-flow: error: the default output folder '{outdir}' is a symbolic link; "
+            "delete it or pass --outdir",
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
     outdir.mkdir(parents=True, exist_ok=True)
     plan = result.plan
     files = {
@@ -152,8 +159,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
         "graph.dot": to_dot(plan),
     }
     for name, text in files.items():
-        tmp = outdir / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
+        # A fresh temporary (never through a planted link), renamed over the name (which replaces a link).
+        tmp = outdir / f".{name}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
         tmp.replace(outdir / name)
     print(f"compiled {args.workflow} (plan {plan.hash}, {len(plan.nodes)} nodes) -> {outdir}/")
     for name in files:
@@ -230,6 +240,7 @@ def _execute(
         debug=getattr(args, "debug", False),
         overrides=overrides,
         wait=args.wait,
+        confine_to=None if args.outdir else Path.cwd(),
     )
     progress = None if args.quiet else ConsoleProgress()
     result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]

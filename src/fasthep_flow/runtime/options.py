@@ -32,6 +32,10 @@ class RunOptions:
     """The command-line overrides the plan was compiled with; recorded in run.json (they are already applied)."""
     wait: float | None = None
     """Seconds to wait for another run to release the output folder; None refuses at once (FF407)."""
+    confine_to: Path | None = None
+    """Set for a default output folder (``fasthep-output/<stem>`` under the working directory or the workflow's
+    folder): no part of ``outdir`` below this folder may be a symbolic link, since a cloned repository can ship
+    ``fasthep-output`` as a link to anywhere. An ``outdir`` the user typed may go through links they made."""
 
 
 @dataclass(frozen=True)

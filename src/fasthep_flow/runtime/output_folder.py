@@ -58,7 +58,9 @@ class OutputRefused(Exception):
 class OutputDir:
     """The output folder of one run, its lock and its staging folder (see the module docstring)."""
 
-    def __init__(self, root: Path, wait: float | None = None) -> None:
+    def __init__(self, root: Path, wait: float | None = None, confine_to: Path | None = None) -> None:
+        if confine_to is not None:
+            _refuse_linked_parts(Path(root), Path(confine_to))
         self.root = real_folder(Path(root))
         _restore_interrupted_swap(self.root)
         try:
@@ -247,6 +249,24 @@ def real_folder(root: Path) -> Path:
             "a run replaces its output folder as a whole; choose a subfolder with --outdir",
         )
     return folder
+
+
+def _refuse_linked_parts(root: Path, base: Path) -> None:
+    """Refuse when a folder between ``base`` and ``root`` (``root`` included) is a symbolic link."""
+    absolute, start = Path(os.path.abspath(root)), Path(os.path.abspath(base))
+    try:
+        parts = absolute.relative_to(start).parts
+    except ValueError:
+        return  # not below the base: nothing shipped with the workflow decides where it lands
+    here = start
+    for part in parts:
+        here = here / part
+        if here.is_symlink():
+            raise OutputRefused(
+                codes.OUTPUT_PATH,
+                f"'{here}' on the way to the default output folder is a symbolic link (to '{_readlink(here)}')",
+                "a cloned repository could ship such a link; delete it, or give the output folder with --outdir",
+            )
 
 
 def exchange(a: Path, b: Path) -> None:

@@ -105,7 +105,7 @@ def run_plan(
     datasets = _selected(plan, options.datasets)
     bindings = Bindings.from_registry(plan, registry if registry is not None else default_registry(plan))
     try:
-        out = OutputDir(Path(options.outdir), options.wait)
+        out = OutputDir(Path(options.outdir), options.wait, options.confine_to)
     except OutputRefused as exc:
         return _refused(options, _refusal(plan, exc), t0)
     try:

@@ -104,7 +104,9 @@ def run_plan(
     from fasthep_flow.runtime import run_plan as execute
 
     target = outdir or default_outdir(doc)
-    run = execute(plan, RunOptions(outdir=target), progress=progress, registry=result.registry)
+    confine = None if outdir else target.parent.parent  # the default: no link on the way to it
+    options = RunOptions(outdir=target, confine_to=confine)
+    run = execute(plan, options, progress=progress, registry=result.registry)
     s = run.summary
     what = f"up to stage '{stage}'" if stage else "plan"
     if run.ok:
