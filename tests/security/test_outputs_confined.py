@@ -62,6 +62,16 @@ def snapshot(folder: Path) -> dict[str, str | bytes]:
     return out
 
 
+@pytest.fixture(params=["swap", "in-place"])
+def promotion(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a run promotes: the folder swap, and file by file (an output folder that is a mount point)."""
+    from fasthep_flow.runtime import output_folder
+
+    if request.param == "in-place":
+        monkeypatch.setattr(output_folder, "_can_swap", lambda root: False)
+    return str(request.param)
+
+
 @pytest.fixture
 def victim(tmp_path: Path) -> Path:
     """``/some/dir``: a folder outside the output folder, with a folder and a file the attacks aim at."""
@@ -90,7 +100,7 @@ def codes_of(result: RunResult) -> list[str]:
 
 @pytest.mark.parametrize("body", [RENDER, WRITE], ids=["render-out", "write-path"])
 def test_an_output_through_a_symlink_is_refused_and_nothing_outside_changes(
-    tmp_path: Path, victim: Path, body: str
+    tmp_path: Path, promotion: str, victim: Path, body: str
 ) -> None:
     compiled = compile_(tmp_path, body)
     out = tmp_path / "out"
@@ -106,7 +116,7 @@ def test_an_output_through_a_symlink_is_refused_and_nothing_outside_changes(
 
 
 def test_a_planted_run_json_cannot_make_the_next_run_delete_through_a_link(
-    tmp_path: Path, victim: Path
+    tmp_path: Path, promotion: str, victim: Path
 ) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
@@ -124,7 +134,7 @@ def test_a_planted_run_json_cannot_make_the_next_run_delete_through_a_link(
     assert "lnk/victim.txt" not in listed
 
 
-def test_a_symlinked_cutflows_folder_is_refused(tmp_path: Path, victim: Path) -> None:
+def test_a_symlinked_cutflows_folder_is_refused(tmp_path: Path, promotion: str, victim: Path) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
     out.mkdir()
@@ -146,7 +156,9 @@ def test_a_symlinked_output_folder_is_refused(tmp_path: Path, victim: Path) -> N
     assert snapshot(victim) == before
 
 
-def test_a_folder_the_run_did_not_create_is_never_deleted_to_make_room(tmp_path: Path) -> None:
+def test_a_folder_the_run_did_not_create_is_never_deleted_to_make_room(
+    tmp_path: Path, promotion: str
+) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
     (out / "table.csv").mkdir(parents=True)
@@ -157,7 +169,9 @@ def test_a_folder_the_run_did_not_create_is_never_deleted_to_make_room(tmp_path:
     assert not (out / "run.json").exists()  # refused before the swap: nothing of the run appears
 
 
-def test_links_and_files_of_yours_in_the_folder_survive_a_run(tmp_path: Path, victim: Path) -> None:
+def test_links_and_files_of_yours_in_the_folder_survive_a_run(
+    tmp_path: Path, promotion: str, victim: Path
+) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
     (out / "notes").mkdir(parents=True)
@@ -195,7 +209,9 @@ def test_the_cli_reports_the_symlink_as_a_diagnostic_not_a_traceback(tmp_path: P
     assert snapshot(victim) == before
 
 
-def test_planted_lock_and_staging_links_are_never_followed(tmp_path: Path, victim: Path) -> None:
+def test_planted_lock_and_staging_links_are_never_followed(
+    tmp_path: Path, promotion: str, victim: Path
+) -> None:
     compiled = compile_(tmp_path, PLAIN)
     out = tmp_path / "out"
     out.mkdir()

@@ -90,13 +90,17 @@ class OutputDir:
                 codes.OUTPUT_ERROR, f"cannot lock the output folder '{self.root}': {exc.strerror}"
             ) from exc
         self._keep_staging = False
-        self.staging = self.root.parent / (
-            f"{STAGING_PREFIX}{self.root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        )
+        self.swaps = _can_swap(self.root)
+        """False for a mount point (a container's volume): a rename cannot cross it, files move one by one."""
+        if self.swaps:
+            name = f"{STAGING_PREFIX}{self.root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+            self.staging = self.root.parent / name
+        else:
+            self.staging = self.root / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             self._remove_stale()
             self.staging.mkdir()
-            if self._lock.held:  # the lock's inode goes with the new folder: the swap does not unlock it
+            if self._lock.held and self.swaps:  # the lock's inode goes with the new folder: still locked
                 os.link(self._lock.path, self.staging / LOCK_NAME, follow_symlinks=False)
         except OSError as exc:
             self.cleanup()
@@ -174,6 +178,14 @@ class OutputDir:
         self._drop_partial_writes()
         files = self.staged_files()
         owned = {c.as_posix() for p in previous if (c := _clean(p)) is not None}
+        if not self.swaps:
+            try:
+                self._promote_in_place(files, owned)
+            except OSError as exc:
+                raise OutputRefused(
+                    codes.OUTPUT_ERROR, f"cannot move the outputs into '{self.root}': {exc.strerror}"
+                ) from exc
+            return files
         conflicts: list[OutputRefused] = []
         try:
             _carry(self.root, self.staging, None, owned, conflicts, move=False)
@@ -195,6 +207,56 @@ class OutputDir:
             return files
         shutil.rmtree(self.staging, ignore_errors=True)
         return files
+
+    def _promote_in_place(self, files: list[PurePosixPath], owned: set[str]) -> None:
+        """Where the folder cannot be swapped: every path checked first (nothing moves if one is refused),
+        then one rename per file, the previous run's leftovers removed, ``run.json`` last. Not atomic as a
+        whole — a run killed here leaves a mix, which the next run replaces — but confined all the same."""
+        for rel in [*files, PurePosixPath(RECORD_NAME)]:
+            self._check_in_place(rel, owned)
+        for rel in [*files, PurePosixPath(RECORD_NAME)]:
+            dest = self.root / rel
+            for i in range(1, len(rel.parts)):
+                prefix = self.root / PurePosixPath(*rel.parts[:i])
+                if prefix.is_file() and not prefix.is_symlink():
+                    prefix.unlink()  # the previous run's file where this run needs a folder
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)  # only the previous run's files (checked): its folder, not yours
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / rel, dest)
+        current = {f.as_posix() for f in files}
+        for old in sorted(owned - current):
+            rel = PurePosixPath(old)
+            path = self.root / rel
+            if self._symlink_on(rel) is None and path.is_file():
+                path.unlink()
+                folder = path.parent
+                while folder != self.root and not any(folder.iterdir()):
+                    folder.rmdir()
+                    folder = folder.parent
+
+    def _check_in_place(self, rel: PurePosixPath, owned: set[str]) -> None:
+        link = self._symlink_on(rel)
+        if link is not None:
+            raise _symlink_refusal(rel, link, _readlink(self.root / link))
+        for i in range(1, len(rel.parts) + 1):
+            prefix = PurePosixPath(*rel.parts[:i])
+            path = self.root / prefix
+            if not path.exists():
+                return
+            if i < len(rel.parts) and not path.is_dir() and prefix.as_posix() not in owned:
+                raise OutputRefused(
+                    codes.OUTPUT_PATH,
+                    f"outputs under '{prefix}/' would replace the file '{prefix}', which this run did not write",
+                    "rename the output folder, or move that file away",
+                )
+            if i == len(rel.parts) and path.is_dir() and _holds_foreign(path, prefix, owned):
+                raise OutputRefused(
+                    codes.OUTPUT_PATH,
+                    f"the output '{rel}' would replace a folder of the same name that holds files "
+                    "this run did not write",
+                    "rename the output, or move that folder away",
+                )
 
     def _drop_partial_writes(self) -> None:
         """``.<name>.tmp`` files of writes that failed half-way are not outputs: they stay out of the folder."""
@@ -223,6 +285,14 @@ class OutputDir:
             for entry in os.scandir(self.root):
                 if entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _can_swap(root: Path) -> bool:
+    """The output folder and its parent are one filesystem, and the folder is no mount point."""
+    try:
+        return not os.path.ismount(root) and os.stat(root).st_dev == os.stat(root.parent).st_dev
+    except OSError:
+        return False
 
 
 def real_folder(root: Path) -> Path:
