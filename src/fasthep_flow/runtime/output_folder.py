@@ -13,9 +13,12 @@ there (``out/lnk -> /some/dir``, a symlinked ``out/cutflows``) cannot send a fil
    swaps the two folders in one step — a reader sees the old complete folder or the new one, never a mix — and
    the old tree, now at the staging path, is deleted (``shutil.rmtree`` unlinks symlinks, never follows them).
 
+An output folder that is a mount point cannot be swapped with a folder beside it: there the staging folder is
+inside it and ``promote`` moves file by file after checking every path (same refusals; not atomic as a whole).
+
 A previous ``run.json`` is only used to tell which old files were the previous run's (they are not carried
-over); no path read from it is ever opened. The cache/resume work can stage its blobs through the same folder:
-``OutputDir.staging`` is the only place a run writes to.
+over); no path read from it is ever followed. The cache/resume work can stage its blobs through the same
+folder: ``OutputDir.staging`` is the only place a run writes to, ``promote`` the only place the folder changes.
 """
 
 from __future__ import annotations
