@@ -1,8 +1,8 @@
 """The pre-commit hook, run for real: `pre-commit try-repo <copy of this repo> fasthep-flow-check
 --all-files` in a scratch git repository. With `language: python`, pre-commit pip-installs this repository
-into an environment of its own (dependencies from PyPI), exactly as a user's `pre-commit install` would; the
-environment is built once per test module (PRE_COMMIT_HOME is a temporary folder) and reused by the second
-run."""
+into an environment of its own (dependencies from PyPI, with the `hep` extra the hook asks for), exactly as a
+user's `pre-commit install` would; the environment is built once per test module (PRE_COMMIT_HOME is a
+temporary folder) and reused by the later runs."""
 
 from __future__ import annotations
 
@@ -45,6 +45,26 @@ analysis:
 # The same workflow with a misspelt op: FF101 at line 7, column 11 (1-based), where `hep.defnie` starts.
 BAD = GOOD.replace("op: hep.define", "op: hep.defnie")
 BAD_AT = "bad.flow.yaml:7:11"
+
+# A workflow on a real ROOT file (scikit-hep's uproot-HZZ.root, tree `events`, which has `Muon_Iso`) that uses
+# a branch the file does not have. Only a hook environment with uproot can tell: without it the branch list is
+# unknown and the typo passes with a FF306 warning.
+ROOT_WORKFLOW = """\
+version: 1.0
+data:
+  datasets:
+    - {name: hzz, eventtype: mc, files: [data/uproot-HZZ.root]}
+sources:
+  events: {kind: root_tree, tree: events}
+analysis:
+  stages:
+    - id: IsoMuons
+      op: hep.define
+      params:
+        variables:
+          - {name: NIsoMuon, reduce: {op: count_nonzero, over: "Muon_Isolation < 0.1"}}
+"""
+ROOT_TYPO_AT = "hzz.flow.yaml:13:65"
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "fasthep-flow tests",
@@ -115,6 +135,9 @@ def test_hook_definition() -> None:
     assert hook["entry"] == "fasthep-flow check"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
+    # pre-commit runs `pip install . <additional_dependencies>` in its clone of this repository: `.[hep]` is
+    # this repository with its hep extra (uproot, for branch checks).
+    assert hook["additional_dependencies"] == [".[hep]"]
     files = re.compile(hook["files"])
     for name in ("a.flow.yaml", "dir/b.flow.yml"):
         assert files.search(name), name
@@ -144,6 +167,30 @@ def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
 
     git(project, "rm", "-q", "bad.flow.yaml")
     git(project, "commit", "-q", "-m", "only the good workflow")
+    passing = try_repo(hook_repo, project, pre_commit_home)
+    output = passing.stdout + passing.stderr
+    assert passing.returncode == 0, output
+    assert re.search(r"fasthep-flow check\.+Passed", output), output
+
+
+def test_hook_reports_a_branch_typo_in_a_root_workflow(
+    hook_repo: Path, pre_commit_home: Path, tmp_path: Path, shared_data_dir: Path
+) -> None:
+    project = tmp_path / "analysis"
+    (project / "data").mkdir(parents=True)
+    shutil.copy2(shared_data_dir / "uproot-HZZ.root", project / "data" / "uproot-HZZ.root")
+    git(project, "init", "-q")
+    (project / "hzz.flow.yaml").write_text(ROOT_WORKFLOW, encoding="utf-8")
+    commit_all(project, "a workflow on a ROOT file")
+
+    failing = try_repo(hook_repo, project, pre_commit_home)
+    output = failing.stdout + failing.stderr
+    assert failing.returncode == 1, output
+    assert f"{ROOT_TYPO_AT}: error[FF303]: unknown field 'Muon_Isolation'" in output, output
+    assert "FF306" not in output, output  # the hook's environment reads the file: no "uproot is not installed"
+
+    (project / "hzz.flow.yaml").write_text(ROOT_WORKFLOW.replace("Muon_Isolation", "Muon_Iso"), encoding="utf-8")
+    commit_all(project, "typo fixed")
     passing = try_repo(hook_repo, project, pre_commit_home)
     output = passing.stdout + passing.stderr
     assert passing.returncode == 0, output
