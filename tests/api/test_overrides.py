@@ -108,6 +108,8 @@ def test_mistakes_are_reported_at_their_column(override: str, code: codes.Code, 
         (d.code, d.span.file, d.span.start.line, d.span.start.col + 1) for d in compiled(override).diagnostics
     ]
     assert (code, "<override 1>", 0, col) in found, found
+    messages = [d.message for d in compiled(override).diagnostics if d.code is code]
+    assert all(code.follows_template(m) for m in messages), messages  # the words document/codes.py gives
 
 
 def test_the_file_is_not_blamed_for_an_override() -> None:

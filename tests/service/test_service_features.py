@@ -131,9 +131,11 @@ def test_add_missing_required_params_block_flow_and_absent(ctx: Context) -> None
         d = doc(text)
         missing = {codes.MISSING_PARAM, codes.MISSING_KEY, codes.PARAM_TYPE}
         assert {x.code for x in diagnose(d, ctx)} & missing
-        line = line_of(text, "op: hep.selection.flag")
-        actions = code_actions(d, Span(PATH, Pos(line, 8), Pos(line, 8)), ctx)
-        add = next(a for a in actions if a.title.startswith("Add missing required params"))
+        [at] = {
+            x.span for x in diagnose(d, ctx) if x.code in missing
+        }  # the fix is offered where it is reported
+        actions = code_actions(d, at, ctx)
+        [add] = [a for a in actions if a.title.startswith("Add missing required params")]
         fixed = apply_edits(text, add.edits)
         after = {x.code for x in diagnose(doc(fixed), ctx)}
         assert not after & missing, fixed

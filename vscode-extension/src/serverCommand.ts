@@ -43,7 +43,34 @@ export interface ImportFailure {
   stderr: string;
 }
 
-/** The message shown when `import fasthep_flow` fails, with the install hint. */
+/**
+ * Where fasthep-flow is installed from. It is not on the package index under its name (`fasthep-flow` there is
+ * an unrelated upstream package), so the command names the repository; `<org>` stands for the GitHub
+ * organisation that hosts it.
+ */
+export const REPOSITORY_GIT_URL = "https://github.com/<org>/fasthep-flow";
+
+/** The extras the editor features and "Run plan" use. */
+const EXTRAS = "hep,render";
+
+/** A path as one shell word: quoted when it holds anything a shell would split or expand. */
+export function shellWord(text: string): string {
+  // Inside double quotes a backslash before an ordinary character stays itself (POSIX shells), and cmd.exe
+  // takes backslashes literally: only the characters a shell would still expand are escaped.
+  return /^[\w@%+=:,./\\-]+$/.test(text) ? text : `"${text.replace(/(["$`])/g, "\\$1")}"`;
+}
+
+/** The exact command installing fasthep-flow (from git) into `interpreter`. */
+export function installCommand(interpreter: string): string {
+  return `${shellWord(interpreter)} -m pip install "fasthep-flow[${EXTRAS}] @ git+${REPOSITORY_GIT_URL}"`;
+}
+
+/** The same from a local clone of the repository. */
+export function installFromCloneCommand(interpreter: string): string {
+  return `${shellWord(interpreter)} -m pip install "/path/to/fasthep-flow[${EXTRAS}]"`;
+}
+
+/** The message shown when `import fasthep_flow` fails, with the install command for that interpreter. */
 export function importFailureMessage(failure: ImportFailure): string {
   const { path, source } = failure.interpreter;
   const where = `'${path}' (${describeSource(source)})`;
@@ -55,8 +82,10 @@ export function importFailureMessage(failure: ImportFailure): string {
   }
   return (
     `FAST-HEP Flow: the Python interpreter ${where} cannot import fasthep_flow. ` +
-    `Install it with \`${path} -m pip install fasthep-flow\` (or \`pip install fasthep-flow\` in that ` +
-    "environment), or set fasthepFlow.interpreter to a Python that has it."
+    `Install it from its repository with \`${installCommand(path)}\` (<org> is the GitHub organisation ` +
+    `hosting fasthep-flow), or from a clone with \`${installFromCloneCommand(path)}\`; ` +
+    "or set fasthepFlow.interpreter to a Python that has it. " +
+    "(The package index's fasthep-flow is an unrelated package.)"
   );
 }
 

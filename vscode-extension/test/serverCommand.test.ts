@@ -4,6 +4,7 @@ import { readManifest } from "./manifest";
 import {
   importCheckCommandLine,
   importFailureMessage,
+  shellWord,
   initializationOptions,
   RESTART_SETTINGS,
   serverCommandLine,
@@ -44,10 +45,26 @@ describe("importFailureMessage", () => {
       code: 1,
       stderr: "ModuleNotFoundError: No module named 'fasthep_flow'",
     });
-    assert.match(text, /pip install fasthep-flow/);
+    assert.ok(
+      text.includes('`/venv/bin/python -m pip install "fasthep-flow[hep,render] @ git+https://github.com/<org>/fasthep-flow"`'),
+      text,
+    );
+    assert.ok(text.includes('`/venv/bin/python -m pip install "/path/to/fasthep-flow[hep,render]"`'), text);
+    assert.doesNotMatch(text, /pip install fasthep-flow(\s|`|$)/);
     assert.match(text, /'\/venv\/bin\/python'/);
     assert.match(text, /Python extension/);
     assert.match(text, /fasthepFlow\.interpreter/);
+  });
+
+  test("an interpreter path with spaces is quoted in the command", () => {
+    const text = importFailureMessage({
+      interpreter: { path: "C:\\Program Files\\Python311\\python.exe", source: "setting" },
+      code: 1,
+      stderr: "",
+    });
+    assert.ok(text.includes('`"C:\\Program Files\\Python311\\python.exe" -m pip install "fasthep-flow[hep,render] @ '), text);
+    assert.equal(shellWord("/venv/bin/python3.11"), "/venv/bin/python3.11");
+    assert.equal(shellWord("/my env/bin/python"), '"/my env/bin/python"');
   });
 
   test("a missing interpreter says so instead of suggesting pip", () => {

@@ -85,7 +85,14 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     if root is None or not isinstance(root, MapNode):
         return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, SymbolIndex())
 
-    ctx = Context(file=file, root=root, registry=registry, options=options, workflow_dir=workflow_dir)
+    ctx = Context(
+        file=file,
+        root=root,
+        registry=registry,
+        options=options,
+        workflow_dir=workflow_dir,
+        lines=dict(loaded.files),
+    )
     _check_version(ctx)
     check_structure(ctx)
     sources = collect_sources(ctx)

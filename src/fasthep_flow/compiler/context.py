@@ -12,7 +12,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.codes import Code
 from fasthep_flow.document.diagnostics import Diagnostic, Edit, Fix, Related, Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode
-from fasthep_flow.document.spans import Span
+from fasthep_flow.document.spans import LineIndex, Span
 
 if TYPE_CHECKING:
     from fasthep_flow.compiler.result import CompileOptions
@@ -28,6 +28,8 @@ class Context:
     workflow_dir: Path | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     index: SymbolIndex = field(default_factory=SymbolIndex)
+    lines: dict[str, LineIndex] = field(default_factory=dict)
+    """The text of every loaded file (the workflow and its includes), for fixes that insert lines."""
     _seen: set[tuple[str, str, int, int]] = field(default_factory=set)
 
     def report(

@@ -32,7 +32,9 @@ def _read_tree_info(path: str, tree: str, size: int, mtime: float) -> TreeInfo:
     try:
         import uproot
     except ImportError:
-        return TreeInfo(error="uproot is not installed (pip install 'fasthep-flow[hep]')")
+        from fasthep_flow.install import install_command
+
+        return TreeInfo(error=f"uproot is not installed; add the hep extra: {install_command(['hep'])}")
     try:
         with uproot.open(path) as f:
             if tree not in f:

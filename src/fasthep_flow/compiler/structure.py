@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.document import codes
 from fasthep_flow.document.codes import Code
+from fasthep_flow.document.diagnostics import Fix
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, node_at, to_python
 
 _TYPE_NAMES = {
@@ -184,6 +185,15 @@ def check_structure(ctx: Context) -> None:
                 _explain(ctx, err, (*prefix, "params"))
 
 
+def _params_fix(ctx: Context, stage_path: tuple[Any, ...]) -> Fix | None:
+    """ "Add missing required params" for the stage at ``stage_path``, carried by the diagnostic."""
+    from fasthep_flow.compiler.param_fixes import missing_params_fix
+
+    node = node_at(ctx.root, stage_path)
+    lines = ctx.lines.get(node.span.file) if node is not None else None
+    return missing_params_fix(ctx.root, stage_path, ctx.registry, lines)
+
+
 def _explain_missing_params(ctx: Context, stage_path: tuple[Any, ...], op: str) -> None:
     node = node_at(ctx.root, stage_path)
     span = node.entries[0].key.span if isinstance(node, MapNode) and node.entries else node.span
@@ -192,6 +202,7 @@ def _explain_missing_params(ctx: Context, stage_path: tuple[Any, ...], op: str) 
         span,
         f"{_where(stage_path)} is missing required key 'params'",
         hint=f"'{op}' has required params; add `params: {{...}}`",
+        fix=_params_fix(ctx, stage_path),
     )
 
 
@@ -207,19 +218,24 @@ def _explain(ctx: Context, err: ValidationError, prefix: tuple[Any, ...] = ()) -
         missing = [k for k in err.validator_value if k not in node]  # type: ignore[union-attr]
         code = codes.MISSING_PARAM if _is_params_path(path) else codes.MISSING_KEY
         where = _where(path)
+        fix = _params_fix(ctx, path[:3]) if code is codes.MISSING_PARAM else None
         for key in missing:
             span = node.entries[0].key.span if node.entries else node.span
-            ctx.report(code, span, f"{where} is missing required key '{key}'", hint=_required_hint(err, key))
+            ctx.report(
+                code, span, f"{where} is missing required key '{key}'", hint=_required_hint(err, key), fix=fix
+            )
     elif validator == "type":
         expected = err.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
         want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         key = _key_name(path)
+        empty_params = _is_params_path(path) and err.instance is None  # `params:` with nothing under it
         ctx.report(
             codes.PARAM_TYPE,
             node,
             f"{key} must be {want}, not {_describe(err.instance)}",
             hint=_hint_from_schema(err.schema),
+            fix=_params_fix(ctx, path[:3]) if empty_params else None,
         )
     elif validator == "enum":
         allowed = list(err.validator_value)  # type: ignore[arg-type]

@@ -1,14 +1,30 @@
 """Every diagnostic code in one table, grouped by hundreds; a code is never reused for another meaning.
 
 FF0xx YAML and includes · FF1xx structure and registry · FF2xx expressions · FF3xx references and data-flow ·
-FF4xx run time · FF9xx internal. Each code has a docs page (``docs/diagnostics.md#ffnnn``); a test checks it.
+FF4xx run time · FF9xx internal.
+
+A code owns its words, as a ruff rule does: the message template(s) the reports follow, whether a fix exists,
+and its documentation (summary, why it matters, an example, how to fix). ``docs/diagnostics.md`` is generated
+from this table (``scripts/gen_docs.py``), so the page cannot drift from what the tool says; tests check that
+every code has an example and a fix text, and that the fixtures' messages follow their code's templates.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import Enum
 
 DOCS_BASE = "https://fasthep-flow.readthedocs.io/en/latest/diagnostics/"
+
+
+class FixAvailability(Enum):
+    """Whether a diagnostic of this code carries a machine-applicable fix (``check --fix``, the quick fix)."""
+
+    NEVER = "never"
+    SOMETIMES = "sometimes"
+    """Only when the tool can tell what was meant (a close name exists, the placement is unambiguous)."""
+    ALWAYS = "always"
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,104 +32,525 @@ class Code:
     id: str
     name: str
     summary: str
+    messages: tuple[str, ...] = ()
+    """Templates of the messages, ``{placeholder}`` for the part that names the thing; the first is the usual."""
+    why: str = ""
+    """Why this is reported: what goes wrong if it is ignored."""
+    how_to_fix: str = ""
+    fixable: FixAvailability = FixAvailability.NEVER
+    example: str = ""
+    """A workflow with exactly this mistake: a path under ``tests/fixtures/`` (``diagnostics/`` fixtures are
+    checked by ``check``, ``run/`` fixtures by running them), so the example is tested like any fixture."""
+    output: str = ""
+    """What the tool prints, for codes that no workflow text shows on its own (e.g. a missing package)."""
 
     @property
     def url(self) -> str:
         return f"{DOCS_BASE}#{self.id.lower()}"
 
+    def message(self, variant: int = 0, /, **fields: object) -> str:
+        """The message of template ``variant`` with its placeholders filled in."""
+        return self.messages[variant].format(**fields)
+
+    def follows_template(self, message: str) -> bool:
+        """Whether ``message`` is one of this code's templates with the placeholders filled in."""
+        return any(_template_pattern(t).fullmatch(message) for t in self.messages)
+
     def __str__(self) -> str:
         return self.id
 
 
-def _c(id_: str, name: str, summary: str) -> Code:
-    return Code(id_, name, summary)
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(template)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
+
+
+_SOMETIMES = FixAvailability.SOMETIMES
+
+
+def _c(
+    id_: str,
+    name: str,
+    summary: str,
+    *messages: str,
+    why: str = "",
+    fix: str = "",
+    fixable: FixAvailability = FixAvailability.NEVER,
+    example: str = "",
+    output: str = "",
+) -> Code:
+    return Code(id_, name, summary, messages, why, fix, fixable, example, output)
 
 
 # FF0xx: the YAML text itself and includes
-YAML_SYNTAX = _c("FF001", "yaml-syntax", "The file is not valid YAML.")
+YAML_SYNTAX = _c(
+    "FF001", "yaml-syntax", "The file is not valid YAML.",
+    "{problem}",
+    why="Nothing after the first syntax error can be read reliably, so the rest of the file is not checked.",
+    fix="Look at the reported position and just before it: usually an indentation that does not line up, a tab "
+    "used for indenting, or a quote, `[` or `{` that is never closed.",
+    example="diagnostics/FF001-bad-indentation.yaml",
+)  # fmt: skip
 DUPLICATE_KEY = _c(
-    "FF002", "duplicate-key", "A mapping has the same key twice; YAML would silently keep one."
-)
+    "FF002", "duplicate-key", "A mapping has the same key twice; YAML would silently keep one.",
+    "duplicate key '{key}'",
+    why="A YAML loader keeps only one of the two values without saying so; the other is silently lost.",
+    fix="Keep one of the two entries (merge their contents if both matter); `related` points at the first.",
+    example="diagnostics/FF002-duplicate-param.yaml",
+)  # fmt: skip
 INCLUDE_MISSING = _c(
-    "FF003", "include-missing", "A file named in `include:` does not exist or cannot be read."
-)
-INCLUDE_CYCLE = _c("FF004", "include-cycle", "Files include each other in a loop.")
-INCLUDE_ERROR = _c("FF005", "include-error", "An included file has errors; they are reported in that file.")
-NOT_A_MAPPING = _c("FF006", "not-a-mapping", "The workflow (or an included file) must be a YAML mapping.")
-UNSUPPORTED_YAML = _c("FF007", "unsupported-yaml", "Anchors with merge keys, custom tags or complex keys.")
+    "FF003", "include-missing", "A file named in `include:` does not exist or cannot be read.",
+    "included file '{path}' does not exist or cannot be read",
+    why="The workflow would run without the datasets, styles or stages that file was meant to add.",
+    fix="Correct the path (it is relative to the including file) or create the file.",
+    example="diagnostics/FF003-missing-include.yaml",
+)  # fmt: skip
+INCLUDE_CYCLE = _c(
+    "FF004", "include-cycle", "Files include each other in a loop.",
+    "files include each other in a loop: {chain}",
+    why="Following the includes would never end; the message lists the files of the loop.",
+    fix="Remove the `include:` entry that points back to a file earlier in the chain.",
+    example="diagnostics/FF004-include-self.yaml",
+)  # fmt: skip
+INCLUDE_ERROR = _c(
+    "FF005", "include-error", "An included file has errors; they are reported in that file.",
+    "included file '{path}' has {count}",
+    why="The including workflow depends on the broken file; the real problems are reported at their own place "
+    "in the included file, and this one marks the `include:` entry so the editor of the workflow shows it.",
+    fix="Open the included file (the related location) and fix the problems reported there.",
+    example="diagnostics/FF005-include-unknown-key.yaml",
+)  # fmt: skip
+NOT_A_MAPPING = _c(
+    "FF006", "not-a-mapping", "The workflow (or an included file) must be a YAML mapping.",
+    "the workflow must be a mapping of keys (version:, analysis:, ...), not {kind}",
+    "a profile file must be a mapping",
+    why="A workflow is a set of top-level keys (`version`, `data`, `sources`, `analysis`, ...); a list or a "
+    "plain value has none of them.",
+    fix="Write the file as `key: value` lines at the top level, e.g. start with `version: 1.0`.",
+    example="diagnostics/FF006-not-a-mapping-list.yaml",
+)  # fmt: skip
+UNSUPPORTED_YAML = _c(
+    "FF007", "unsupported-yaml", "Anchors with merge keys, custom tags or complex keys.",
+    "the YAML tag '{tag}' is not supported; the value is read without it",
+    "nesting deeper than {depth} levels is not supported",
+    "a mapping key must be a plain value, not a list or a mapping",
+    "only the first YAML document of a file is read; the documents after this `---` are ignored",
+    "{value} cannot be read as {type}; it is kept as text",
+    "a merge key `<<` takes a mapping (usually an alias such as *defaults) or a list of them",
+    why="These YAML features either have no meaning in a workflow or are read differently by different tools; "
+    "the value is kept in the simplest reading, which may not be what was meant.",
+    fix="Remove the tag, split the extra documents into their own files, or write keys as plain text.",
+    example="diagnostics/FF007-custom-tag.yaml",
+)  # fmt: skip
 BAD_OVERRIDE = _c(
-    "FF010", "bad-override", "A command-line override is not KEY=VALUE or names a place the workflow lacks."
-)
+    "FF010", "bad-override", "A command-line override is not KEY=VALUE or names a place the workflow lacks.",
+    "an override must be KEY=VALUE, not {text}", "empty [] in an override key",
+    "cannot read the override key {key}", "no item {key} in this list ({count} items)",
+    "no item at position {position} in this list ({count} items)",
+    "cannot address {key} here: the workflow has {kind} at this point",
+    why="An override that addresses nothing would be silently dropped, and the run would use the file's value.",
+    fix="Write `KEY=VALUE` with a dotted key the workflow has: list items by position (`stages[0]`) or by their "
+    "`id`/`name` (`stages[Dimuon]`); the hint lists the items of the list.",
+    output="""\
+$ fasthep-flow check examples/toy_zmumu.flow.yaml 'analysis.stages[Nope].params.x=1'
+<override 1>:1:17: error[FF010]: no item 'Nope' in this list (5 items)
+    1 | analysis.stages[Nope].params.x=1
+      |                 ^^^^
+      = hint: items here: MuonVars, Dimuon, Mass, MuonPt, DiMuonMass""",
+)  # fmt: skip
 
 # FF1xx: document structure and the registry
-UNKNOWN_OP = _c("FF101", "unknown-op", "The `op` is not an operation of the loaded registry.")
-UNKNOWN_TOP_KEY = _c("FF102", "unknown-top-level-key", "A top-level key the language does not define.")
-UNKNOWN_STAGE_KEY = _c("FF103", "unknown-stage-key", "A stage key the language does not define.")
-UNKNOWN_PARAM = _c("FF104", "unknown-param", "A parameter the operation does not take.")
-MISSING_PARAM = _c("FF105", "missing-required-param", "A required parameter of the operation is absent.")
-PARAM_TYPE = _c("FF106", "param-type", "A parameter (or key) has a value of the wrong type.")
-PARAM_VALUE = _c("FF107", "param-value", "A value outside the allowed set or range.")
-DUPLICATE_STAGE = _c("FF108", "duplicate-stage-id", "Two stages share one id.")
-EMPTY_STAGES = _c("FF109", "empty-stages", "`analysis.stages` is missing or empty: there is nothing to run.")
-MISSING_KEY = _c("FF110", "missing-key", "A required key (such as a stage's `id` or `op`) is absent.")
-UNKNOWN_PROFILE = _c("FF111", "unknown-profile", "A profile in `use.profiles` cannot be found.")
-UNTRUSTED = _c("FF112", "untrusted-code", "An op comes from workspace code that is not loaded until trusted.")
-REGISTRY_LOAD = _c("FF113", "registry-load-error", "A `registry:` entry cannot be imported or is not a spec.")
-BAD_WHEN = _c("FF114", "bad-when", "`when` must be `partition`, `dataset` or `final`.")
-BAD_APPLIES_TO = _c("FF115", "bad-applies-to", "`applies_to` must select by `eventtype: data|mc`.")
-UNKNOWN_KEY = _c("FF116", "unknown-key", "A key the enclosing block does not define.")
+UNKNOWN_OP = _c(
+    "FF101", "unknown-op", "The `op` is not an operation of the loaded registry.",
+    "unknown op '{op}'", "unknown render op '{op}'", "unknown sink op '{op}'",
+    why="The stage cannot run: no implementation has that name (most often a typo).",
+    fix="Use the suggested name, or one listed by `fasthep-flow ops`; an op from your own package needs its "
+    "`registry:` layer or profile (and `--trust`).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF101-unknown-op.yaml",
+)  # fmt: skip
+UNKNOWN_TOP_KEY = _c(
+    "FF102", "unknown-top-level-key", "A top-level key the language does not define.",
+    "unknown top-level key '{key}'",
+    why="Other tools ignore unknown keys silently: a misspelt `analysis:` would run nothing at all.",
+    fix="Use the suggested key; the top-level keys are listed in the language reference.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF102-misspelt-analysis.yaml",
+)  # fmt: skip
+UNKNOWN_STAGE_KEY = _c(
+    "FF103", "unknown-stage-key", "A stage key the language does not define.",
+    "unknown stage key '{key}'",
+    why="A misspelt stage key (`parms:`) would be ignored and the stage would run without what it holds.",
+    fix="Use the suggested key (`id`, `op`, `params`, `needs`, `from`, `applies_to`, `execution`, `write`, "
+    "`render`, `inspect`, ...).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF103-unknown-stage-key.yaml",
+)  # fmt: skip
+UNKNOWN_PARAM = _c(
+    "FF104", "unknown-param", "A parameter the operation does not take.",
+    "unknown param '{param}' of '{op}'", "unknown param '{param}'",
+    why="The op would never read it: a misspelt `weight_expr` would fill an unweighted histogram.",
+    fix="Use the suggested name; `fasthep-flow ops OP` lists the op's parameters.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF104-unknown-param.yaml",
+)  # fmt: skip
+MISSING_PARAM = _c(
+    "FF105", "missing-required-param", "A required parameter of the operation is absent.",
+    "params of {where} is missing required key '{param}'",
+    why="The op cannot run without it (a histogram needs its `axes`, a define its `variables`).",
+    fix="Add the parameter; the fix inserts every missing required parameter with a placeholder value to "
+    "fill in.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF105-hist-without-axes.yaml",
+)  # fmt: skip
+PARAM_TYPE = _c(
+    "FF106", "param-type", "A parameter (or key) has a value of the wrong type.",
+    "{key} must be {expected}, not {found}", "{key}: {problem}", "{key} has an unexpected shape",
+    why="The op would receive a value it cannot use, and fail (or do something else) at run time.",
+    fix="Give a value of the type the message names; hover the key in the editor to see its type. An empty "
+    "`params:` of an op with required params gets the FF105 fix.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF106-nbins-not-int.yaml",
+)  # fmt: skip
+PARAM_VALUE = _c(
+    "FF107", "param-value", "A value outside the allowed set or range.",
+    "{key} has value {value}, which is not allowed", "{key}: {problem}", "{key} must be {value}",
+    "{key} must not be empty",
+    why="Only the listed values mean something to the op; any other is a typo or a misunderstanding.",
+    fix="Use one of the allowed values (the hint lists them, or suggests the closest).",
+    example="diagnostics/FF107-storage-not-allowed.yaml",
+)  # fmt: skip
+DUPLICATE_STAGE = _c(
+    "FF108", "duplicate-stage-id", "Two stages share one id.",
+    "duplicate stage id '{id}'", "stage id '{id}' is also the name of a source",
+    why="`needs`, `from`, observers and outputs name stages by id; with two, they would be ambiguous.",
+    fix="Rename one of the stages (and the references to it: the editor's rename does both).",
+    example="diagnostics/FF108-duplicate-stage-id.yaml",
+)  # fmt: skip
+EMPTY_STAGES = _c(
+    "FF109", "empty-stages", "`analysis.stages` is missing or empty: there is nothing to run.",
+    "the workflow has no `analysis.stages`: nothing to run", "`analysis.stages` is empty: nothing to run",
+    "the workflow is empty: nothing to run",
+    why="A workflow without stages reads its inputs and produces nothing.",
+    fix="Add at least one stage under `analysis: {stages: [...]}` (check the spelling of `analysis`).",
+    example="diagnostics/FF109-empty-stages.yaml",
+)  # fmt: skip
+MISSING_KEY = _c(
+    "FF110", "missing-key", "A required key (such as a stage's `id` or `op`) is absent.",
+    "{where} is missing required key '{key}'", "{where} needs one of: {keys}",
+    why="Without it the part cannot be identified or run (a stage needs an `id` and an `op`).",
+    fix="Add the key named in the message. A stage whose op has required params but no `params:` gets the same "
+    "fix as FF105.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF110-stage-without-op.yaml",
+)  # fmt: skip
+UNKNOWN_PROFILE = _c(
+    "FF111", "unknown-profile", "A profile in `use.profiles` cannot be found.",
+    "unknown profile '{profile}'", "profile '{profile}' has errors", "plugin '{plugin}' is not installed",
+    why="The defaults, ops and styles the profile provides would be missing.",
+    fix="Use a built-in profile (`fasthep-flow ops` lists them), `pkg:name` of an installed package, or a "
+    "`./path.yaml` that exists.",
+    example="diagnostics/FF111-unknown-profile.yaml",
+)  # fmt: skip
+UNTRUSTED = _c(
+    "FF112", "untrusted-code", "An op comes from workspace code that is not loaded until trusted.",
+    "op '{op}' not loaded (untrusted): it comes from {origin}",
+    "registry layer '{layer}' not loaded (untrusted): module '{module}' is workspace code",
+    "profile '{profile}' not loaded (untrusted): package '{package}' is in the workflow's folder",
+    why="Checking or editing a workflow never imports code it names: a cloned repository could run anything.",
+    fix="If you trust the folder, pass `--trust` (or trust the workspace in the editor); otherwise leave it.",
+    example="diagnostics/FF112-untrusted-registry-layer.yaml",
+)  # fmt: skip
+REGISTRY_LOAD = _c(
+    "FF113", "registry-load-error", "A `registry:` entry cannot be imported or is not a spec.",
+    "module '{module}' cannot be found", "{problem}",
+    why="The ops the layer should add are missing, so every stage using them is unknown too.",
+    fix="Check the `module:ATTRIBUTE` spelling and that the package is installed in the same environment.",
+    example="diagnostics/FF113-registry-module-missing.yaml",
+)  # fmt: skip
+BAD_WHEN = _c(
+    "FF114", "bad-when", "`when` must be `partition`, `dataset` or `final`.",
+    "{key} has value {value}, which is not allowed",
+    why="An attachment runs per partition, per dataset or once at the end; any other word has no meaning.",
+    fix="Use `partition`, `dataset` or `final`.",
+    example="diagnostics/FF114-bad-when.yaml",
+)  # fmt: skip
+BAD_APPLIES_TO = _c(
+    "FF115", "bad-applies-to", "`applies_to` must select by `eventtype: data|mc`.",
+    "{key} has value {value}, which is not allowed", "{problem}",
+    why="A stage limited to an event type that no dataset has would silently never run.",
+    fix="Write `applies_to: {eventtype: data}` or `applies_to: {eventtype: mc}`.",
+    example="diagnostics/FF115-bad-applies-to.yaml",
+)  # fmt: skip
+UNKNOWN_KEY = _c(
+    "FF116", "unknown-key", "A key the enclosing block does not define.",
+    "unknown key in {where} '{key}'", "unknown key '{key}' in {where}", "{key}: {problem}",
+    why="A misspelt key is ignored by other tools, so its setting would silently not apply.",
+    fix="Use the suggested key; hover the block in the editor to see the keys it takes.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF116-unknown-key-in-axis.yaml",
+)  # fmt: skip
 UNKNOWN_STYLE = _c(
-    "FF117", "unknown-style", "A render attachment names a style that `styles:` does not define."
-)
-UNKNOWN_OUTPUT = _c("FF118", "unknown-output", "A reference to an output that `outputs:` does not define.")
+    "FF117", "unknown-style", "A render attachment names a style that `styles:` does not define.",
+    "unknown style '{style}'",
+    why="The plot or table has no recipe: nothing would be rendered.",
+    fix="Use the suggested style or define it under `styles:`.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF117-unknown-style.yaml",
+)  # fmt: skip
+UNKNOWN_OUTPUT = _c(
+    "FF118", "unknown-output", "A reference to an output that `outputs:` does not define.",
+    "unknown output '{output}'",
+    why="The write has no destination.",
+    fix="Use the suggested output or define it under `outputs:`.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF118-unknown-output.yaml",
+)  # fmt: skip
 UNKNOWN_DATASET = _c(
-    "FF119", "unknown-dataset", "A reference to a dataset that the workflow does not define."
-)
-BAD_VERSION = _c("FF120", "bad-version", "`version` is not a supported language version.")
+    "FF119", "unknown-dataset", "A reference to a dataset that the workflow does not define.",
+    "unknown dataset '{dataset}'",
+    why="A style or selection naming a dataset that does not exist would silently match nothing.",
+    fix="Use the suggested name or one of `data.datasets[].name`.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF119-unknown-dataset-in-style.yaml",
+)  # fmt: skip
+BAD_VERSION = _c(
+    "FF120", "bad-version", "`version` is not a supported language version.",
+    "unsupported language version {version}",
+    why="The file may use keys or meanings this version of fasthep-flow does not know.",
+    fix="Write `version: 1.0`.",
+    example="diagnostics/FF120-bad-version.yaml",
+)  # fmt: skip
 WRONG_OP_KIND = _c(
-    "FF121", "wrong-op-kind", "An op used where another kind is needed (a sink as a stage...)."
-)
+    "FF121", "wrong-op-kind", "An op used where another kind is needed (a sink as a stage...).",
+    "'{op}' is a {kind} op, not a stage op", "{problem}",
+    why="Each op kind runs in its own place: render ops draw products in styles, sources read files.",
+    fix="Move the op where its kind belongs (a render op into a style attached with `render:`), or use a "
+    "stage op.",
+    example="diagnostics/FF121-render-op-as-stage.yaml",
+)  # fmt: skip
 UNKNOWN_SOURCE_KIND = _c(
-    "FF122", "unknown-source-kind", "A source `kind` that the registry does not provide."
-)
-DUPLICATE_NAME = _c("FF123", "duplicate-name", "Two datasets, sources or variables share one name.")
+    "FF122", "unknown-source-kind", "A source `kind` that the registry does not provide.",
+    "unknown source kind '{kind}'",
+    why="No reader has that name: the source cannot be read.",
+    fix="Use the suggested kind (`root_tree`, `parquet`, `toy`, ...).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF122-unknown-source-kind.yaml",
+)  # fmt: skip
+DUPLICATE_NAME = _c(
+    "FF123", "duplicate-name", "Two datasets, sources or variables share one name.",
+    "duplicate dataset name '{name}'", "field '{name}' is defined twice in stage '{stage}'",
+    "duplicate {what} '{name}'",
+    why="References by name would be ambiguous, and one definition would hide the other.",
+    fix="Rename one of the two (the related location points at the first).",
+    example="diagnostics/FF123-duplicate-dataset-name.yaml",
+)  # fmt: skip
 
 # FF2xx: expressions inside strings
-EXPR_SYNTAX = _c("FF201", "expr-syntax", "An expression does not parse.")
-EXPR_UNSAFE = _c("FF202", "expr-unsafe", "A construct expressions may not use (dunder names, lambdas, ...).")
-UNKNOWN_FUNCTION = _c("FF203", "unknown-function", "A call of a function the registry does not provide.")
-EXPR_ARITY = _c("FF204", "expr-arity", "A function is called with the wrong number of arguments.")
+EXPR_SYNTAX = _c(
+    "FF201", "expr-syntax", "An expression does not parse.",
+    "expected an operand after '{token}', found '{found}'", "expected an operand after '{token}'",
+    "expected an operator after '{token}', found '{found}'", "missing '{close}' to close '{open}' at column {col}",
+    "{problem}",
+    why="An expression that does not parse cannot be evaluated; the position is the exact column inside the "
+    "string.",
+    fix="Correct the expression at the reported column (see the expression language in the docs).",
+    example="diagnostics/FF201-plain.yaml",
+)  # fmt: skip
+EXPR_UNSAFE = _c(
+    "FF202", "expr-unsafe", "A construct expressions may not use (dunder names, lambdas, ...).",
+    "name '{name}' is not allowed", "lambda expressions are not allowed", "comprehensions are not allowed",
+    "method calls such as '{call}' are not allowed", "{construct} are not allowed",
+    why="Expressions are data, never run by Python's `eval`: only arithmetic, comparisons, indexing and the "
+    "registered functions exist, so a workflow cannot run arbitrary code.",
+    fix="Write it with the expression functions (`fasthep-flow ops` lists them), e.g. `sum(x)` rather than "
+    "`x.sum()`.",
+    example="diagnostics/FF202-attribute-call.yaml",
+)  # fmt: skip
+UNKNOWN_FUNCTION = _c(
+    "FF203", "unknown-function", "A call of a function the registry does not provide.",
+    "unknown function '{function}'",
+    why="Only registered functions can be called inside expressions.",
+    fix="Use the suggested function or one listed under \"functions\" by `fasthep-flow ops`.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF203-unknown-function.yaml",
+)  # fmt: skip
+EXPR_ARITY = _c(
+    "FF204", "expr-arity", "A function is called with the wrong number of arguments.",
+    "{function}() takes {count}, got {given}", "{problem}",
+    why="The call would fail when the stage runs.",
+    fix="Pass the number of arguments the message names (hover the function for its signature).",
+    example="diagnostics/FF204-arity.yaml",
+)  # fmt: skip
 EXPR_TYPE = _c(
-    "FF205", "expr-type", "An expression's inferred types do not fit (found without reading data)."
-)
+    "FF205", "expr-type", "An expression's inferred types do not fit (found without reading data).",
+    "{what} gives one value per object, not one per event", "{what} gives {shape} values for {count} events",
+    "{problem}",
+    why="A selection keeps or drops whole events, so it needs one true/false per event; a per-muon comparison "
+    "such as `Muon_Px > 10` gives one per muon and it is not clear which muons should decide.",
+    fix="Reduce the per-object values to one per event: `any(Muon_Px > 10)`, `all(...)`, or "
+    "`count_nonzero(Muon_Px > 10) >= 2`.",
+    example="run/FF205-selection-per-object.yaml",
+)  # fmt: skip
 
 # FF3xx: references between parts and the data-flow of fields
 UNKNOWN_STAGE_REF = _c(
-    "FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist."
-)
-DEPENDENCY_CYCLE = _c("FF302", "dependency-cycle", "Stages depend on each other in a loop.")
-UNKNOWN_SYMBOL = _c("FF303", "unknown-symbol", "A name no source, define, alias, global or context provides.")
-USED_BEFORE_DEFINED = _c("FF304", "used-before-defined", "A field is used before the stage that defines it.")
-MISSING_BRANCH = _c("FF305", "missing-branch", "A listed branch is not in the input file.")
-INPUT_UNREADABLE = _c("FF306", "input-unreadable", "An input file cannot be opened to check its branches.")
-OUTPUT_PATH = _c("FF307", "output-path", "An output path escapes the output directory (`..` or absolute).")
-REDEFINED_FIELD = _c("FF308", "redefined-field", "A field is defined again, hiding the earlier definition.")
+    "FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist.",
+    "unknown stage or source '{name}'", "unknown plan node '{name}'",
+    why="The order of stages, or where a stage's data comes from, would be undefined.",
+    fix="Use the suggested id (stage ids and source names), or `read.<source>` / `stage.<id>` for observers.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF301-unknown-needs.yaml",
+)  # fmt: skip
+DEPENDENCY_CYCLE = _c(
+    "FF302", "dependency-cycle", "Stages depend on each other in a loop.",
+    "dependency cycle: {chain}", "stage '{stage}' depends on itself",
+    why="No stage of the loop can run first.",
+    fix="Remove one of the `needs`/`from` entries of the loop the message lists.",
+    example="diagnostics/FF302-dependency-cycle.yaml",
+)  # fmt: skip
+UNKNOWN_SYMBOL = _c(
+    "FF303", "unknown-symbol", "A name no source, define, alias, global or context provides.",
+    "unknown field '{field}'", "unknown {what} '{name}'",
+    why="The expression would fail on the first event: nothing provides that field (often a typo, or a branch "
+    "that is not in the input file).",
+    fix="Use the suggested field; define it in an earlier `hep.define` stage, add it to `analysis.globals`, or "
+    "list the branch in the source.",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF303-unknown-field.yaml",
+)  # fmt: skip
+USED_BEFORE_DEFINED = _c(
+    "FF304", "used-before-defined", "A field is used before the stage that defines it.",
+    "field '{field}' is used before it is defined ({where})",
+    why="Stages run in order; when this one runs the field does not exist yet.",
+    fix="Move the defining stage (or variable) before the use, or add `needs: [<defining stage>]`.",
+    example="diagnostics/FF304-used-before-defined-stage.yaml",
+)  # fmt: skip
+MISSING_BRANCH = _c(
+    "FF305", "missing-branch", "A listed branch is not in the input file.",
+    "unknown branch '{branch}'",
+    why="Reading would fail at run time (or, with `missing_branches: ignore`, the field would be absent); the "
+    "branch list is compared with the first readable input file's tree, without reading any data.",
+    fix="Use the branch name the file has (the suggestion, or `uproot.open(file)[tree].keys()`).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF305-missing-branch.yaml",
+)  # fmt: skip
+INPUT_UNREADABLE = _c(
+    "FF306", "input-unreadable", "An input file cannot be opened to check its branches.",
+    "input file '{path}' does not exist", "cannot read '{path}': {problem}",
+    why="A warning: the branches and fields the workflow uses cannot be compared with the file, so typos in "
+    "them go unnoticed until the run. The run itself will fail if the file is still missing or unreadable.",
+    fix="Correct the path (relative to the workflow file) or make the file available; when it is only "
+    "missing where `check` runs (e.g. in CI), pass `--no-inputs`. \"uproot is not installed\" means "
+    "fasthep-flow was installed without its `hep` extra.",
+    example="diagnostics/FF306-input-missing.yaml",
+)  # fmt: skip
+OUTPUT_PATH = _c(
+    "FF307", "output-path", "An output path escapes the output directory (`..` or absolute).",
+    "output path '{path}' leaves the output directory", "output path '{path}' is absolute",
+    why="Outputs never leave the run's output folder, so a run cannot overwrite files elsewhere.",
+    fix="Use a relative path inside the output folder, e.g. `plots/MuonPt.png`.",
+    example="diagnostics/FF307-render-out-parent.yaml",
+)  # fmt: skip
+REDEFINED_FIELD = _c(
+    "FF308", "redefined-field", "A field is defined again, hiding the earlier definition.",
+    "field '{field}' is defined again, hiding the definition from stage '{stage}'",
+    "field '{field}' is defined again, hiding {what}",
+    why="Later stages see only the new values; the first definition is silently lost.",
+    fix="Give the new field its own name, or remove one of the definitions.",
+    example="diagnostics/FF308-redefined-field.yaml",
+)  # fmt: skip
 
 # FF4xx: problems found while running
-STAGE_FAILED = _c("FF401", "stage-failed", "A stage raised an error while running on a partition.")
-STAGE_TIMEOUT = _c("FF402", "stage-timeout", "A stage ran longer than its `execution.timeout`.")
-RUNTIME_MISSING_FIELD = _c("FF403", "runtime-missing-field", "A field is absent from the data at run time.")
-INPUT_ERROR = _c("FF404", "input-error", "An input file could not be read at run time.")
-OUTPUT_ERROR = _c("FF405", "output-error", "An output could not be written.")
+STAGE_FAILED = _c(
+    "FF401", "stage-failed", "A stage raised an error while running on a partition.",
+    "stage '{stage}' ({where}) failed on dataset '{dataset}', entries [{start}, {stop}): {problem}",
+    "node '{node}' failed on {where}: {problem}",
+    why="The data broke an assumption the checks could not see (here: not every event has six muons). The "
+    "message names the stage, dataset and entry range, so the partition can be re-run alone.",
+    fix="Read the error after the colon; guard the expression (`nth(Muon_Px, 5, default)`, `where(...)`), "
+    "and re-run with `--debug` for the traceback. `--keep-going` lets independent stages finish.",
+    example="run/FF401-index-out-of-range.yaml",
+)  # fmt: skip
+STAGE_TIMEOUT = _c(
+    "FF402", "stage-timeout", "A stage ran longer than its `execution.timeout`.",
+    "stage '{stage}' ({where}) timed out on dataset '{dataset}', entries [{start}, {stop}): {problem}",
+    why="The stage was stopped so that one slow partition does not hold the whole run.",
+    fix="Raise `execution.timeout` of the stage, or use smaller partitions (`--chunk-size`).",
+    output="""\
+analysis.flow.yaml:12:5: error[FF402]: stage 'Jets' (analysis.flow.yaml:12) timed out on dataset 'ttbar',
+  entries [0, 100000): no result after 30 s
+      = hint: raise execution.timeout or use a smaller --chunk-size""",
+)  # fmt: skip
+RUNTIME_MISSING_FIELD = _c(
+    "FF403", "runtime-missing-field", "A field is absent from the data at run time.",
+    "column '{field}' is not in {path}", "{problem}",
+    why="Some inputs (Parquet columns, a second file with fewer branches) can only be seen when read.",
+    fix="Use the column or branch name the file has, or list the source's columns/branches so `check` can "
+    "compare them.",
+    example="run/FF403-parquet-column-missing.yaml",
+)  # fmt: skip
+INPUT_ERROR = _c(
+    "FF404", "input-error", "An input file could not be read at run time.",
+    "input file '{path}' does not exist", "input file '{path}' cannot be read as {format}: {problem}",
+    "dataset '{dataset}' lists no files for source '{source}'", "{problem}",
+    why="The partitions of that file cannot be processed; the message names the dataset and file.",
+    fix="Check that the file exists, is complete and is of the source's format (`check` warns with FF306 "
+    "beforehand when it can open the file itself).",
+    example="run/FF404-not-a-root-file.yaml",
+)  # fmt: skip
+OUTPUT_ERROR = _c(
+    "FF405", "output-error", "An output could not be written.",
+    "{problem}",
+    why="A product was computed but could not be saved (a full disk, a path taken by a folder, a format the "
+    "writer does not know). Outputs are staged and promoted together, so the previous complete outputs stay.",
+    fix="Read the reason in the message: free disk space, choose another `out:` name or extension, then "
+    "re-run (cached partitions are reused).",
+    output="""\
+analysis.flow.yaml:30:15: error[FF405]: cannot write 'MuonPt.xyz': Format 'xyz' is not supported
+  (supported formats: eps, jpeg, jpg, pdf, pgf, png, ps, raw, rgba, svg, svgz, tif, tiff, webp)""",
+)  # fmt: skip
 MISSING_PACKAGE = _c(
-    "FF406", "missing-package", "A package the run needs is not installed (an optional extra)."
-)
+    "FF406", "missing-package", "A package the run needs is not installed (an optional extra).",
+    "{problem}",
+    why="The HEP ops (uproot, awkward, hist), rendering (matplotlib, mplhep) and Dask are optional extras of "
+    "fasthep-flow, imported only when a run needs them.",
+    fix="Install fasthep-flow from its repository with the extra the message names, e.g. "
+    "`pip install \"fasthep-flow[hep,render] @ git+https://github.com/<org>/fasthep-flow\"` or "
+    "`pip install \"/path/to/fasthep-flow[hep,render]\"`; the command in the hint names the source the running "
+    "copy was installed from. The bare name `fasthep-flow` on the package index is an unrelated project.",
+    output="""\
+analysis.flow.yaml:40:15: error[FF406]: rendering needs matplotlib, which is not installed
+      = hint: install fasthep-flow with its `render` extra""",
+)  # fmt: skip
 OUTPUT_BUSY = _c(
-    "FF407", "output-busy", "Another run is using the same output folder (one run at a time per folder)."
-)
+    "FF407", "output-busy", "Another run is using the same output folder (one run at a time per folder).",
+    "the output folder '{folder}' is in use by another run ({who})",
+    why="Two runs writing one folder would mix their outputs; the second is refused before it writes anything "
+    "(the message names the process holding the folder).",
+    fix="Wait for the other run to finish, pass `--wait SECONDS` to wait for it, or choose another `--outdir`.",
+    output="""\
+wf.flow.yaml:1:1: error[FF407]: the output folder '/home/me/out' is in use by another run (pid 18162)
+    1 | version: 1.0
+      | ^
+      = hint: wait for it to finish, pass --wait SECONDS to wait for it, or choose another --outdir""",
+)  # fmt: skip
 
 # FF9xx
-INTERNAL = _c("FF900", "internal-error", "A bug in fasthep-flow; please report it.")
+INTERNAL = _c(
+    "FF900", "internal-error", "A bug in fasthep-flow; please report it.",
+    "{problem}",
+    why="A broken invariant inside fasthep-flow, never a mistake in the workflow; the command exits with "
+    "status 2 rather than 1.",
+    fix="Re-run with `--debug` for the traceback and report it with the command and the workflow.",
+    output="""\
+fasthep-flow: internal error: bug: plan node 'stage.X' has no implementation
+This is a bug in fasthep-flow, not in your workflow. Please report it with the command you ran (re-run with
+--debug for the traceback).""",
+)  # fmt: skip
 
 ALL_CODES: tuple[Code, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Code))
 BY_ID: dict[str, Code] = {c.id: c for c in ALL_CODES}

@@ -83,9 +83,12 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits to ``text`` (all spans refer to this text); later edits first."""
+    """Apply non-overlapping edits to ``text`` (all spans refer to this text); later edits first.
+
+    An edit given twice (one fix carried by two diagnostics, e.g. two missing params of one stage) is applied
+    once."""
     index = LineIndex(text)
-    ordered = sorted(edits, key=lambda e: (e.span.start, e.span.end), reverse=True)
+    ordered = sorted(set(edits), key=lambda e: (e.span.start, e.span.end, e.new_text), reverse=True)
     last_start: int | None = None
     for edit in ordered:
         start, end = index.offset(edit.span.start), index.offset(edit.span.end)

@@ -1,6 +1,6 @@
 """Which optional packages a plan needs, checked before anything runs.
 
-`pip install fasthep-flow` is enough to check and compile; running needs the extras. Finding that out from a
+The plain install is enough to check and compile; running needs the extras. Finding that out from a
 ModuleNotFoundError half-way through the first partition is a poor way to learn it, so the run starts by
 looking (without importing) for every package the plan's ops, attachments and executor will use.
 """
@@ -48,7 +48,10 @@ def missing(packages: Iterable[str]) -> list[str]:
 
 
 def install_hint(names: Iterable[str]) -> str:
+    """The exact command adding the extras that provide ``names`` to the running installation."""
+    from fasthep_flow.install import install_command
+
     extras = sorted({EXTRA_OF.get(n, "hep") for n in names})
-    return (
-        f"install the extra{'s' if len(extras) > 1 else ''}: pip install 'fasthep-flow[{','.join(extras)}]'"
+    return f"install fasthep-flow with the extra{'s' if len(extras) > 1 else ''} {', '.join(extras)}: " + (
+        install_command(extras)
     )

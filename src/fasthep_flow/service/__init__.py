@@ -4,7 +4,7 @@ The LSP server (``fasthep_flow.lsp``), the CLI and the tests call these; nothing
 lsprotocol. Positions are ``Pos`` (0-based, columns in code points); only ``lsp/convert.py`` knows encodings.
 """
 
-from fasthep_flow.service.code_actions import Action, add_missing_params, code_actions
+from fasthep_flow.service.code_actions import Action, code_actions
 from fasthep_flow.service.code_lens import PREVIEW_PLAN, RUN_PLAN, Lens, code_lenses
 from fasthep_flow.service.complete import Completion, CompletionKind, complete
 from fasthep_flow.service.context import Context, OverlayReader, Settings
@@ -44,7 +44,6 @@ __all__ = [
     "RunReport",
     "Settings",
     "Token",
-    "add_missing_params",
     "code_actions",
     "code_lenses",
     "complete",
