@@ -143,6 +143,9 @@ def test_text_format(
     assert by_key == {}
     errors = sum(d.is_error for d in result.diagnostics)
     warnings = len(result.diagnostics) - errors
+    fixable = sum(d.fix is not None and d.fix.safe and d.span.file == str(path) for d in result.diagnostics)
+    if fixable:
+        assert lines.pop() == f"{fixable} fixable with --fix."
     assert (
         lines[-1]
         == f"Found {errors} error{'s' if errors != 1 else ''} and {warnings} warning"
@@ -277,6 +280,40 @@ def test_fix_applies_the_safe_fixes(tmp_path: Path, capsys: pytest.CaptureFixtur
     remaining = compile_text(golden.read_text(encoding="utf-8"), str(path), CompileOptions())
     assert rc == (0 if remaining.ok else 1)
     assert {d["code"] for d in json.loads(out)} == {d.code.id for d in remaining.diagnostics}
+
+
+def test_fix_says_what_it_changed_and_check_counts_what_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` counts the fixable problems; `--fix` prints one `file:line: title` per applied fix, including
+    the "add missing params" fix (made by the compiler, the same one the editor offers), which adds every
+    missing param of the stage at once."""
+    for name in ("FF101-unknown-op.yaml", "FF105-define-without-variables.yaml"):
+        copy_case(name, tmp_path)
+    (tmp_path / "two.yaml").write_text(
+        "version: 1.0\nsources:\n  events: {kind: toy, nevents: 10}\nanalysis:\n  stages:\n"
+        "    - {id: Mass, op: hep.di_object_mass, params: {}}\n"
+        "    - id: Sel\n      op: hep.select_objects\n      params:\n        keep: [Px]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    files = ["FF101-unknown-op.yaml", "FF105-define-without-variables.yaml", "two.yaml"]
+    rc, out, _ = run(["check", "--color", "never", *files], capsys)
+    assert rc == 1
+    before = {f: (tmp_path / f).read_text(encoding="utf-8") for f in files}
+    assert out.splitlines()[-1] == "3 fixable with --fix."
+
+    rc, out, _ = run(["check", "--fix", "--color", "never", *files], capsys)
+    fixed = [line for line in out.splitlines() if line.startswith("fixed ")]
+    assert fixed == [
+        "fixed FF101-unknown-op.yaml:9: Replace with 'hep.hist'",
+        "fixed FF105-define-without-variables.yaml:10: Add missing required params of hep.define: variables",
+        "fixed two.yaml:10: Add missing required params of hep.select_objects: collection, output",
+    ]
+    after = (tmp_path / "two.yaml").read_text(encoding="utf-8")
+    assert after.count("collection:") == 1 and after.count("output:") == 1
+    assert all((tmp_path / f).read_text(encoding="utf-8") != before[f] for f in files)
+    assert "fixable with --fix" not in out
 
 
 def test_fix_leaves_a_file_without_safe_fixes_alone(

@@ -15,8 +15,8 @@ from fasthep_flow.cli.render import (
     render_text,
     summary_line,
 )
-from fasthep_flow.document.diagnostics import Diagnostic, Severity, apply_edits
-from fasthep_flow.document.spans import LineIndex
+from fasthep_flow.document.diagnostics import Diagnostic, Fix, Severity, apply_edits
+from fasthep_flow.document.spans import LineIndex, Span
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -65,10 +65,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     args.files = files
     all_diags: list[Diagnostic] = []
     indexes: dict[str, LineIndex] = {}
+    changed: list[str] = []
     for name in args.files:
         path = Path(name)
         if args.fix:
-            _apply_fixes(path, options)
+            changed.extend(_apply_fixes(path, options))
         result = compile_file(path, options)
         indexes.update(result.loaded.files)
         all_diags.extend(result.diagnostics)
@@ -80,10 +81,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             seen.add(key)
             unique.append(d)
     fmt = args.format
+    # What --fix changed goes first; machine formats keep stdout for their document, so it goes to stderr.
+    for line in changed:
+        print(f"fixed {line}", file=sys.stdout if fmt == "text" else sys.stderr)
     if fmt == "text":
         out = render_text(unique, _line_source(indexes), color=_use_color(args.color))
         sys.stdout.write(out)
         print(summary_line(unique, len(args.files)))
+        checked = {str(Path(name)) for name in args.files}
+        fixable = sum(d.span.file in checked and fixable_here(d, d.span.file) for d in unique)
+        if fixable:
+            print(f"{fixable} fixable with --fix.")
     elif fmt == "json":
         sys.stdout.write(render_json(unique))
     elif fmt == "github":
@@ -93,27 +101,53 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if any(d.severity is Severity.ERROR for d in unique) else EXIT_OK
 
 
-def _apply_fixes(path: Path, options: object) -> None:
-    """Apply safe fixes until none is left (each round re-checks: one fix may reveal another)."""
+def fixable_here(d: Diagnostic, file: str) -> bool:
+    """Whether ``check --fix`` of ``file`` applies ``d``'s fix: a safe fix whose edits all lie in that file
+    (included files are never rewritten by checking the file that includes them)."""
+    return (
+        d.fix is not None
+        and d.fix.safe
+        and d.span.file == file
+        and all(e.span.file == file for e in d.fix.edits)
+    )
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start <= b.end and b.start <= a.end
+
+
+def _apply_fixes(path: Path, options: object) -> list[str]:
+    """Apply the safe fixes until none is left, and say what changed (``file:line: title`` per fix).
+
+    Each round applies fixes whose edits do not touch each other's and re-checks: one fix may reveal another,
+    and a fix set aside for touching another is still there (at its new place) in the next round. One fix
+    carried by several diagnostics (two missing params of one stage) is applied once.
+    """
     from fasthep_flow.compiler import compile_file
 
+    file = str(path)
+    changed: list[str] = []
     for _ in range(5):
         result = compile_file(path, options)  # type: ignore[arg-type]
-        file = str(path)
-        edits = [
-            e
-            for d in result.diagnostics
-            if d.fix and d.fix.safe and d.span.file == file
-            for e in d.fix.edits
-            if e.span.file == file
-        ]
-        if not edits:
-            return
+        chosen: list[Fix] = []
+        taken: list[Span] = []
+        for d in result.diagnostics:
+            fix = d.fix
+            if fix is None or not fixable_here(d, file) or fix in chosen:
+                continue
+            if any(_overlap(e.span, t) for e in fix.edits for t in taken):
+                continue
+            chosen.append(fix)
+            taken.extend(e.span for e in fix.edits)
+        if not chosen:
+            break
         text = path.read_text(encoding="utf-8")
-        new = apply_edits(text, edits)
+        new = apply_edits(text, [e for fix in chosen for e in fix.edits])
         if new == text:
-            return
+            break
         path.write_text(new, encoding="utf-8")
+        changed.extend(f"{file}:{fix.edits[0].span.start.line + 1}: {fix.title}" for fix in chosen)
+    return changed
 
 
 def _compile_or_report(workflow: str, trust: bool, overrides: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]

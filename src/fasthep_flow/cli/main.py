@@ -181,9 +181,42 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+
+
+def unknown_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """The error for a first word that is no command (``chekc``), with a did-you-mean; None when it is one.
+
+    The command is the first word not starting with ``-`` (the top-level options take no value)."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    names = _command_names(parser)
+    if word is None or word in names:
+        return None
+    message = f"unknown command '{word}'"
+    if word.endswith((".yaml", ".yml")):
+        return f"{message} (to run a workflow: fasthep-flow run {word})"
+    from fasthep_flow.registry.suggest import suggest
+
+    best = suggest(word, names)
+    return (
+        f"{message} (did you mean '{best}'?)" if best else f"{message}; the commands are: {', '.join(names)}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    problem = unknown_command(parser, argv)
+    if problem is not None:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "run"])
