@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "toy_zmumu.flow.yaml"
 SENTINEL = "@@MODULES@@"
-HEAVY = ("dask", "distributed", "awkward", "matplotlib", "mplhep", "uproot", "hist", "pyarrow")
+HEAVY = ("dask", "distributed", "awkward", "matplotlib", "mplhep", "uproot", "hist", "pyarrow", "rich")
 
 
 def child_code(argv: list[str]) -> str:

@@ -187,9 +187,8 @@ def test_hook_reports_a_branch_typo_in_a_root_workflow(
     output = failing.stdout + failing.stderr
     assert failing.returncode == 1, output
     assert f"{ROOT_TYPO_AT}: error[FF303]: unknown field 'Muon_Isolation'" in output, output
-    assert "FF306" not in output, (
-        output
-    )  # the hook's environment reads the file: no "uproot is not installed"
+    # The hook's environment reads the file: no FF306 "uproot is not installed".
+    assert "FF306" not in output, output
 
     (project / "hzz.flow.yaml").write_text(
         ROOT_WORKFLOW.replace("Muon_Isolation", "Muon_Iso"), encoding="utf-8"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from fasthep_flow.document import codes
@@ -58,18 +59,38 @@ def test_plain_lines_at_each_tenth_and_on_failures_when_not_a_terminal() -> None
     assert lines[-2:] == ["writing outputs …", "FAILED in 0:10: 20000 events (1.90k ev/s)"]
 
 
-def test_a_terminal_gets_one_redrawn_bar_throttled_by_the_clock() -> None:
+def test_a_log_gets_no_terminal_codes() -> None:
+    """In CI (stderr not a terminal) every line is written once: no carriage returns, no escape codes."""
+    buf = io.StringIO()
+    show = ConsoleProgress(buf, tty=False, clock=Clock())
+    show(RunStarted(300, ("dy",), "serial", 1))
+    for done in range(1, 301):
+        show(PartitionDone(done, 300, done * 10, done * 0.1))
+    show(RunFinished(True, 30.0, 3000, Path("out")))
+    text = buf.getvalue()
+    assert "\r" not in text and "\x1b" not in text
+    assert len(text.splitlines()) == 2 + 11  # start, end, and the first partition plus each tenth
+
+
+def test_a_terminal_gets_a_rich_bar_redrawn_at_most_every_interval() -> None:
     buf = io.StringIO()
     clock = Clock()
-    show = ConsoleProgress(buf, tty=True, width=10, interval=1.0, clock=clock)
+    show = ConsoleProgress(buf, tty=True, width=100, interval=1.0, clock=clock)
+    show(RunStarted(4, ("dy",), "serial", 1))
     for done in range(1, 5):
-        show(PartitionDone(done, 4, done * 10, float(done)))  # clock does not move: only the first and last
-    show(RunFinished(True, 4.0, 40, Path("out")))
+        # The clock does not move: only the first partition, the failed one and the last are drawn.
+        show(PartitionDone(done, 4, done * 10, float(done), f"dy:f.root[{done}]", failed=done == 3))
+    show(RunFinished(False, 4.0, 40, Path("out")))
     text = buf.getvalue()
-    assert text.count("\r") == 2
-    assert "\r[██░░░░░░░░]  1/4 partitions  10 ev/s  ETA 0:03\x1b[K" in text
-    assert "\r[██████████]  4/4 partitions  10 ev/s\x1b[K\n" in text
-    assert text.endswith("done in 0:04: 40 events (10 ev/s)\n")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    frames = [f for f in re.split(r"\r|\n", plain) if "partitions" in f and "/4" in f]
+    drawn = [re.search(r"(\d)/4 partitions", f).group(1) for f in frames]  # type: ignore[union-attr]
+    assert drawn[0] == "0" and "2" not in drawn and {"1", "3", "4"} <= set(drawn)
+    assert "1/4 partitions  10 ev/s  ETA 0:03" in plain
+    assert "failed: dy:f.root[3]\n" in plain
+    assert re.search(r"4/4 partitions  10 ev/s\s+1 failed", plain)
+    assert plain.endswith("FAILED in 0:04: 40 events (10 ev/s)\n")
+    assert "\x1b[" in text  # drawn for a terminal
 
 
 def test_summary_table_totals_stages_and_lists_outputs(tmp_path: Path) -> None:
@@ -84,8 +105,10 @@ def test_summary_table_totals_stages_and_lists_outputs(tmp_path: Path) -> None:
     text = format_summary(result)
     lines = text.splitlines()
     assert lines[0].split() == ["stage", "events", "in", "events", "out", "time"]
+    assert set(lines[1]) == {"─"}
     assert lines[2].split() == ["read.events", "0", "1,000", "0.50", "s"]
     assert lines[3].split() == ["Sel", "3,000", "1,300", "0.75", "s"]
+    assert "\x1b" not in text
     assert "4/4 partitions, 3,000 events in 0:02 (1.50k ev/s, serial)" in text
     assert f"outputs in {tmp_path}:\n  hists/Sel.json\n  run.json\n" in text
     assert lines[-1] == "status: FAILED (1 error)"

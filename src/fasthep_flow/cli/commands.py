@@ -261,7 +261,7 @@ def _execute(
 ) -> int:
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
-    from fasthep_flow.runtime.console import ConsoleProgress, format_summary
+    from fasthep_flow.runtime.console import ConsoleProgress, make_console, print_summary
 
     options = RunOptions(
         outdir=outdir,
@@ -281,7 +281,8 @@ def _execute(
     if result.errors:
         sys.stderr.write(_render(result.errors, _line_source({}), color=_use_color("auto")))
     if result.summary.partitions and (not args.quiet or not result.ok):
-        print(format_summary(result))  # a run refused before it started has nothing to summarise
+        # A run refused before it started has nothing to summarise. Colours only on a terminal.
+        print_summary(result, make_console(sys.stdout, terminal=None if _use_color("auto") else False))
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 
@@ -291,15 +292,29 @@ def _plan_chunk(plan: object) -> int | None:
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
+    """The registry as tables, or one op's reference: rendered by rich on a terminal, Markdown otherwise (so
+    ``fasthep-flow ops hep.hist > hist.md`` writes the Markdown itself)."""
     from fasthep_flow.registry import load_registry
     from fasthep_flow.registry.reference import op_markdown
+    from fasthep_flow.runtime.console import make_console
 
     registry, _ = load_registry(None, None, False)
+    rich_out = sys.stdout.isatty() if args.render == "auto" else args.render == "rich"
+    console = make_console(sys.stdout, terminal=rich_out)
+
+    def show(markdown: str) -> None:
+        if rich_out:
+            from rich.markdown import Markdown
+
+            console.print(Markdown(markdown))
+        else:
+            print(markdown)
+
     if args.name:
         specs = registry.lookup(args.name)
         fn = registry.functions.get(args.name)
         if fn is not None:
-            print(f"{fn.display}\n\n{fn.doc}")
+            show(f"`{fn.display}`\n\n{fn.doc}")
             return EXIT_OK
         if not specs:
             from fasthep_flow.registry.suggest import suggest
@@ -310,18 +325,22 @@ def cmd_ops(args: argparse.Namespace) -> int:
             print(f"fasthep-flow: error: no op or function named '{args.name}'{hint}", file=sys.stderr)
             return EXIT_ERRORS
         for spec in specs:
-            print(op_markdown(spec))
+            show(op_markdown(spec))
         return EXIT_OK
+    from rich import box
+    from rich.table import Table
+
     from fasthep_flow.registry.specs import KindGroup
 
-    for group in KindGroup:
-        ops = registry.ops_for(group)
-        print(f"{group.value}:")
-        for name, spec in sorted(ops.items()):
-            print(f"  {name:<28} {spec.summary}")
-    print("functions:")
-    for name, fn in sorted(registry.functions.items()):
-        print(f"  {name:<28} {fn.doc.splitlines()[0] if fn.doc else ''}")
+    groups = [(g.value, sorted((n, s.summary) for n, s in registry.ops_for(g).items())) for g in KindGroup]
+    functions = sorted((n, fn.doc.splitlines()[0] if fn.doc else "") for n, fn in registry.functions.items())
+    for title, rows in [*groups, ("functions", functions)]:
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("what it does")
+        for name, summary in rows:
+            table.add_row(name, summary)
+        console.print(table)
     return EXIT_OK
 
 

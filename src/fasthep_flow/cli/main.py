@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ops = sub.add_parser("ops", help="document the registry's operations")
     ops.add_argument("name", nargs="?", metavar="NAME", help="one op (or function) to describe")
+    ops.add_argument(
+        "--render",
+        choices=("auto", "rich", "markdown"),
+        default="auto",
+        help="how to show an op's reference: rich on a terminal, raw Markdown otherwise (default: auto)",
+    )
 
     schema = sub.add_parser("schema", help="print the workflow JSON Schema")
     schema.add_argument("-o", "--output", default=None, help="write to a file instead of stdout")

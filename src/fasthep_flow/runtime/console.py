@@ -1,16 +1,22 @@
-"""The CLI's view of a run: a live progress bar on a terminal, plain lines in a log, and a closing summary.
+"""The CLI's view of a run, drawn with rich: a live progress bar on a terminal, plain lines in a log, and a
+closing summary table.
 
 Driven only by progress events (``runtime/progress.py``) and the ``RunResult``, so it can be tested with a
-string buffer and a fake clock.
+string buffer and a fake clock. On a terminal the bar is rich's ``Progress``, redrawn at most every
+``interval`` seconds of the given clock (and on the last or a failed partition). In a log — CI, a file, a pipe —
+a terminal's redraws would be carriage-return spam, so each line is written once: the start, every tenth of the
+partitions (or every ``log_every`` seconds, whichever comes first), each failed partition, the phases after the
+partitions, and the end. rich is imported only when something is drawn with it: ``check`` never loads it.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fasthep_flow.runtime.options import RunResult
 from fasthep_flow.runtime.progress import (
@@ -20,6 +26,9 @@ from fasthep_flow.runtime.progress import (
     RunFinished,
     RunStarted,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 PHASES = {"outputs": "writing outputs", "record": "recording the run", "merge": "merging"}
 
@@ -48,6 +57,20 @@ def eta(done: int, total: int, elapsed: float) -> float | None:
     return elapsed / done * (total - done)
 
 
+def make_console(stream: TextIO, *, terminal: bool | None = None, width: int | None = None) -> Console:
+    """A rich console on ``stream``; ``terminal`` forces (or forbids) terminal behaviour, as tests need."""
+    from rich.console import Console
+
+    return Console(
+        file=stream,
+        force_terminal=terminal,
+        width=width,
+        color_system="auto" if terminal is not False else None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
 class ConsoleProgress:
     """A progress callback for ``run_plan`` writing to ``stream`` (stderr by default)."""
 
@@ -56,7 +79,7 @@ class ConsoleProgress:
         stream: TextIO | None = None,
         *,
         tty: bool | None = None,
-        width: int = 28,
+        width: int | None = None,
         interval: float = 0.1,
         log_every: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
@@ -69,17 +92,25 @@ class ConsoleProgress:
         self.clock = clock
         self._last_draw = -1e9
         self._last_decile = -1
-        self._bar_open = False
         self._failed = 0
+        self._console: Console | None = None
+        self._bar: Any = None
+        """rich ``Progress`` while the partitions run on a terminal."""
+        self._task: Any = None
 
     def __call__(self, event: ProgressEvent) -> None:
         if isinstance(event, RunStarted):
             datasets = ", ".join(event.datasets) or "no datasets"
             workers = f", {event.workers} workers" if event.executor != "serial" else ""
             self._line(f"running {event.total} partitions of {datasets} ({event.executor}{workers})")
+            if self.tty and event.total:
+                self._start_bar(event.total)
         elif isinstance(event, PartitionDone):
             self._failed += int(event.failed)
-            self._partition(event)
+            if self.tty:
+                self._draw(event)
+            else:
+                self._log(event)
         elif isinstance(event, PhaseStarted):
             self._line(PHASES.get(event.name, event.name) + " …")
         elif isinstance(event, RunFinished):
@@ -89,31 +120,51 @@ class ConsoleProgress:
                 f"({format_rate(event.events, event.elapsed)})"
             )
 
-    def bar(self, event: PartitionDone) -> str:
-        fraction = event.done / event.total if event.total else 1.0
-        filled = round(fraction * self.width)
-        remaining = eta(event.done, event.total, event.elapsed)
-        parts = [
-            "[" + "█" * filled + "░" * (self.width - filled) + "]",
-            f"{event.done}/{event.total} partitions",
-            format_rate(event.events, event.elapsed),
-        ]
-        if remaining is not None:
-            parts.append(f"ETA {format_duration(remaining)}")
-        if self._failed:
-            parts.append(f"{self._failed} failed")
-        return "  ".join(parts)
+    # -- a terminal: one bar, redrawn ----------------------------------------------------------------------
+    def _start_bar(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    def _partition(self, event: PartitionDone) -> None:
+        self._bar = Progress(
+            BarColumn(bar_width=28),
+            MofNCompleteColumn(),
+            TextColumn("partitions  {task.fields[rate]}  {task.fields[eta]}{task.fields[failed]}"),
+            console=self._rich(),
+            auto_refresh=False,  # redrawn by _draw, throttled by our clock, so tests see exactly what a user sees
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task("partitions", total=total, rate="", eta="", failed="")
+        self._bar.start()
+
+    def _draw(self, event: PartitionDone) -> None:
+        if self._bar is None:
+            self._start_bar(event.total)
+        remaining = eta(event.done, event.total, event.elapsed)
+        self._bar.update(
+            self._task,
+            completed=event.done,
+            rate=format_rate(event.events, event.elapsed),
+            eta=f"ETA {format_duration(remaining)}" if remaining is not None else "",
+            failed=f"  [red]{self._failed} failed[/]" if self._failed else "",
+        )
+        if event.failed:
+            self._bar.console.print(f"[red]failed:[/] {event.partition}", markup=True, highlight=False)
+        now = self.clock()
+        if event.done >= event.total or event.failed or now - self._last_draw >= self.interval:
+            self._bar.refresh()
+            self._last_draw = now
+
+    def _stop_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.refresh()
+            self._bar.stop()
+            self._bar = None
+
+    # -- a log: plain lines, each written once ------------------------------------------------------------------
+    def _log(self, event: PartitionDone) -> None:
         now = self.clock()
         last = event.done >= event.total
-        if self.tty:
-            if last or event.failed or now - self._last_draw >= self.interval:
-                self.stream.write("\r" + self.bar(event) + "\x1b[K")
-                self.stream.flush()
-                self._bar_open = True
-                self._last_draw = now
-            return
         decile = int(10 * event.done / event.total) if event.total else 10
         if last or event.failed or decile > self._last_decile or now - self._last_draw >= self.log_every:
             percent = 100 * event.done / event.total if event.total else 100
@@ -126,21 +177,33 @@ class ConsoleProgress:
                 text += f", ETA {format_duration(remaining)}"
             if event.failed:
                 text += f" — failed: {event.partition}"
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            self._write(text)
             self._last_decile = decile
             self._last_draw = now
 
     def _line(self, text: str) -> None:
-        if self._bar_open:
-            self.stream.write("\n")
-            self._bar_open = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._stop_bar()
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        if self.tty:
+            self._rich().print(text, markup=False, highlight=False)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _rich(self) -> Console:
+        if self._console is None:
+            self._console = make_console(self.stream, terminal=True, width=self.width)
+        return self._console
 
 
-def format_summary(result: RunResult, max_outputs: int = 20) -> str:
-    """The closing table: per stage events in/out and time, then totals and where the outputs are."""
+def summary_renderables(result: RunResult, max_outputs: int = 20) -> list[RenderableType]:
+    """The closing summary: per stage events in/out and time, then totals, where the outputs are, the status."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     rows: dict[str, list[float]] = {}
     labels: dict[str, str] = {}
     for s in result.summary.stages:
@@ -149,37 +212,44 @@ def format_summary(result: RunResult, max_outputs: int = 20) -> str:
         row[1] += s.events_out
         row[2] += s.seconds
         labels[s.node] = s.stage if s.node == f"stage.{s.stage}" else s.node
-    header = ("stage", "events in", "events out", "time")
-    table = [header] + [
-        (labels[node], f"{int(r[0]):,}", f"{int(r[1]):,}", f"{r[2]:.2f} s") for node, r in rows.items()
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines = []
-    for i, row in enumerate(table):
-        cells = [row[0].ljust(widths[0])] + [
-            cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("stage")
+    for name in ("events in", "events out", "time"):
+        table.add_column(name, justify="right")
+    for node, r in rows.items():
+        table.add_row(labels[node], f"{int(r[0]):,}", f"{int(r[1]):,}", f"{r[2]:.2f} s")
     summary = result.summary
-    lines.append("")
     rate = format_rate(summary.events, summary.elapsed)
-    lines.append(
+    lines = [
         f"{summary.partitions_done}/{summary.partitions} partitions, {summary.events:,} events in "
-        f"{format_duration(summary.elapsed)} ({rate}, {summary.executor})"
-    )
-    lines.append(f"outputs in {result.outdir}:")
+        f"{format_duration(summary.elapsed)} ({rate}, {summary.executor})",
+        f"outputs in {result.outdir}:",
+    ]
     shown = sorted(result.outputs)[:max_outputs]
-    for path in shown:
-        lines.append(f"  {_relative(path, result.outdir)}")
+    lines += [f"  {_relative(path, result.outdir)}" for path in shown]
     if len(result.outputs) > len(shown):
         lines.append(f"  … and {len(result.outputs) - len(shown)} more (see run.json)")
-    status = (
-        "ok" if result.ok else f"FAILED ({len(result.errors)} error{'s' if len(result.errors) != 1 else ''})"
-    )
-    lines.append(f"status: {status}")
-    return "\n".join(lines) + "\n"
+    errors = len(result.errors)
+    status = Text("status: ")
+    if result.ok:
+        status.append("ok", style="green")
+    else:
+        status.append(f"FAILED ({errors} error{'s' if errors != 1 else ''})", style="bold red")
+    return [table, Text(""), Text("\n".join(lines)), status]
+
+
+def print_summary(result: RunResult, console: Console) -> None:
+    for part in summary_renderables(result):
+        console.print(part)
+
+
+def format_summary(result: RunResult, max_outputs: int = 20) -> str:
+    """The closing summary as plain text (no colour, no terminal codes), as a log receives it."""
+    buffer = io.StringIO()
+    console = make_console(buffer, terminal=False, width=200)
+    for part in summary_renderables(result, max_outputs):
+        console.print(part)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def _relative(path: Path, root: Path) -> str:
