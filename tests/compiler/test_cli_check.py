@@ -274,7 +274,11 @@ GOLDENS = sorted(DIAG_DIR.glob("*.fixed.yaml"))
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda p: p.name.removesuffix(".fixed.yaml"))
 def test_fix_applies_the_safe_fixes(tmp_path: Path, capsys: pytest.CaptureFixture[str], golden: Path) -> None:
     name = golden.name.removesuffix(".fixed.yaml") + ".yaml"
-    path = copy_case(name, tmp_path)
+    # The same depth below a `data/` folder as in the repository: fixtures name tests/data/ files relatively.
+    cases = tmp_path / "fixtures" / "diagnostics"
+    cases.mkdir(parents=True)
+    (tmp_path / "data").symlink_to(REPO / "tests" / "data", target_is_directory=True)
+    path = copy_case(name, cases)
     rc, out, _ = run(["check", "--fix", "--format", "json", str(path)], capsys)
     assert path.read_text(encoding="utf-8") == golden.read_text(encoding="utf-8")
     remaining = compile_text(golden.read_text(encoding="utf-8"), str(path), CompileOptions())
