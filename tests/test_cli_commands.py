@@ -105,3 +105,24 @@ def test_run_quiet_prints_nothing_when_it_succeeds(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (done.stdout, done.stderr) == ("", "")
     assert (tmp_path / "out" / "run.json").is_file()
+
+
+def test_run_shows_warnings_unless_quiet(tmp_path: Path) -> None:
+    """A histogram of four axes cannot go into the ROOT file: the run succeeds and says so (FF405)."""
+    wf = Path(__file__).parent / "fixtures" / "run" / "FF405-four-axes-not-in-root.yaml"
+    base = [sys.executable, "-m", "fasthep_flow", "run", str(wf)]
+    loud = subprocess.run(
+        [*base, "--outdir", str(tmp_path / "a")], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert loud.returncode == 0, loud.stderr
+    assert (
+        "warning[FF405]: histogram 'total' of stage 'Counts' has more than 3 axes: JSON only" in loud.stderr
+    )
+    quiet = subprocess.run(
+        [*base, "--quiet", "--outdir", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")

@@ -52,6 +52,7 @@ def test_missing_package_refuses_the_run(tmp_path: Path, monkeypatch: pytest.Mon
     assert not result.ok
     [error] = result.errors
     assert error.code is codes.MISSING_PACKAGE
+    assert error.code.follows_template(error.message)
     assert "mplhep" in error.message
     assert error.hint == f"install fasthep-flow with the extra render: {install_command(['render'])}"
     assert not (tmp_path / "out" / "run.json").exists()  # nothing ran, nothing was written

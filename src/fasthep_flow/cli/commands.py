@@ -278,8 +278,10 @@ def _execute(
     )
     progress = None if args.quiet else ConsoleProgress()
     result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]
-    if result.errors:
-        sys.stderr.write(_render(result.errors, _line_source({}), color=_use_color("auto")))
+    # Errors always; warnings (e.g. FF405: a histogram ROOT cannot hold, written as JSON only) unless --quiet.
+    problems = [*result.errors, *([] if args.quiet else result.warnings)]
+    if problems:
+        sys.stderr.write(_render(problems, _line_source({}), color=_use_color("auto")))
     if result.summary.partitions and (not args.quiet or not result.ok):
         # A run refused before it started has nothing to summarise. Colours only on a terminal.
         print_summary(result, make_console(sys.stdout, terminal=None if _use_color("auto") else False))

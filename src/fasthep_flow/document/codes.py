@@ -477,13 +477,16 @@ STAGE_FAILED = _c(
 )  # fmt: skip
 STAGE_TIMEOUT = _c(
     "FF402", "stage-timeout", "A stage ran longer than its `execution.timeout`.",
-    "stage '{stage}' ({where}) timed out on dataset '{dataset}', entries [{start}, {stop}): {problem}",
-    why="The stage was stopped so that one slow partition does not hold the whole run.",
-    fix="Raise `execution.timeout` of the stage, or use smaller partitions (`--chunk-size`).",
+    "stage '{stage}' ({where}) timed out on {partition}: took longer than its execution.timeout of {limit}",
+    why="The stage was stopped so that one slow partition does not hold the whole run (Python cannot stop a "
+    "running thread: the op runs on in the background, its result is discarded).",
+    fix="Raise `execution.timeout` of the stage, or use smaller partitions (`--chunk-size`); `retries` re-runs "
+    "a partition that timed out.",
     output="""\
-analysis.flow.yaml:12:5: error[FF402]: stage 'Jets' (analysis.flow.yaml:12) timed out on dataset 'ttbar',
-  entries [0, 100000): no result after 30 s
-      = hint: raise execution.timeout or use a smaller --chunk-size""",
+analysis.flow.yaml:6:5: error[FF402]: stage 'MuonVars' (analysis.flow.yaml:6) timed out on dataset 'default', entries [0, 100000): took longer than its execution.timeout of 0.001 s
+    6 |     - id: MuonVars
+      |     ^^^^^^^^^^^^^^
+      = hint: raise `execution.timeout` for this stage, or use smaller chunks (--chunk-size)""",
 )  # fmt: skip
 RUNTIME_MISSING_FIELD = _c(
     "FF403", "runtime-missing-field", "A field is absent from the data at run time.",
@@ -504,27 +507,31 @@ INPUT_ERROR = _c(
 )  # fmt: skip
 OUTPUT_ERROR = _c(
     "FF405", "output-error", "An output could not be written.",
-    "{problem}",
-    why="A product was computed but could not be saved (a full disk, a path taken by a folder, a format the "
-    "writer does not know). Outputs are staged and promoted together, so the previous complete outputs stay.",
-    fix="Read the reason in the message: free disk space, choose another `out:` name or extension, then "
+    "histogram '{key}' of stage '{stage}' has more than 3 axes: JSON only",
+    "node '{node}' failed on {where}: {problem}", "{problem}",
+    why="A product was computed but could not be saved as asked: a full disk or a path taken by a folder (an "
+    "error), or a format that cannot hold it, such as a ROOT file for a histogram of more than three axes (a "
+    "warning: the JSON file has it). Outputs are staged and promoted together, so after an error the previous "
+    "complete outputs stay.",
+    fix="Read the reason in the message. For the ROOT limit, read the histogram from `hists/<stage>.json`, or "
+    "split it into histograms of at most three axes; otherwise free disk space or choose another `out:`, then "
     "re-run (cached partitions are reused).",
-    output="""\
-analysis.flow.yaml:30:15: error[FF405]: cannot write 'MuonPt.xyz': Format 'xyz' is not supported
-  (supported formats: eps, jpeg, jpg, pdf, pgf, png, ps, raw, rgba, svg, svgz, tif, tiff, webp)""",
+    example="run/FF405-four-axes-not-in-root.yaml",
 )  # fmt: skip
 MISSING_PACKAGE = _c(
     "FF406", "missing-package", "A package the run needs is not installed (an optional extra).",
-    "{problem}",
+    "running this workflow needs {packages}, which {verb} not installed",
     why="The HEP ops (uproot, awkward, hist), rendering (matplotlib, mplhep) and Dask are optional extras of "
-    "fasthep-flow, imported only when a run needs them.",
-    fix="Install fasthep-flow from its repository with the extra the message names, e.g. "
-    "`pip install \"fasthep-flow[hep,render] @ git+https://github.com/<org>/fasthep-flow\"` or "
-    "`pip install \"/path/to/fasthep-flow[hep,render]\"`; the command in the hint names the source the running "
-    "copy was installed from. The bare name `fasthep-flow` on the package index is an unrelated project.",
+    "fasthep-flow, imported only when a run needs them; the run checks for them before it starts, so it does "
+    "not fail half-way.",
+    fix="Run the command in the hint: it adds the named extra to the Python that runs fasthep-flow, from the "
+    "source this copy was installed from (a clone's path, or its git URL). The bare name `fasthep-flow` on the "
+    "package index is an unrelated project.",
     output="""\
-analysis.flow.yaml:40:15: error[FF406]: rendering needs matplotlib, which is not installed
-      = hint: install fasthep-flow with its `render` extra""",
+analysis.flow.yaml:1:1: error[FF406]: running this workflow needs mplhep, which is not installed
+    1 | version: 1.0
+      | ^
+      = hint: install fasthep-flow with the extra render: /home/me/.venv/bin/python -m pip install '/home/me/fasthep-flow[render]'""",
 )  # fmt: skip
 OUTPUT_BUSY = _c(
     "FF407", "output-busy", "Another run is using the same output folder (one run at a time per folder).",
@@ -547,7 +554,7 @@ INTERNAL = _c(
     "status 2 rather than 1.",
     fix="Re-run with `--debug` for the traceback and report it with the command and the workflow.",
     output="""\
-fasthep-flow: internal error: bug: plan node 'stage.X' has no implementation
+fasthep-flow: internal error: bug: <what broke>
 This is a bug in fasthep-flow, not in your workflow. Please report it with the command you ran (re-run with
 --debug for the traceback).""",
 )  # fmt: skip
