@@ -9,16 +9,19 @@ a flow mapping ``params: {a: 1}``, as block lines under ``params:``, or as a new
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.document.diagnostics import Edit, Fix
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, node_at
 from fasthep_flow.document.spans import LineIndex, Pos, Span
 from fasthep_flow.registry.specs import ListOf, MapOf, OneOf, Param, ParamType, Struct
 
+if TYPE_CHECKING:
+    from fasthep_flow.registry import Registry
+
 
 def missing_params_fix(
-    root: MapNode, stage_path: tuple[Any, ...], registry: Any, lines: LineIndex | None
+    root: MapNode, stage_path: tuple[Any, ...], registry: Registry, lines: LineIndex | None
 ) -> Fix | None:
     """The fix for the stage at ``stage_path`` (``("analysis", "stages", i)``), or None when nothing is missing
     or the stage has a shape the edit would not fit (the structure check reports that)."""
