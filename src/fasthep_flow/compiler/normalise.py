@@ -87,6 +87,9 @@ DATASET_KEYS = (
     "group",
     "cross_section",
     "source",
+    "lumi",
+    "sum_weights",
+    "generator_weight",
 )
 
 

@@ -183,7 +183,21 @@ def _dataset_fields(name_required: bool) -> dict[str, Any]:
         "tree_primary": _string("Default tree/RNTuple name in this dataset's files."),
         "label": _string("Legend label."),
         "group": _string("Group name used to combine datasets in plots."),
-        "cross_section": _doc({"type": "number"}, "Cross section (for normalising simulation)."),
+        "cross_section": _doc(
+            {"type": "number"},
+            "Cross section in pb: plots scale simulation by lumi × cross_section / sum of weights "
+            "(upstream spells it `xs`).",
+        ),
+        "lumi": _doc({"type": "number"}, "Integrated luminosity of a data dataset in fb⁻¹ (for plots)."),
+        "sum_weights": _doc(
+            {"type": "number"},
+            "Sum of generator weights of all generated events (default: measured over the events read; "
+            "upstream's `n_unskimmed_events` is read too).",
+        ),
+        "generator_weight": _string(
+            "Branch holding each event's generator weight: the run sums it over every event read, before "
+            "selections, to normalise the dataset in plots (without it each event counts 1)."
+        ),
     }
     schema = {
         "type": "object",

@@ -54,6 +54,9 @@ class Partial:
     dataset: str
     partitions: int = 0
     events: int = 0
+    generator_weights: float | None = None
+    """Sum of the dataset's ``generator_weight`` column over every event read (before any selection); None
+    when the dataset names none. The denominator of the luminosity scaling of simulation in plots."""
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Node id -> product name -> product."""
     chunks: dict[str, list[Events]] = field(default_factory=dict)
@@ -335,7 +338,15 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
         try:
             if step.role == READ:
                 source = plan.source(step.source or "")
-                events = _call(step, step.fn, source, part, source.fields, ctx)
+                weight = dataset.meta.get("generator_weight")
+                weight = weight if isinstance(weight, str) and weight else None
+                extra = weight is not None and bool(source.fields) and weight not in source.fields
+                fields = (*source.fields, weight) if extra else source.fields
+                events = _call(step, step.fn, source, part, fields, ctx)
+                if weight is not None:
+                    partial.generator_weights = _sum_of(events, weight)
+                    if extra:  # read only for the sum: the stages never asked for it
+                        events = Events({k: v for k, v in events.columns.items() if k != weight}, len(events))
                 streams[sid] = events
                 partial.events += len(events)
                 _count(stats, sid, 0, len(events), perf_counter() - t0)
@@ -387,6 +398,19 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
             streams.pop(freed, None)
     partial.seconds = perf_counter() - t_start
     return partial
+
+
+def _sum_of(events: Events, column: str) -> float:
+    """The sum of a per-event column (a generator weight); a missing column is the source's error to raise."""
+    import numpy as np
+
+    if column not in events:
+        raise OpError(
+            codes.RUNTIME_MISSING_FIELD,
+            f"the generator weight '{column}' is not in the events read",
+            "`generator_weight` names a branch of the dataset's source",
+        )
+    return float(np.sum(np.asarray(events[column], dtype=np.float64)))
 
 
 def _count(stats: dict[str, list[float]], sid: str, n_in: int, n_out: int, seconds: float) -> None:
@@ -515,6 +539,7 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
         dataset=left.dataset,
         partitions=left.partitions + right.partitions,
         events=left.events + right.events,
+        generator_weights=_add_optional(left.generator_weights, right.generator_weights),
         products=products,
         chunks=chunks,
         stats=stats,
@@ -522,6 +547,10 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
         dead=left.dead | right.dead,
         seconds=left.seconds + right.seconds,
     )
+
+
+def _add_optional(a: float | None, b: float | None) -> float | None:
+    return b if a is None else (a if b is None else a + b)
 
 
 def combiner(job: Job) -> Callable[[Partial, Partial], Partial]:

@@ -1,8 +1,9 @@
-"""After the partitions: dataset totals, `when: dataset|final` writes and renders, hist and cutflow files.
+"""After the partitions: eventtype totals, `when: dataset|final` writes and renders, hist and cutflow files.
 
-Products of a node are kept per dataset and, at the end, merged across datasets into ``total`` (cutflows are
-reported per dataset *and* total, never only merged). A node that failed anywhere in a dataset has no product
-for it (a partial sum would look right and be wrong), and its renders are skipped.
+Products of a node are kept per dataset and, at the end, summed per eventtype into ``total_<eventtype>``
+(``total_data``, ``total_mc``: data and simulation are never added together). A node that failed anywhere in
+a dataset has no product for it (a partial sum would look right and be wrong), and its renders and totals are
+skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, InternalError, Severity
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.ops.render.normalisation import DATASETS_KEY
+from fasthep_flow.ops.totals import eventtype_of_total, is_total, total_key
 from fasthep_flow.plan import DatasetPlan, NodeKind, Partition, PlanNode
 from fasthep_flow.runtime.bindings import function_table, resolve
 from fasthep_flow.runtime.chain import (
@@ -32,18 +35,19 @@ from fasthep_flow.runtime.chain import (
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import concat_events, fold_all, merge_named
 from fasthep_flow.runtime.output_folder import OutputDir
-from fasthep_flow.runtime.outputs import (
-    clean_key,
-    cutflows_csv,
+from fasthep_flow.runtime.outputs import clean_key
+from fasthep_flow.runtime.product_files import (
     cutflows_json,
     hists_json,
     is_cutflow,
     is_hist,
+    labelled_hist,
     product_entries,
     write_hists_root,
 )
 
 TOTAL = "total"
+"""The pseudo-dataset name of `when: final` writes and renders, which see every dataset."""
 
 
 @dataclass
@@ -97,19 +101,23 @@ class Finisher:
         return any(node_id in self.partials[d.name].dead for d in self.datasets)
 
     def _totals(self) -> None:
-        by_node: dict[str, list[dict[str, Any]]] = {}
+        """``total_<eventtype>`` per node: the datasets of each eventtype folded in workflow order."""
+        by_node: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for dataset in self.datasets:
             for (node_id, name), named in list(self.result.products.items()):
                 if name == dataset.name:
-                    by_node.setdefault(node_id, []).append(named)
-        for node_id, items in by_node.items():
+                    by_type = by_node.setdefault(node_id, {})
+                    by_type.setdefault(dataset.eventtype, []).append(named)
+        for node_id, by_type in by_node.items():
             if self._dead_anywhere(node_id):
                 continue
-            total = fold_all(items, lambda a, b: merge_named(a, b, self.merge))
-            if total is not None:
-                self.result.products[(node_id, TOTAL)] = total
+            for eventtype, items in by_type.items():
+                total = fold_all(items, lambda a, b: merge_named(a, b, self.merge))
+                if total is not None:
+                    self.result.products[(node_id, total_key(eventtype))] = total
 
     def _product_files(self, final: bool) -> None:
+        eventtypes = {d.name: d.eventtype for d in self.datasets}
         for node in self.plan.nodes:
             if node.kind is not NodeKind.STAGE:
                 continue
@@ -120,19 +128,26 @@ class Finisher:
             }
             if not by_dataset:
                 continue
-            if final and (node.id, TOTAL) in self.result.products:
-                by_dataset[TOTAL] = self.result.products[(node.id, TOTAL)]
-            stage = clean_key(node.stage or node.id)
-            hists = product_entries(by_dataset, is_hist)
+            if final:
+                for (node_id, name), named in self.result.products.items():
+                    if node_id == node.id and is_total(name):
+                        by_dataset[name] = named
+            stage_id = node.stage or node.id
+            stage = clean_key(stage_id)
+            hists = {
+                entry: labelled_hist(
+                    h, entry, stage_id, dataset, eventtypes.get(dataset) or eventtype_of_total(dataset)
+                )
+                for entry, (dataset, h) in product_entries(by_dataset, is_hist).items()
+            }
             if hists:
-                self.out.write_text(f"hists/{stage}.json", hists_json(node.stage or node.id, hists))
+                self.out.write_text(f"hists/{stage}.json", hists_json(hists))
                 skipped = write_hists_root(self.out.staged(f"hists/{stage}.root"), hists)
                 for key in skipped:
                     self._warn(node, f"histogram '{key}' of stage '{stage}' has more than 3 axes: JSON only")
-            cutflows = product_entries(by_dataset, is_cutflow)
+            cutflows = {e: c for e, (_, c) in product_entries(by_dataset, is_cutflow).items()}
             if cutflows:
-                self.out.write_text(f"cutflows/{stage}.csv", cutflows_csv(cutflows))
-                self.out.write_text(f"cutflows/{stage}.json", cutflows_json(node.stage or node.id, cutflows))
+                self.out.write_text(f"cutflows/{stage}.json", cutflows_json(stage_id, cutflows))
 
     def _warn(self, node: PlanNode, message: str) -> None:
         file = node.origin.file if node.origin else (self.plan.workflow_file or "<plan>")
@@ -194,6 +209,7 @@ class Finisher:
         style = dict(self.plan.styles.get(style_name, {})) if isinstance(style_name, str) else {}
         style.update({k: v for k, v in params.items() if k not in ("style", "out", "when")})
         style["_eventtypes"] = {d.name: d.eventtype for d in datasets if d.name in products}
+        style[DATASETS_KEY] = {d.name: self._dataset_info(d) for d in datasets if d.name in products}
         dataset = datasets[0] if len(datasets) == 1 else self._total_dataset()
 
         def call() -> None:
@@ -202,6 +218,16 @@ class Finisher:
             fn(products, style, Path(resolved["out"]), self._ctx(node, dataset))
 
         self._attempt(node, "render", call, dataset.name)
+
+    def _dataset_info(self, dataset: DatasetPlan) -> dict[str, Any]:
+        """What a plot needs to normalise a dataset: its metadata and what the run read of it."""
+        partial = self.partials[dataset.name]
+        return {
+            "eventtype": dataset.eventtype,
+            "meta": dict(dataset.meta),
+            "events_read": partial.events,
+            "generator_weights": partial.generator_weights,
+        }
 
     def _attempt(self, node: PlanNode, role: str, call: Callable[[], None], dataset: str) -> None:
         execution = node.execution or {}

@@ -24,6 +24,20 @@ ROW_COLUMNS: tuple[str, ...] = (
 )
 """The numbers of a row after ``group`` and ``step`` (the columns ``hep.render.cutflow_csv`` may pick)."""
 
+COLUMN_DOCS: dict[str, str] = {
+    "group": "selection group (a key of the stage's `selection`)",
+    "step": "the step's label (its expression unless it sets `label`)",
+    "events_in": "events reaching the step (unweighted)",
+    "events_out": "events passing the step (unweighted)",
+    "weights_in": "sum of `weight_expr` over the events reaching the step (= `events_in` without a weight)",
+    "weights_out": "sum of `weight_expr` over the events passing the step",
+    "weights_sq_in": "sum of squared weights reaching the step (its square root is the error of `weights_in`)",
+    "weights_sq_out": "sum of squared weights passing the step",
+    "efficiency": "`events_out / events_in`; empty (null) when no event reached the step",
+}
+"""Every key of a :meth:`Cutflow.to_rows` row, in order, with its meaning: the cutflow files, the CSV render
+and docs/outputs.md all read this one table."""
+
 
 @dataclass(frozen=True, slots=True)
 class StepCounts:

@@ -1,18 +1,12 @@
-"""`hep.render.cutflow_csv`: write a cutflow as a CSV table (per dataset, and a total)."""
+"""`hep.render.cutflow_csv`: write a cutflow as a CSV table (per dataset, and a total per eventtype)."""
 
 from __future__ import annotations
 
+from fasthep_flow.ops.hep.cutflow_product import COLUMN_DOCS, ROW_COLUMNS
 from fasthep_flow.registry.specs import Bool, Choice, ListOf, OpKind, OpSpec, Param, Port, Str
 
-COLUMNS = {
-    "events_in": "events before the step",
-    "events_out": "events after the step",
-    "weights_in": "sum of weights before the step",
-    "weights_out": "sum of weights after the step",
-    "weights_sq_in": "sum of squared weights before the step",
-    "weights_sq_out": "sum of squared weights after the step",
-    "efficiency": "events_out / events_in",
-}
+COLUMNS = {name: COLUMN_DOCS[name] for name in ROW_COLUMNS}
+"""The columns a table may pick after ``dataset, group, step`` (described once, in the cutflow product)."""
 
 SPEC = OpSpec(
     "hep.render.cutflow_csv",
@@ -26,7 +20,13 @@ SPEC = OpSpec(
         ),
         Param("groups", ListOf(Str), doc="Selection groups written (all when absent)."),
         Param("datasets", ListOf(Str), doc="Datasets written (all when absent)."),
-        Param("total", Bool, default=True, doc="Add rows summing all datasets (dataset `total`)."),
+        Param(
+            "total",
+            Bool,
+            default=True,
+            doc="Add rows summing the datasets of each eventtype (`total_data`, `total_mc`; data and "
+            "simulation are never added together).",
+        ),
         Param("float_format", Str, default="%.6g", doc="printf-style format of sums of weights."),
         Param("delimiter", Str, default=",", doc="Column separator."),
     ),

@@ -1,9 +1,12 @@
-"""``hep.render.cutflow_csv``: a cutflow as a table, one row per dataset, group and step (and a total)."""
+"""``hep.render.cutflow_csv``: a cutflow as a table, one row per dataset, group and step (and eventtype totals).
+
+The columns are those of :data:`fasthep_flow.ops.hep.cutflow_product.COLUMN_DOCS` (the cutflow JSON the
+runtime writes has the same ones), so the docs' column table is generated from the same place.
+"""
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import math
@@ -17,8 +20,10 @@ from fasthep_flow.document.codes import PARAM_VALUE
 from fasthep_flow.ops.contract import RunContext
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.hep.cutflow_product import ROW_COLUMNS, Cutflow
+from fasthep_flow.ops.totals import is_total, totals_by_eventtype
 
-TOTAL = "total"
+TABLE_KEYS = ("dataset", "group", "step")
+"""The columns every table starts with; the chosen ``ROW_COLUMNS`` follow."""
 
 
 def _cutflow(product: Any) -> Cutflow:
@@ -32,11 +37,11 @@ def _cutflow(product: Any) -> Cutflow:
 
 
 def rows(products: Mapping[str, Any], style: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every row: ``dataset, group, step`` then the chosen columns, datasets in order and the total last."""
+    """Every row: ``dataset, group, step`` then the chosen columns, datasets in order and the totals last."""
     chosen = style.get("datasets")
     cutflows = {d: _cutflow(p) for d, p in products.items() if not chosen or d in chosen}
-    if style.get("total", True) and len(cutflows) > 1 and TOTAL not in cutflows:
-        cutflows[TOTAL] = functools.reduce(operator.add, cutflows.values())
+    if style.get("total", True) and len(cutflows) > 1 and not any(is_total(d) for d in cutflows):
+        cutflows.update(totals_by_eventtype(cutflows, style.get("_eventtypes") or {}, operator.add))
     groups = style.get("groups")
     columns = [c for c in (style.get("columns") or ROW_COLUMNS) if c in ROW_COLUMNS]
     out = []
@@ -45,8 +50,7 @@ def rows(products: Mapping[str, Any], style: Mapping[str, Any]) -> list[dict[str
             if groups and row["group"] not in groups:
                 continue
             out.append(
-                {"dataset": dataset, "group": row["group"], "step": row["step"]}
-                | {c: row[c] for c in columns}
+                {"dataset": dataset} | {k: row[k] for k in TABLE_KEYS[1:]} | {c: row[c] for c in columns}
             )
     return out
 
@@ -69,7 +73,7 @@ def render(products: Mapping[str, Any], style: Mapping[str, Any], out: Path, ctx
         buf = io.StringIO()
         delimiter = str(style.get("delimiter", "\t" if suffix == ".tsv" else ","))
         writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
-        header = list(table[0]) if table else ["dataset", "group", "step"]
+        header = list(table[0]) if table else list(TABLE_KEYS)
         writer.writerow(header)
         float_format = str(style.get("float_format", "%.6g"))
         for row in table:

@@ -12,6 +12,7 @@ import csv
 import os
 import warnings
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,38 +71,92 @@ def slices(h: Any, style: Mapping[str, Any], overlay: str | None = None) -> dict
     return {None: h.project(x) if len(h.axes) > 1 else h}
 
 
+EXPERIMENTS = ("CMS", "ATLAS", "LHCb", "ALICE")
+"""Experiments with an mplhep style and label; ``none`` gives plain matplotlib and no label."""
+DEFAULT_EXPERIMENT = "CMS"
+MPLHEP_STYLES = {"CMS": "CMS", "ATLAS": "ATLAS", "LHCB": "LHCb2", "ALICE": "ALICE"}
+DEFAULT_FORMATS = ("png", "pdf")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The experiment look of one plot: mplhep style sheet and label, resolved from our and upstream keys."""
+
+    name: str | None
+    """Shown in bold in the label; None for ``none`` (no label)."""
+    text: str = ""
+    lumi: float | None = None
+    com: float | str | None = 13
+    data: bool = True
+    sheet: str | None = None
+    """The mplhep style sheet (``mplhep.style.<sheet>``), None for plain matplotlib."""
+
+
+def experiment_of(style: Mapping[str, Any], has_data: bool, lumi: float | None = None) -> Experiment:
+    """``experiment: CMS`` or ``experiment: {name, text, lumi, com, data}`` (ours), or upstream's
+    ``style: {experiment, label, lumi}``; CMS when the style says nothing."""
+    ours = style.get("experiment")
+    upstream = style.get("style") if isinstance(style.get("style"), Mapping) else {}
+    spec: dict[str, Any] = dict(ours) if isinstance(ours, Mapping) else {}
+    if isinstance(ours, str):
+        spec["name"] = ours
+    spec.setdefault("name", upstream.get("experiment") or DEFAULT_EXPERIMENT)
+    if upstream.get("label") is not None:
+        spec.setdefault("text", upstream["label"])
+    name = str(spec["name"])
+    sheet_option = style.get("mplhep_style")
+    sheet = str(sheet_option) if sheet_option else MPLHEP_STYLES.get(name.upper())
+    if sheet is not None and sheet.lower() == "none":
+        sheet = None
+    if name.lower() == "none":
+        return Experiment(None, sheet=str(sheet_option) if sheet is not None and sheet_option else None)
+    return Experiment(
+        name=name,
+        text=str(spec.get("text") or ""),
+        lumi=lumi,
+        com=spec.get("com", 13),
+        data=bool(spec.get("data", has_data)),
+        sheet=sheet,
+    )
+
+
 @contextlib.contextmanager
-def drawing(style: Mapping[str, Any]) -> Iterator[None]:
-    """The scope of one plot: the Agg backend, the style's mplhep style (for this plot only, not the process),
-    and mplhep's note that integer weights look Poissonian silenced (weighted storage has real variances)."""
+def drawing(experiment: Experiment) -> Iterator[None]:
+    """The scope of one plot: the Agg backend, the experiment's mplhep style (for this plot only, not the
+    process), and mplhep's note that integer weights look Poissonian silenced (weighted storage has real
+    variances)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    mpl_style = style.get("mplhep_style")
     context: Any = contextlib.nullcontext()
-    if mpl_style:
+    if experiment.sheet:
         import mplhep
 
-        context = plt.style.context(getattr(mplhep.style, str(mpl_style), str(mpl_style)))
+        context = plt.style.context(getattr(mplhep.style, experiment.sheet, experiment.sheet))
     with warnings.catch_warnings(), context:
         warnings.filterwarnings("ignore", message="Integer weights indicate poissonian data")
         yield
 
 
 def figure(style: Mapping[str, Any], ratio: bool = False) -> tuple[Any, Any, Any | None]:
-    """A new figure (and ratio panel) sized by ``style.figure``; call inside ``drawing(style)``."""
+    """A new figure (and a ratio panel below, a third of the height); call inside ``drawing``.
+
+    The size is ``style.figure.size`` when given, else the experiment style's own (CMS: 10 × 10 inches):
+    the label and tick sizes of a style are designed for its figure size.
+    """
     import matplotlib.pyplot as plt
 
     fig_style = style.get("figure") or {}
-    size = fig_style.get("size") or ([8, 8] if ratio else [8, 6])
+    size = fig_style.get("size")
+    kwargs: dict[str, Any] = {"figsize": tuple(size)} if size else {}
     if ratio:
         fig, (ax, rax) = plt.subplots(
-            2, 1, figsize=tuple(size), sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}, **kwargs
         )
         return fig, ax, rax
-    fig, ax = plt.subplots(figsize=tuple(size))
+    fig, ax = plt.subplots(**kwargs)
     return fig, ax, None
 
 
@@ -117,24 +172,49 @@ def style_axis(ax: Any, which: str, spec: Mapping[str, Any] | None, default_labe
         getattr(ax, f"set_{which}lim")(float(limits[0]), float(limits[1]))
 
 
-def decorate(ax: Any, style: Mapping[str, Any], x_label: str, y_label: str, legend: bool = True) -> None:
+def label_plot(ax: Any, experiment: Experiment) -> None:
+    """The experiment label (``CMS Simulation ... 0.05 fb⁻¹ (13 TeV)``) through mplhep's own function."""
+    if experiment.name is None:
+        return
+    import mplhep
+
+    text = experiment.text
+    # mplhep prepends "Simulation" itself when data=False: a text that already says so must not get it twice.
+    data = experiment.data or "simulation" in text.lower()
+    module = getattr(mplhep, experiment.name.lower(), None)
+    kwargs = {"data": data, "lumi": _lumi_text(experiment.lumi), "com": experiment.com, "ax": ax}
+    if module is not None and hasattr(module, "label") and experiment.name.upper() in MPLHEP_STYLES:
+        module.label(text=text, **kwargs)
+    else:
+        mplhep.label.exp_label(exp=experiment.name, text=text, **kwargs)
+
+
+def _lumi_text(lumi: float | None) -> str | None:
+    return None if lumi is None else f"{lumi:.3g}"
+
+
+def decorate(
+    ax: Any,
+    style: Mapping[str, Any],
+    x_label: str,
+    y_label: str,
+    experiment: Experiment,
+    legend: bool = True,
+    x_range: tuple[float, float] | None = None,
+) -> None:
+    """Labels, limits, headroom, the experiment label and the legend. ``x_range``: the histogram's edges,
+    the x limits when the style sets none (no margin beside the first and last bins)."""
     axes = style.get("axes") or {}
+    if x_range is not None and not (axes.get("x") or {}).get("limits"):
+        ax.set_xlim(*x_range)
     style_axis(ax, "x", axes.get("x"), x_label)
     style_axis(ax, "y", axes.get("y"), y_label)
+    y_spec = axes.get("y") or {}
+    if not y_spec.get("limits"):
+        _headroom(ax, log=y_spec.get("scale") == "log")
     if style.get("title"):
         ax.set_title(str(style["title"]))
-    experiment = style.get("experiment")
-    if experiment:
-        import mplhep
-
-        mplhep.label.exp_label(
-            exp=str(experiment.get("name", "")),
-            text=str(experiment.get("text", "")),
-            data=bool(experiment.get("data", True)),
-            lumi=experiment.get("lumi"),
-            com=experiment.get("com", 13),
-            ax=ax,
-        )
+    label_plot(ax, experiment)
     option = style.get("legend", True)
     if legend and option and ax.get_legend_handles_labels()[0]:
         kwargs = {
@@ -145,27 +225,75 @@ def decorate(ax: Any, style: Mapping[str, Any], x_label: str, y_label: str, lege
         ax.legend(**kwargs)
 
 
-def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
-    """Save by suffix (``.png``, ``.pdf``, ``.svg``), to a temporary name first; close the figure."""
-    import matplotlib.pyplot as plt
+def _headroom(ax: Any, log: bool) -> None:
+    """Room above the tallest bin for the experiment label and the legend."""
+    low, high = ax.get_ylim()
+    if log:
+        if low > 0 and high > low:
+            ax.set_ylim(low, high * (high / low) ** 0.4)
+    else:
+        ax.set_ylim(0 if low >= 0 else low, high * 1.35)
 
+
+def output_paths(out: Path, style: Mapping[str, Any]) -> list[Path]:
+    """``out`` itself and one sibling per ``formats`` entry (PNG and PDF by default)."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS[:-1]:
-        plt.close(fig)
         raise OpError(
             PARAM_VALUE, f"cannot render to '{out.name}'", "use a .png, .pdf, .svg or .csv file name"
         )
+    formats = style.get("formats")
+    wanted = [str(f).lower().lstrip(".") for f in (formats if formats is not None else DEFAULT_FORMATS)]
+    paths = [out]
+    for fmt in wanted:
+        path = out.with_suffix(f".{fmt}")
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
+    """Save to ``out`` and the other ``formats``, each to a temporary name first; close the figure."""
+    import matplotlib.pyplot as plt
+
+    try:
+        paths = output_paths(out, style)
+    except OpError:
+        plt.close(fig)
+        raise
     out.parent.mkdir(parents=True, exist_ok=True)
     dpi = int((style.get("figure") or {}).get("dpi", 100))
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{suffix}")
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, out)
+        for path in paths:
+            tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+            try:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+                os.replace(tmp, path)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
-    return [out]
+    return paths
+
+
+def edges_of(h: Any) -> tuple[float, float] | None:
+    """The first and last edge of a continuous 1-D histogram (None for a category axis)."""
+    axis = h.axes[0]
+    if not axis.traits.continuous:
+        return None
+    return float(axis.edges[0]), float(axis.edges[-1])
+
+
+def dataset_look(style: Mapping[str, Any], name: str) -> tuple[str, str | None]:
+    """(legend label, colour) of a dataset: the style's ``labels``/``colors`` (ours) or
+    ``style.datasets.<name>`` (upstream), else the dataset's own ``label``, else its name."""
+    upstream = style.get("style") if isinstance(style.get("style"), Mapping) else {}
+    entry = (upstream.get("datasets") or {}).get(name) or {}
+    meta = ((style.get("_datasets") or {}).get(name) or {}).get("meta") or {}
+    label = (style.get("labels") or {}).get(name, entry.get("label", meta.get("label", name)))
+    color = (style.get("colors") or {}).get(name, entry.get("color"))
+    return str(label), (str(color) if color else None)
 
 
 def write_csv(out: Path, lines: Mapping[str, Any]) -> list[Path]:

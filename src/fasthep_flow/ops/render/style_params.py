@@ -6,7 +6,7 @@ A style (`styles.<name>`) is the params of one render op plus `op`, and may inhe
 
 from __future__ import annotations
 
-from fasthep_flow.registry.specs import Bool, Int, ListOf, MapOf, Number, OneOf, Param, Str, Struct
+from fasthep_flow.registry.specs import Bool, Choice, Int, ListOf, MapOf, Number, OneOf, Param, Str, Struct
 
 FIGURE = Struct(
     (
@@ -65,15 +65,40 @@ LEGEND = OneOf(
     ),
 )
 
-EXPERIMENT = Struct(
-    (
-        Param("name", Str, doc="Experiment name drawn in bold (`CMS`, `ATLAS`, ...)."),
-        Param("text", Str, doc="Text after the name, e.g. `Open Data`, `Preliminary`."),
-        Param("lumi", Number, doc="Integrated luminosity in fb⁻¹."),
-        Param("com", Number, doc="Centre-of-mass energy in TeV."),
-        Param("data", Bool, default=True, doc="The plot shows data (else `Simulation` is added)."),
+EXPERIMENT_NAMES = ("CMS", "ATLAS", "LHCb", "ALICE", "none")
+
+EXPERIMENT = OneOf(
+    Str,
+    Struct(
+        (
+            Param(
+                "name",
+                Str,
+                default="CMS",
+                doc="Experiment whose mplhep style and label the plot gets: `CMS`, `ATLAS`, `LHCb`, `ALICE`, "
+                "or `none` (plain matplotlib, no label). Another name is drawn in the label with the CMS look.",
+            ),
+            Param("text", Str, doc="Text after the name, e.g. `Preliminary`, `Open Data`, `Private work`."),
+            Param(
+                "lumi",
+                Number,
+                doc="Integrated luminosity in fb⁻¹: printed in the label and used to scale simulation "
+                "(with each dataset's `cross_section` in pb).",
+            ),
+            Param("com", Number, default=13, doc="Centre-of-mass energy in TeV."),
+            Param(
+                "data",
+                Bool,
+                doc="The plot shows data; when false the label says `Simulation`. Default: whether a data "
+                "dataset is drawn.",
+            ),
+        ),
+        name="{name, text, lumi, com, data}",
     ),
-    name="{name, text, lumi, com, data}",
+)
+
+FORMATS = ListOf(
+    Choice(("png", "pdf", "svg"), ("raster image", "vector, for papers", "vector, for the web")),
 )
 
 COMMON = (
@@ -81,8 +106,23 @@ COMMON = (
     Param("axes", AXES, doc="Axis names, labels, limits and scales: `{x, y, ratio}`."),
     Param("legend", LEGEND, default=True, doc="Draw a legend (`true`/`false` or legend options)."),
     Param("title", Str, doc="Title above the plot."),
-    Param("experiment", EXPERIMENT, doc="An experiment label (mplhep style)."),
-    Param("mplhep_style", Str, doc="An mplhep style name (`CMS`, `ATLAS`, `LHCb2`, `ALICE`)."),
+    Param(
+        "experiment",
+        EXPERIMENT,
+        doc="The experiment look: a name (`CMS` by default, `ATLAS`, `LHCb`, `ALICE`, `none`) or "
+        "`{name, text, lumi, com, data}`; sets the mplhep style and draws its label with the luminosity.",
+    ),
+    Param(
+        "mplhep_style",
+        Str,
+        doc="An mplhep style sheet overriding the experiment's (`CMS`, `ATLAS`, `LHCb2`, `ALICE`, `ROOT`, "
+        "`none`).",
+    ),
+    Param(
+        "formats",
+        FORMATS,
+        doc="Files written besides `out` itself, by suffix (default `[png, pdf]`: `X.png` and `X.pdf`).",
+    ),
     Param(
         "flow",
         Str,
