@@ -140,20 +140,22 @@ def test_empty_partition_gives_an_empty_histogram_that_merges(make_ctx: MakeCtx)
 
 
 def test_hist_outputs_as_json_and_root(tmp_path, make_ctx: MakeCtx) -> None:
-    """A filled histogram survives the runtime's writers: JSON values/variances and ROOT flow bins, TH2 for
-    a dataset axis (the one place histograms are turned into files)."""
+    """A filled histogram survives the runtime's writers: uhi JSON read back by hist with flow bins and
+    variances, ROOT flow bins, TH2 for a dataset axis (the one place histograms are turned into files)."""
     import json
 
+    import hist
+    import uhi.io.json
     import uproot
 
-    from fasthep_flow.runtime.outputs import hist_to_json, write_hists_root
+    from fasthep_flow.runtime.product_files import hists_json, write_hists_root
 
     params = {"axes": [{"name": "x", "source": "x", **REG}], "storage": "weighted", "weight_expr": "w"}
     h = _fill(make_ctx, params)
-    data = json.loads(json.dumps(hist_to_json(h)))
-    assert data["axes"][0]["edges"] == [0.0, 1.0, 2.0, 3.0] and data["storage"] == "weight"
-    assert data["values_flow"] == [0.5, 1.0, 2.0, 0.0, 7.0]
-    assert data["variances_flow"] == [0.25, 1.0, 4.0, 0.0, 25.0]
+    back = hist.Hist(json.loads(hists_json({"x": h}), object_hook=uhi.io.json.object_hook)["x"])
+    assert back.axes[0].edges.tolist() == [0.0, 1.0, 2.0, 3.0] and back.storage_type is hist.storage.Weight
+    assert back.values(flow=True).tolist() == [0.5, 1.0, 2.0, 0.0, 7.0]
+    assert back.variances(flow=True).tolist() == [0.25, 1.0, 4.0, 0.0, 25.0]
     by_dataset = _fill(make_ctx, {**params, "dataset_axis": True}, dataset="dy")
     path = tmp_path / "h.root"
     assert write_hists_root(path, {"x": h, "x_by_dataset": by_dataset}) == []

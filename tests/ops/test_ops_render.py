@@ -51,10 +51,11 @@ def test_hist1d_png_follows_the_figure_style(tmp_path: Path, make_ctx: MakeCtx) 
         "legend": True,
     }
     out = tmp_path / "plots" / "pt.png"
-    assert hist1d_impl.render({"dy": _hist(1.0), "tt": _hist(2.0)}, style, out, make_ctx()) == [out]
+    written = hist1d_impl.render({"dy": _hist(1.0), "tt": _hist(2.0)}, style, out, make_ctx())
+    assert written == [out, out.with_suffix(".pdf")]
     width, height = _png_size(out)
     assert 150 <= width <= 260 and 100 <= height <= 200  # ~4x3 inches at 50 dpi, cropped tight
-    assert [p.name for p in out.parent.iterdir()] == ["pt.png"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["pt.pdf", "pt.png"]  # formats: png and pdf
 
 
 def test_hist1d_pdf(tmp_path: Path, make_ctx: MakeCtx) -> None:
@@ -111,9 +112,10 @@ CUTFLOW = Cutflow({"dimuon": (StepCounts("NMuon >= 2", 10, 4, 10.0, 4.5, 12.0, 5
 
 def test_cutflow_csv_rows_total_and_columns(tmp_path: Path, make_ctx: MakeCtx) -> None:
     out = tmp_path / "cutflow.csv"
-    cutflow_csv_impl.render({"dy": CUTFLOW, "tt": CUTFLOW}, {}, out, make_ctx())
+    types = {"_eventtypes": {"dy": "mc", "tt": "mc"}}
+    cutflow_csv_impl.render({"dy": CUTFLOW, "tt": CUTFLOW}, types, out, make_ctx())
     rows = list(csv.DictReader(out.open()))
-    assert [r["dataset"] for r in rows] == ["dy", "tt", "total"]
+    assert [r["dataset"] for r in rows] == ["dy", "tt", "total_mc"]
     assert list(rows[0]) == ["dataset", "group", "step", "events_in", "events_out", "weights_in", "weights_out",
                              "weights_sq_in", "weights_sq_out", "efficiency"]  # fmt: skip
     assert rows[2]["events_in"] == "20" and rows[2]["weights_out"] == "9" and rows[0]["efficiency"] == "0.4"

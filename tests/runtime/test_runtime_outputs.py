@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 
-import hist
-import numpy as np
 import pytest
-from runtime_toyops import Counts
 
 from fasthep_flow.document import codes
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.runtime.output_folder import OutputDir
-from fasthep_flow.runtime.outputs import (
-    STAGING_PREFIX,
-    cutflows_csv,
-    cutflows_json,
-    hist_to_json,
-    product_entries,
-    safe_relative,
-    with_tag,
-)
+from fasthep_flow.runtime.outputs import STAGING_PREFIX, safe_relative, with_tag
 
 
 @pytest.mark.parametrize(
@@ -83,61 +71,6 @@ def test_promote_replaces_files_and_removes_only_the_previous_runs_stale_ones(tm
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert not list(tmp_path.glob(f"{STAGING_PREFIX}*"))
     assert not list(tmp_path.parent.glob(f"{STAGING_PREFIX}*"))
-
-
-def test_hist_json_has_axes_values_and_variances_with_and_without_flow() -> None:
-    h = hist.Hist(hist.axis.Regular(2, 0, 2, name="x", label="X"), storage=hist.storage.Weight())
-    h.fill([0.5, 1.5, 1.5, 5.0, np.nan], weight=[1.0, 2.0, 3.0, 4.0, 0.5])
-    data = hist_to_json(h)
-    assert data["axes"] == [
-        {
-            "name": "x",
-            "label": "X",
-            "type": "regular",
-            "edges": [0.0, 1.0, 2.0],
-            "underflow": True,
-            "overflow": True,
-        }
-    ]
-    assert data["values"] == [1.0, 5.0]
-    assert data["variances"] == [1.0, 13.0]
-    assert data["values_flow"] == [0.0, 1.0, 5.0, 4.5]  # NaN goes to overflow
-    assert data["storage"] == "weight"
-    json.dumps(data, allow_nan=False)
-
-
-def test_category_axes_list_their_categories() -> None:
-    h = hist.Hist(hist.axis.StrCategory([], growth=True, name="dataset"), hist.axis.Integer(0, 2, name="n"))
-    h.fill(dataset=["dy", "tt", "dy"], n=[0, 1, 1])
-    data = hist_to_json(h)
-    assert data["axes"][0]["categories"] == ["dy", "tt"]
-    assert data["values"] == [[1.0, 1.0], [0.0, 1.0]]
-    assert "variances" in data  # Double storage still has (equal) variances
-    assert data["axes"][1]["edges"] == [0.0, 1.0, 2.0]
-
-
-def test_product_entries_name_by_dataset_and_by_product_when_several() -> None:
-    h1, h2 = hist.Hist.new.Reg(1, 0, 1).Double(), hist.Hist.new.Reg(1, 0, 1).Double()
-    entries = product_entries(
-        {"dy": {"hist": h1, "cutflow": Counts("c", 1, 1, 1.0, 1.0)}, "tt": {"a": h1, "b": h2}},
-        lambda p: hasattr(p, "axes"),
-    )
-    assert entries == {"dy": h1, "tt:a": h1, "tt:b": h2}
-
-
-def test_cutflow_files_have_a_row_per_dataset_and_step() -> None:
-    entries = {"dy": Counts("x >= 1", 10, 4, 2.5, 1.0), "total": Counts("x >= 1", 30, 9, 7.5, 3.0)}
-    lines = cutflows_csv(entries).splitlines()
-    assert lines == [
-        "dataset,step,events_in,events_out,sumw_in,sumw_out",
-        "dy,x >= 1,10,4,2.5,1.0",
-        "total,x >= 1,30,9,7.5,3.0",
-    ]
-    data = json.loads(cutflows_json("Sel", entries))
-    assert data["stage"] == "Sel"
-    assert data["entries"]["total"] == [
-        {"step": "x >= 1", "events_in": 30, "events_out": 9, "sumw_in": 7.5, "sumw_out": 3.0}
-    ]
 
 
 def test_the_swap_without_renameat2_falls_back_to_renames_and_a_broken_one_is_repaired(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import hist
 import numpy as np
 import pytest
 from runtime_plans import LINES, analysis_plan, attachment, make_plan, read, stage
@@ -14,6 +15,7 @@ from runtime_toyops import ToyRegistry, gen_columns
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError, Severity
+from fasthep_flow.ops.totals import is_total
 from fasthep_flow.plan import DatasetPlan, NodeKind, SourcePlan
 from fasthep_flow.runtime import (
     PartitionDone,
@@ -50,7 +52,7 @@ def test_applies_to_skips_the_stage_for_other_eventtypes(tmp_path: Path) -> None
     assert ("stage.HistMu", "mc") in result.products
     assert ("stage.HistMu", "data") not in result.products
     mc = result.products[("stage.HistMu", "mc")]["hist"]
-    total = result.products[("stage.HistMu", "total")]["hist"]
+    total = result.products[("stage.HistMu", "total_mc")]["hist"]
     assert np.array_equal(mc.values(flow=True), total.values(flow=True))
     assert [s.dataset for s in result.summary.stages if s.node == "stage.HistMu"] == ["mc"]
 
@@ -58,7 +60,8 @@ def test_applies_to_skips_the_stage_for_other_eventtypes(tmp_path: Path) -> None
 def test_applies_to_can_name_datasets(tmp_path: Path) -> None:
     plan = make_plan([read(), stage("Hist", "histo", applies_to={"dataset": ["data"]})])
     result = run(plan, tmp_path)
-    assert {key for key in result.products if key[1] != "total"} == {("stage.Hist", "data")}
+    assert {key for key in result.products if not is_total(key[1])} == {("stage.Hist", "data")}
+    assert ("stage.Hist", "total_data") in result.products and ("stage.Hist", "total_mc") not in result.products
 
 
 def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: Path) -> None:
@@ -100,10 +103,11 @@ def test_a_sink_stage_writes_and_passes_its_stream_on(tmp_path: Path) -> None:
     assert result.ok
     saved = json.loads((tmp_path / "saved.json").read_text())["i"]
     assert saved == selected_i(2500) + selected_i(3700)
-    hist_total = result.products[("stage.Hist", "total")]["hist"]
-    assert hist_total.sum().value == pytest.approx(
-        result.products[("stage.Select", "total")]["cutflow"].w_out
-    )
+    for total in ("total_data", "total_mc"):
+        hist_total = result.products[("stage.Hist", total)]["hist"]
+        assert hist_total.sum().value == pytest.approx(
+            result.products[("stage.Select", total)]["cutflow"].w_out
+        )
 
 
 def test_renders_run_per_dataset_and_once_at_the_end(tmp_path: Path) -> None:
@@ -179,7 +183,7 @@ def test_ops_receive_context_symbols_constants_functions_and_globals(tmp_path: P
 def test_only_the_selected_datasets_run(tmp_path: Path) -> None:
     result = run(analysis_plan(), tmp_path, datasets=("mc",))
     assert result.ok
-    assert {d for _, d in result.products} == {"mc", "total"}
+    assert {d for _, d in result.products} == {"mc", "total_mc"}
     assert result.summary.events == 3700
 
 
@@ -239,7 +243,7 @@ def test_without_keep_going_the_run_stops_at_the_first_failure(tmp_path: Path, w
     assert result.summary.partitions_done == 4  # data's 3 partitions, then mc's first fails
     assert not (tmp_path / "after.json").exists()
     assert ("stage.Hist", "data") in result.products  # a complete dataset keeps its results
-    assert ("stage.Hist", "total") not in result.products
+    assert not [key for key in result.products if is_total(key[1])]  # no total of a failed dataset
 
 
 def test_keep_going_finishes_independent_branches_and_skips_descendants(
@@ -251,13 +255,13 @@ def test_keep_going_finishes_independent_branches_and_skips_descendants(
     assert len(result.errors) == 4  # every mc partition
     assert {f.dataset for f in result.failures} == {"mc"}
     assert ("stage.Hist", "mc") in result.products
-    assert ("stage.Hist", "total") in result.products
+    assert ("stage.Hist", "total_mc") in result.products
     assert ("stage.After", "data") in result.products
     assert ("stage.After", "mc") not in result.products  # downstream of the failure: skipped
-    assert ("stage.After", "total") not in result.products
+    assert not [key for key in result.products if key[0] == "stage.After" and is_total(key[1])]
     assert not (tmp_path / "after.json").exists()  # its final render would show partial data
     hists = json.loads((tmp_path / "hists" / "After.json").read_text())
-    assert sorted(hists["entries"]) == ["data"]
+    assert sorted(hists) == ["data"]
 
 
 def test_retries_rerun_the_partition(tmp_path: Path) -> None:
@@ -276,7 +280,7 @@ def test_retries_rerun_the_partition(tmp_path: Path) -> None:
         marker.unlink()
     retried = run(plan(1), tmp_path / "b", executor="processes", workers=2)
     assert retried.ok, [d.message for d in retried.errors]
-    assert retried.products[("stage.Hist", "total")]["hist"].sum().value > 0
+    assert retried.products[("stage.Hist", "total_data")]["hist"].sum().value > 0
 
 
 def test_a_stage_over_its_timeout_is_reported(tmp_path: Path) -> None:
@@ -339,27 +343,28 @@ def test_an_op_without_implementation_is_a_bug_not_a_user_error(tmp_path: Path) 
 # --- outputs and the record -----------------------------------------------------------------------------------
 
 
-def test_histogram_and_cutflow_files_hold_each_dataset_and_the_total(tmp_path: Path) -> None:
+def test_histogram_and_cutflow_files_hold_each_dataset_and_a_total_per_eventtype(tmp_path: Path) -> None:
+    import uhi.io.json
     import uproot
 
     result = run(analysis_plan(), tmp_path)
-    hists = json.loads((tmp_path / "hists/Hist.json").read_text())
-    assert sorted(hists["entries"]) == ["data", "mc", "total"]
-    for name in ("data", "mc", "total"):
-        h = result.products[("stage.Hist", name)]["hist"]
-        assert hists["entries"][name]["values"] == h.values().tolist()
+    names = ["data", "mc", "total_data", "total_mc"]
+    with (tmp_path / "hists/Hist.json").open() as f:
+        hists = json.load(f, object_hook=uhi.io.json.object_hook)
+    assert sorted(hists) == names
+    for name in names:
+        assert hist.Hist(hists[name]) == result.products[("stage.Hist", name)]["hist"]
     with uproot.open(tmp_path / "hists/Hist.root") as f:
-        assert sorted(k.split(";")[0] for k in f) == ["data", "mc", "total"]
+        assert sorted(k.split(";")[0] for k in f) == names
         np.testing.assert_allclose(
-            f["total"].values(), result.products[("stage.Hist", "total")]["hist"].values()
+            f["total_mc"].values(), result.products[("stage.Hist", "total_mc")]["hist"].values()
         )
-    rows = (tmp_path / "cutflows/Select.csv").read_text().splitlines()
-    assert [r.split(",")[0] for r in rows] == ["dataset", "data", "mc", "total"]
-    total = result.products[("stage.Select", "total")]["cutflow"]
-    assert rows[3].split(",")[2:4] == [str(total.n_in), str(total.n_out)]
-    assert total.n_in == 6200
+    assert not (tmp_path / "cutflows/Select.csv").exists()  # CSV tables come from hep.render.cutflow_csv
     cut_json = json.loads((tmp_path / "cutflows/Select.json").read_text())
-    assert sorted(cut_json["entries"]) == ["data", "mc", "total"]
+    assert [r["dataset"] for r in cut_json["rows"]] == names
+    total = result.products[("stage.Select", "total_mc")]["cutflow"]
+    assert (cut_json["rows"][3]["events_in"], cut_json["rows"][3]["events_out"]) == (total.n_in, total.n_out)
+    assert total.n_in == 3700  # the mc dataset alone: data is never added in
 
 
 def test_run_record_describes_inputs_environment_timings_and_outputs(tmp_path: Path, root_file: str) -> None:

@@ -66,8 +66,8 @@ def test_real_files_agree_across_chunks_executors_and_a_direct_computation(
             registry=ToyRegistry(),
         )
         assert result.ok, [d.message for d in result.errors]
-        cutflow = result.products[("stage.Select", "total")]["cutflow"]
+        cutflow = result.products[("stage.Select", "total_mc")]["cutflow"]
         assert (cutflow.n_in, cutflow.n_out) == (n_all, n_keep)
-        got = result.products[("stage.Hist", "total")]["hist"]
+        got = result.products[("stage.Hist", "total_mc")]["hist"]
         np.testing.assert_allclose(got.values(flow=True), h.values(flow=True), rtol=1e-12)
         np.testing.assert_allclose(got.variances(flow=True), h.variances(flow=True), rtol=1e-12)

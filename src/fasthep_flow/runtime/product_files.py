@@ -102,25 +102,25 @@ def write_hists_root(path: Path, entries: Mapping[str, Any]) -> list[str]:
     return skipped
 
 
-def cutflow_rows(entries: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every row of every entry, with exactly the columns of :func:`cutflow_file_columns`, in that order."""
-    columns = [name for name, _ in cutflow_file_columns()]
+def cutflow_rows(entries: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows): ``dataset`` then the product's own row keys in order.
+
+    For ``hep.selection.cutflow`` those are exactly :func:`cutflow_file_columns` (a test holds the product's
+    ``to_rows`` to that table, which the docs are generated from); a plugin's cutflow-like product keeps its own.
+    """
     rows = []
+    columns: list[str] = ["dataset"]
     for key, cutflow in entries.items():
         for row in cutflow.to_rows():
-            full = {"dataset": key, **dict(row)}
-            rows.append({c: full.get(c) for c in columns})
-    return rows
+            rows.append({"dataset": key, **dict(row)})
+            columns.extend(k for k in row if k not in columns)
+    return columns, [{c: row.get(c) for c in columns} for row in rows]
 
 
 def cutflows_json(stage: str, entries: Mapping[str, Any]) -> str:
     """``{"format", "stage", "columns", "rows"}``: one row per dataset (or total), group and step."""
-    payload = {
-        "format": CUTFLOWS_FORMAT,
-        "stage": stage,
-        "columns": [name for name, _ in cutflow_file_columns()],
-        "rows": cutflow_rows(entries),
-    }
+    columns, rows = cutflow_rows(entries)
+    payload = {"format": CUTFLOWS_FORMAT, "stage": stage, "columns": columns, "rows": rows}
     return json.dumps(payload, separators=(",", ":"), default=_json_default) + "\n"
 
 
