@@ -61,7 +61,10 @@ def test_applies_to_can_name_datasets(tmp_path: Path) -> None:
     plan = make_plan([read(), stage("Hist", "histo", applies_to={"dataset": ["data"]})])
     result = run(plan, tmp_path)
     assert {key for key in result.products if not is_total(key[1])} == {("stage.Hist", "data")}
-    assert ("stage.Hist", "total_data") in result.products and ("stage.Hist", "total_mc") not in result.products
+    assert ("stage.Hist", "total_data") in result.products and (
+        "stage.Hist",
+        "total_mc",
+    ) not in result.products
 
 
 def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: Path) -> None:
