@@ -1,14 +1,14 @@
 """Write the documentation pages that are generated from the code, or check that the committed ones are fresh.
 
-    python scripts/gen_docs.py           # rewrite docs/reference/ops.md and docs/diagnostics.md
+    python scripts/gen_docs.py           # rewrite docs/reference/ops.md, docs/diagnostics.md, ...
     python scripts/gen_docs.py --check   # exit 1 (and say which) when a committed page is stale
 
 The pages come from data the tools already use: the op reference from the registry's specs (through
 ``fasthep_flow.registry.reference.op_markdown``, the text hover shows), the diagnostics page from the code
 table ``fasthep_flow.document.codes.ALL_CODES`` (message templates, why, how to fix, fix availability) and
-each code's example fixture, the CLI options from the
-command's own argparse parser. Generating them keeps the docs from drifting from what ``fasthep-flow check``
-and the language server actually say; a test runs ``--check``.
+each code's example fixture, the CLI options from the command's own argparse parser, the file columns in
+docs/outputs.md from the product-file writers. Generating them keeps the docs from drifting from what
+``fasthep-flow check`` and the language server actually say (and what the run writes); a test runs ``--check``.
 """
 
 from __future__ import annotations
@@ -297,7 +297,49 @@ def _demote(markdown: str, levels: int) -> str:
     return "\n".join(lines)
 
 
+OUTPUT_BLOCK = ("<!-- generated:product-files -->", "<!-- /generated:product-files -->")
+"""docs/outputs.md is written by hand except between these markers, which hold the files' columns."""
+
+
+def product_files_block() -> str:
+    """The columns of the histogram and cutflow files, from the functions the writers themselves use."""
+    from fasthep_flow.ops.render.cutflow_csv import COLUMNS
+    from fasthep_flow.ops.render.cutflow_csv_impl import TABLE_KEYS
+    from fasthep_flow.runtime.product_files import HIST_METADATA, cutflow_file_columns
+
+    def table(head: str, rows: Iterable[tuple[str, str]]) -> str:
+        cells = [(name, " ".join(doc.split()).replace("|", "\\|")) for name, doc in rows]
+        body = "".join(f"| `{name}` | {doc} |\n" for name, doc in cells)
+        return f"| {head} | meaning |\n| --- | --- |\n{body}"
+
+    file_columns = dict(cutflow_file_columns())
+    return "".join(
+        [
+            "The `metadata` of each histogram in `hists/<Stage>.json` (besides each axis' `name` and `label`):\n\n",
+            table("key", HIST_METADATA),
+            "\nEach row of `cutflows/<Stage>.json` (`rows`; the file's `columns` lists the same names in order):\n\n",
+            table("column", cutflow_file_columns()),
+            "\nA table written by `hep.render.cutflow_csv` starts with "
+            + ", ".join(f"`{k}`" for k in TABLE_KEYS)
+            + " and then has the columns its `columns` param picks (all of them by default), in this order:\n\n",
+            table("column", [(k, file_columns[k]) for k in TABLE_KEYS] + list(COLUMNS.items())),
+        ]
+    )
+
+
+def outputs_page() -> str:
+    """docs/outputs.md with its generated block refreshed (the rest of the page is hand-written)."""
+    text = (DOCS / "outputs.md").read_text(encoding="utf-8")
+    start, end = OUTPUT_BLOCK
+    if start not in text or end not in text:
+        raise SystemExit(f"gen_docs: docs/outputs.md lost its {start} ... {end} markers")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n\n{product_files_block()}\n{end}{after}"
+
+
 PAGES: dict[str, Callable[[], str]] = {
+    "outputs.md": outputs_page,
     "reference/ops.md": ops_page,
     "reference/cli.md": cli_page,
     "diagnostics.md": diagnostics_page,

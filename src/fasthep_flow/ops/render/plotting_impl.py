@@ -278,9 +278,9 @@ def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
 
 
 def edges_of(h: Any) -> tuple[float, float] | None:
-    """The first and last edge of a continuous 1-D histogram (None for a category axis)."""
+    """The first and last edge of a 1-D histogram's regular, variable or integer axis (None for categories)."""
     axis = h.axes[0]
-    if not axis.traits.continuous:
+    if _is_category(axis):
         return None
     return float(axis.edges[0]), float(axis.edges[-1])
 
