@@ -73,6 +73,7 @@ def test_upstream_spellings_and_the_order_of_the_sum_of_weights() -> None:
     )
     assert luminosity(data, ["d1", "d2"]) == 3.5  # the data datasets' own luminosities add
     assert luminosity({"experiment": {"lumi": 1.0}, **data}, ["d1"]) == 1.0  # the style wins
+    assert luminosity(data) == 3.5  # a plot of simulation only: the run's data datasets
 
 
 def test_no_luminosity_or_no_cross_section_leaves_simulation_unscaled() -> None:

@@ -209,7 +209,8 @@ class Finisher:
         style = dict(self.plan.styles.get(style_name, {})) if isinstance(style_name, str) else {}
         style.update({k: v for k, v in params.items() if k not in ("style", "out", "when")})
         style["_eventtypes"] = {d.name: d.eventtype for d in datasets if d.name in products}
-        style[DATASETS_KEY] = {d.name: self._dataset_info(d) for d in datasets if d.name in products}
+        # Every dataset of the render, drawn or not: a plot of simulation only still takes the data's luminosity.
+        style[DATASETS_KEY] = {d.name: self._dataset_info(d) for d in datasets}
         dataset = datasets[0] if len(datasets) == 1 else self._total_dataset()
 
         def call() -> None:

@@ -4,7 +4,8 @@ Units are the usual ones of the field: the luminosity in fb⁻¹ (what the exper
 sections in pb, so the scale is ``lumi × 1000 × xs / sumw``. Each input has our spelling and upstream's:
 
 - luminosity: the style's ``experiment.lumi`` (ours) or ``style.lumi`` (upstream); else the sum of ``lumi``
-  over the data datasets drawn (a data dataset's own integrated luminosity);
+  over the data datasets drawn (a data dataset's own integrated luminosity), or over all the run's data
+  datasets when the plot draws none;
 - cross section: the dataset's ``cross_section`` (ours) or ``xs`` (upstream), times its
   ``filter_efficiency`` when given;
 - sum of weights: the dataset's ``sum_weights`` (ours) or ``n_unskimmed_events`` (upstream) when given, else
@@ -58,7 +59,8 @@ def luminosity(style: Mapping[str, Any], data: Iterable[str] = ()) -> float | No
     if isinstance(upstream, Mapping) and _number(upstream.get("lumi")) is not None:
         return _number(upstream.get("lumi"))
     infos = style.get(DATASETS_KEY) or {}
-    lumis = [_number((infos.get(d) or {}).get("meta", {}).get("lumi")) for d in data]
+    names = list(data) or [n for n, info in infos.items() if (info or {}).get("eventtype") == "data"]
+    lumis = [_number(((infos.get(d) or {}).get("meta") or {}).get("lumi")) for d in names]
     known = [x for x in lumis if x is not None]
     return sum(known) if known else None
 
