@@ -267,4 +267,8 @@ def test_a_run_scales_simulation_by_the_generator_weights_of_every_event_read(tm
     np.testing.assert_allclose(drawn, mc.values() * factor, rtol=1e-9)
     data = [float(r["value"]) for r in rows if r["line"] == "data"]
     np.testing.assert_allclose(data, result.products[("stage.N", "obs")]["hist"].values())
-    json.loads((tmp_path / "out" / "run.json").read_text())  # the run is recorded as usual
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    reads = {r["dataset"]: r for r in record["datasets"]}  # the scaling's inputs are in the record
+    assert reads["dy"]["events_read"] == 5000
+    assert reads["dy"]["generator_weights"] == pytest.approx(sumw, rel=1e-12)
+    assert reads["obs"]["generator_weights"] == 3000.0  # toy data has unit weights

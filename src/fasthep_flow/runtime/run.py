@@ -173,6 +173,7 @@ def run_plan(
             errors=[diagnostic_dict(d) for d in errors],
             warnings=[diagnostic_dict(d) for d in finished.warnings],
         )
+        record["datasets"] = _dataset_reads(datasets, collector.partials)
         phases["record"] = perf_counter() - mark
         record["phases"] = {k: round(v, 6) for k, v in phases.items()}
         out.write_record(record_json(record))
@@ -262,6 +263,20 @@ def _selected(plan: ExecutionPlan, names: Sequence[str]) -> list[DatasetPlan]:
         return list(plan.datasets)
     wanted = set(names)
     return [d for d in plan.datasets if d.name in wanted]
+
+
+def _dataset_reads(datasets: Sequence[DatasetPlan], partials: dict[str, Partial]) -> list[dict[str, Any]]:
+    """Per dataset, what was read before any selection: the inputs of the plots' luminosity scaling."""
+    return [
+        {
+            "dataset": d.name,
+            "eventtype": d.eventtype,
+            "events_read": partials[d.name].events,
+            "generator_weights": partials[d.name].generator_weights,
+        }
+        for d in datasets
+        if d.name in partials
+    ]
 
 
 def _stage_stats(
