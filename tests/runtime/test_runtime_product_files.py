@@ -4,6 +4,7 @@ uhi/hist and compared with the run's in-memory products."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -147,7 +148,10 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     folder = tmp_path_factory.mktemp("toy")
     text = TOY_EXAMPLE.read_text(encoding="utf-8")
     small = text.replace("nevents: 100000", "nevents: 4000").replace("nevents: 200000", "nevents: 8000")
-    assert small != text
+    small = small.replace("lumi: 0.05", "lumi: 0.002")  # 1/25 of the data: 1/25 of its luminosity
+    # The plots' numbers as tables (the drawing itself is tested in tests/ops): `out: X.csv` writes the stack.
+    small = small.replace("MuonPt.png", "MuonPt.csv").replace("DiMuonMass.png", "DiMuonMass.csv")
+    assert small.count("nevents: 4000") == small.count("lumi: 0.002") == small.count("MuonPt.csv") == 1
     workflow = folder / "toy.flow.yaml"
     workflow.write_text(small, encoding="utf-8")
     compiled = compile_file(workflow)
@@ -195,3 +199,18 @@ def test_the_toy_example_writes_each_cutflow_once_per_format(toy_run: tuple[Any,
     table = (out / "Dimuon.csv").read_text().splitlines()
     assert table[0].split(",") == ["dataset", "group", "step", *list(COLUMN_DOCS)[2:]]
     assert [line.split(",")[0] for line in table[1:]].count("total_mc") == 3
+
+
+def test_the_toy_examples_plot_scales_simulation_to_the_datas_luminosity(toy_run: tuple[Any, Path]) -> None:
+    """The shipped example's normalisation: lumi (fb⁻¹) × 1000 × 2000 pb / the EventWeight sum of all events read."""
+    from fasthep_flow.ops.core.toy_impl import generate
+
+    result, out = toy_run
+    weights = generate(0, 8000, 42, "toy_dy", "mc", ["EventWeight"])["EventWeight"]
+    factor = 0.002 * 1000 * 2000 / float(np.sum(weights, dtype=np.float64))
+    rows = list(csv.DictReader((out / "MuonPt.csv").open()))
+    drawn = [float(r["value"]) for r in rows if r["line"] != "data"]
+    mc = result.products[("stage.MuonPt", "toy_dy")]["hist"].project("pt")
+    np.testing.assert_allclose(drawn, mc.values() * factor, rtol=1e-9)
+    data = [float(r["value"]) for r in rows if r["line"] == "data"]
+    assert sum(data) == pytest.approx(sum(drawn), rel=0.05)  # data and scaled simulation agree
