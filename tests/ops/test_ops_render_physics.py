@@ -157,6 +157,7 @@ def test_the_drawn_stack_and_ratio_match_the_scaled_numbers(
         ("LHCb", "LHCb2", "LHCb"),
         ({"name": "ALICE"}, "ALICE", "ALICE"),
         ("none", None, None),
+        ("FCC-ee", "CMS", "FCC-ee"),  # another name: printed, with the CMS look
     ],
 )
 def test_the_experiment_key_selects_the_style_sheet_and_label(experiment: Any, sheet: Any, name: Any) -> None:
@@ -165,6 +166,8 @@ def test_the_experiment_key_selects_the_style_sheet_and_label(experiment: Any, s
     assert (look.sheet, look.name) == (sheet, name)
     assert experiment_of({"style": {"experiment": "ATLAS"}}, has_data=False).sheet == "ATLAS"  # upstream
     assert experiment_of({"mplhep_style": "ROOT"}, has_data=False).sheet == "ROOT"
+    assert experiment_of({"mplhep_style": "none"}, has_data=False).sheet is None
+    assert experiment_of({"experiment": "none", "mplhep_style": "ATLAS"}, has_data=False).sheet == "ATLAS"
 
 
 @pytest.mark.parametrize(

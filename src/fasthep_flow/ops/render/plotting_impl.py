@@ -105,11 +105,14 @@ def experiment_of(style: Mapping[str, Any], has_data: bool, lumi: float | None =
         spec.setdefault("text", upstream["label"])
     name = str(spec["name"])
     sheet_option = style.get("mplhep_style")
-    sheet = str(sheet_option) if sheet_option else MPLHEP_STYLES.get(name.upper())
+    plain = name.lower() == "none"
+    # Another experiment's name is printed in the label, with the CMS look; `none`: plain matplotlib.
+    default_sheet = None if plain else MPLHEP_STYLES.get(name.upper(), "CMS")
+    sheet = str(sheet_option) if sheet_option else default_sheet
     if sheet is not None and sheet.lower() == "none":
         sheet = None
-    if name.lower() == "none":
-        return Experiment(None, sheet=str(sheet_option) if sheet is not None and sheet_option else None)
+    if plain:
+        return Experiment(None, sheet=sheet)
     return Experiment(
         name=name,
         text=str(spec.get("text") or ""),
