@@ -146,6 +146,16 @@ def test_the_drawn_stack_and_ratio_match_the_scaled_numbers(
     real_close(fig)
 
 
+def test_upstream_style_blocks_choose_data_backgrounds_and_signals() -> None:
+    products = {"obs": flat(1.0), "zz": flat(1.0), "h": flat(1.0), "dy": flat(1.0)}
+    kinds = {"obs": {"kind": "data"}, "zz": {"kind": "background"}, "h": {"kind": "signal"}}
+    style = {"style": {"datasets": kinds}, "_eventtypes": {"obs": "mc"}}
+    assert data_mc_impl.split(products, style) == (["obs"], ["zz"], ["h"])
+    block = {"data_mc": {"data": "obs", "backgrounds": ["dy", "zz"]}}
+    assert data_mc_impl.split(products, {**style, **block}) == (["obs"], ["dy", "zz"], ["h"])
+    assert data_mc_impl.split(products, {**style, **block, "mc": ["zz"]})[1] == ["zz"]  # ours wins
+
+
 # --- the experiment look --------------------------------------------------------------------------------------
 
 

@@ -45,16 +45,33 @@ def _upstream(style: Mapping[str, Any]) -> Mapping[str, Any]:
     return block if isinstance(block, Mapping) else {}
 
 
+def _kinds(style: Mapping[str, Any]) -> dict[str, str]:
+    """Upstream's ``style: {datasets: {<name>: {kind: data|background|signal}}}``."""
+    block = style.get("style")
+    datasets = block.get("datasets") if isinstance(block, Mapping) else None
+    if not isinstance(datasets, Mapping):
+        return {}
+    return {str(n): str(d["kind"]) for n, d in datasets.items() if isinstance(d, Mapping) and d.get("kind")}
+
+
 def split(products: Mapping[str, Any], style: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    """(data, stacked mc, signal) dataset names, in drawing order."""
-    kinds = style.get("_eventtypes") or {}
+    """(data, stacked mc, signal) dataset names, in drawing order.
+
+    The style's ``data``/``mc``/``signal`` lists (or upstream's ``data_mc: {data, backgrounds, signals}``)
+    win; then upstream's per-dataset ``kind``; then each dataset's eventtype.
+    """
+    eventtypes = style.get("_eventtypes") or {}
+    kinds = _kinds(style)
     upstream = _upstream(style)
-    signal = [d for d in _names(style.get("signal", upstream.get("signals"))) if d in products]
-    data = [d for d in _names(style.get("data", upstream.get("data"))) if d in products] or [
-        d for d in products if kinds.get(d) == "data"
-    ]
-    mc = [d for d in _names(style.get("mc", upstream.get("backgrounds"))) if d in products] or [
-        d for d in products if d not in data and d not in signal and kinds.get(d, "mc") != "data"
+
+    def listed(ours: str, theirs: str, kind: str) -> list[str]:
+        names = _names(style.get(ours, upstream.get(theirs))) or [d for d, k in kinds.items() if k == kind]
+        return [d for d in names if d in products]
+
+    signal = listed("signal", "signals", "signal")
+    data = listed("data", "data", "data") or [d for d in products if eventtypes.get(d) == "data"]
+    mc = listed("mc", "backgrounds", "background") or [
+        d for d in products if d not in data and d not in signal and eventtypes.get(d, "mc") != "data"
     ]
     return data, mc, signal
 
