@@ -8,7 +8,9 @@ from fasthep_flow.registry.specs import Bool, ListOf, OneOf, OpKind, OpSpec, Par
 SPEC = OpSpec(
     "hep.render.data_mc",
     OpKind.RENDER,
-    doc="Draw data (points) over the stacked simulated datasets, with an optional Data/MC ratio panel.",
+    doc="Draw data (points with error bars) over the stacked simulated datasets, each scaled by "
+    "lumi × cross_section / sum of generator weights when the workflow gives them, with a Data/MC ratio "
+    "panel and the experiment's label.",
     params=(
         *COMMON,
         Param(

@@ -8,7 +8,8 @@ from fasthep_flow.registry.specs import Bool, ListOf, OpKind, OpSpec, Param, Por
 SPEC = OpSpec(
     "hep.render.hist1d",
     OpKind.RENDER,
-    doc="Draw a histogram along one axis (others summed), one line per dataset or category of `overlay`.",
+    doc="Draw a histogram along one axis (others summed), one line per dataset or category of `overlay`; "
+    "data as points with error bars, simulation scaled to the luminosity like `hep.render.data_mc`.",
     params=(
         *COMMON,
         Param(
@@ -17,7 +18,7 @@ SPEC = OpSpec(
             default="step",
             allowed=("step", "fill", "errorbar", "band"),
             allowed_docs=("outline", "filled", "points with error bars", "error band"),
-            doc="How each histogram is drawn.",
+            doc="How each simulated histogram is drawn (data is always points with error bars).",
         ),
         Param("density", Bool, default=False, doc="Normalise each histogram to unit area."),
         Param("yerr", Bool, default=True, doc="Draw statistical uncertainties."),
