@@ -5,9 +5,10 @@ A thin face over the layers, for notebooks and scripts::
     import fasthep_flow
     wf = fasthep_flow.load("wf.flow.yaml", overrides=["analysis.globals.iso_cut=0.2"])
     result = wf.run()                      # no output folder: nothing is left on disk
-    result.hists["MuonPt"]                 # a hist.Hist, all datasets together
+    result.hists["MuonPt", "total_mc"]     # a hist.Hist, the simulated datasets summed
     result.hists["MuonPt", "dy"]           # one dataset
-    result.cutflows["Dimuon"].to_pandas()  # when pandas is installed
+    result.hists["MuonPt"]                 # the stage's only total (an error when it has data and MC)
+    result.cutflows["Dimuon", "dy"].to_pandas()  # when pandas is installed
 
 Mistakes in the workflow raise one :class:`WorkflowError` listing every diagnostic, positioned as
 `fasthep-flow check` prints them; overrides are the command line's (`KEY=VALUE`, see docs/overrides.md).
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from fasthep_flow.runtime import RunResult
 
 __all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads"]
-
-TOTAL = "total"
 
 
 class WorkflowError(Exception):
@@ -182,15 +181,31 @@ class _ByStage(Mapping[Any, Any]):
     def __getitem__(self, key: str | tuple[str, str]) -> Any:
         stage, label = (key, None) if isinstance(key, str) else key
         if label is None:
-            label = TOTAL if (stage, TOTAL) in self._found else self._only_label(stage)
+            label = self._default_label(stage)
         try:
             return self._found[(stage, label)]
         except KeyError:
             raise KeyError(self._missing(stage, label)) from None
 
-    def _only_label(self, stage: str) -> str:
+    def _default_label(self, stage: str) -> str:
+        """``[stage]`` alone: the stage's one eventtype total (``total_mc``), or its only product.
+
+        Data and simulation are never added together (see docs/outputs.md), so a stage with both has no
+        single "all datasets" product: the error names the choices.
+        """
+        from fasthep_flow.ops.totals import is_total
+
         labels = [lab for (s, lab) in self._found if s == stage]
-        return labels[0] if len(labels) == 1 else TOTAL
+        totals = [lab for lab in labels if is_total(lab)]
+        if len(totals) == 1:
+            return totals[0]
+        if len(labels) == 1 or not labels:
+            return labels[0] if labels else ""
+        choices = " or ".join(f"[{stage!r}, {lab!r}]" for lab in totals or labels)
+        raise KeyError(
+            f"stage {stage!r} has products for several eventtypes, which are never added together: "
+            f"pick one, e.g. {choices}"
+        )
 
     def _missing(self, stage: str, label: str) -> str:
         stages = sorted({s for s, _ in self._found})
@@ -209,7 +224,7 @@ class _ByStage(Mapping[Any, Any]):
         return len({s for s, _ in self._found})
 
     def datasets_of(self, stage: str) -> list[str]:
-        """The labels a stage has products for: each dataset, and the total."""
+        """The labels a stage has products for: each dataset, and each eventtype's ``total_<eventtype>``."""
         return [lab for (s, lab) in self._found if s == stage]
 
 

@@ -55,7 +55,7 @@ def test_in_memory_run_matches_the_cli_files(small: Path, cli_out: Path, tmp_pat
                 key = next(n for n in names if n.endswith(label))
                 np.testing.assert_allclose(result.hists[stage, label].values(), f[key].values(), rtol=1e-12)
     on_disk = json.loads((cli_out / "cutflows" / "Dimuon.json").read_text(encoding="utf-8"))
-    table = result.cutflows["Dimuon"]
+    table = result.cutflows["Dimuon", "total_mc"]
     assert isinstance(table, CutflowTable)
     disk_text = json.dumps(on_disk)
     for row in table.rows:
@@ -64,22 +64,26 @@ def test_in_memory_run_matches_the_cli_files(small: Path, cli_out: Path, tmp_pat
 
 def test_total_and_per_dataset_access(small: Path) -> None:
     result = fasthep_flow.load(small).run()
-    total = result.hists["MuonPt"]
-    parts = [result.hists["MuonPt", d] for d in ("toy_data", "toy_dy")]
-    assert total.sum().value == pytest.approx(sum(h.sum().value for h in parts))
+    assert result.hists["MuonPt", "total_mc"] == result.hists["MuonPt", "toy_dy"]
+    assert result.hists["MuonPt", "total_data"] == result.hists["MuonPt", "toy_data"]
+    with pytest.raises(
+        KeyError, match=r"never added together: pick one, e.g. .*'total_data'.* or .*'total_mc'"
+    ):
+        result.hists["MuonPt"]  # data and simulation: no single total
     with pytest.raises(KeyError, match="no histogram from a stage 'Nope'; there are: DiMuonMass, MuonPt"):
         result.hists["Nope"]
     with pytest.raises(KeyError, match="has no histogram for 'zz'"):
         result.hists["MuonPt", "zz"]
-    assert "<table>" in result.cutflows["Dimuon"]._repr_html_()
-    assert "events_in" in str(result.cutflows["Dimuon"])
+    assert "<table>" in result.cutflows["Dimuon", "toy_dy"]._repr_html_()
+    assert "events_in" in str(result.cutflows["Dimuon", "total_data"])
 
 
 def test_run_into_a_folder_keeps_the_files(small: Path, tmp_path: Path) -> None:
     result = fasthep_flow.load(small).run(outdir=tmp_path / "o", datasets=["toy_dy"])
     assert result.outdir == tmp_path / "o"
     assert (tmp_path / "o" / "run.json").is_file()
-    assert result.hists.datasets_of("MuonPt") == ["toy_dy", "total"]
+    assert result.hists.datasets_of("MuonPt") == ["toy_dy", "total_mc"]
+    assert result.hists["MuonPt"] == result.hists["MuonPt", "total_mc"]  # one eventtype: its total
 
 
 def test_plan_graph_and_mermaid(small: Path) -> None:
