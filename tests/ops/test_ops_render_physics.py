@@ -156,6 +156,19 @@ def test_upstream_style_blocks_choose_data_backgrounds_and_signals() -> None:
     assert data_mc_impl.split(products, {**style, **block, "mc": ["zz"]})[1] == ["zz"]  # ours wins
 
 
+def test_a_scaled_count_histogram_keeps_poisson_variances_times_the_square_of_the_scale() -> None:
+    from fasthep_flow.ops.render.plotting_impl import scaled
+
+    h = hist.Hist(hist.axis.Regular(2, 0, 2, name="x"))  # count (Double) storage
+    h.fill([0.5, 0.5, 1.5, 5.0])
+    out = scaled(h, 0.5)
+    np.testing.assert_allclose(out.values(flow=True), [0.0, 1.0, 0.5, 0.5])
+    np.testing.assert_allclose(out.variances(flow=True), [0.0, 0.5, 0.25, 0.25])
+    w = hist.Hist(hist.axis.Regular(1, 0, 1, name="x"), storage=hist.storage.Weight())
+    w.fill([0.5], weight=[3.0])
+    assert scaled(w, 2.0).variances().tolist() == [36.0]
+
+
 # --- the experiment look --------------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from fasthep_flow.ops.render.plotting_impl import (
     figure,
     hist_of,
     save,
+    scaled,
     slices,
     style_axis,
     write_csv,
@@ -105,9 +106,9 @@ def stack_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> Stack:
         raise OpError(PARAM_VALUE, "data_mc has neither data nor simulated datasets to draw")
     scales = mc_scales(style, [*mc, *signal], data)
 
-    def scaled(name: str) -> Any:
+    def drawn(name: str) -> Any:
         h = _one_d(products[name], style)
-        return h * scales[name].factor if name in scales else h
+        return scaled(h, scales[name].factor) if name in scales else h
 
     data_hist = None
     for d in data:
@@ -115,8 +116,8 @@ def stack_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> Stack:
         data_hist = h if data_hist is None else data_hist + h
     return Stack(
         data_hist,
-        {d: scaled(d) for d in mc},
-        {d: scaled(d) for d in signal},
+        {d: drawn(d) for d in mc},
+        {d: drawn(d) for d in signal},
         scales,
         luminosity(style, data),
     )

@@ -22,6 +22,7 @@ from fasthep_flow.ops.render.plotting_impl import (
     figure,
     hist_of,
     save,
+    scaled,
     slices,
     write_csv,
 )
@@ -45,7 +46,7 @@ def lines_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str,
                 dataset if category is None else (category if len(products) == 1 else f"{dataset} {category}")
             )
             label = dataset_look(style, key)[0]
-            lines[label] = (dataset, h if factor is None else h * factor)
+            lines[label] = (dataset, h if factor is None else scaled(h, factor))
     return lines
 
 

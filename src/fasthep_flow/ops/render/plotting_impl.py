@@ -280,6 +280,24 @@ def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
     return paths
 
 
+def scaled(h: Any, factor: float) -> Any:
+    """``h × factor`` with its variances scaled by ``factor²``.
+
+    A ``count`` histogram's variances are its values (Poisson) only while unscaled: hist forgets them after a
+    multiplication, and a plot would then take the scaled values as variances. So such a histogram becomes a
+    weighted one (variance = count) first.
+    """
+    if h.storage_type.__name__ in ("Double", "Int64", "AtomicInt64", "Unlimited"):
+        import hist
+
+        weighted = hist.Hist(*h.axes, storage=hist.storage.Weight())
+        view = weighted.view(flow=True)
+        view.value = h.values(flow=True)
+        view.variance = h.values(flow=True)
+        h = weighted
+    return h * factor
+
+
 def edges_of(h: Any) -> tuple[float, float] | None:
     """The first and last edge of a 1-D histogram's regular, variable or integer axis (None for categories)."""
     axis = h.axes[0]
