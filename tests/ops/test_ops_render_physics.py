@@ -298,3 +298,11 @@ def test_a_run_scales_simulation_by_the_generator_weights_of_every_event_read(tm
     assert reads["dy"]["events_read"] == 5000
     assert reads["dy"]["generator_weights"] == pytest.approx(sumw, rel=1e-12)
     assert reads["obs"]["generator_weights"] == 3000.0  # toy data has unit weights
+    again = run_plan(
+        compiled.plan,
+        RunOptions(outdir=tmp_path / "p", executor="processes", workers=2, chunk_size=700),
+        registry=compiled.registry,
+    )
+    record_p = json.loads((tmp_path / "p" / "run.json").read_text())
+    assert again.ok
+    assert record_p["datasets"][1]["generator_weights"] == pytest.approx(sumw, rel=1e-12)  # any executor
