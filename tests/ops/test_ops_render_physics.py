@@ -306,3 +306,21 @@ def test_a_run_scales_simulation_by_the_generator_weights_of_every_event_read(tm
     record_p = json.loads((tmp_path / "p" / "run.json").read_text())
     assert again.ok
     assert record_p["datasets"][1]["generator_weights"] == pytest.approx(sumw, rel=1e-12)  # any executor
+
+
+def test_the_generator_weight_branch_is_read_even_when_no_stage_uses_it(tmp_path: Path) -> None:
+    path = tmp_path / "wf.flow.yaml"
+    path.write_text(
+        "version: 1.0\nsources:\n  events: {kind: toy, seed: 1}\n"
+        "data:\n  datasets:\n    - {name: dy, nevents: 500, cross_section: 10, generator_weight: EventWeight}\n"
+        "analysis:\n  stages:\n    - id: N\n      op: hep.hist\n      params:\n"
+        "        axes: [{name: n, source: NMuon, type: regular, bins: {low: 0, high: 5, nbins: 5}}]\n"
+    )
+    compiled = compile_file(path)
+    assert compiled.ok, [d.message for d in compiled.diagnostics]
+    assert "EventWeight" in compiled.plan.source("events").fields  # the plan reads it for the sum
+    result = run_plan(compiled.plan, RunOptions(outdir=tmp_path / "out"), registry=compiled.registry)
+    weights = generate(0, 500, 1, "dy", "mc", ["EventWeight"])["EventWeight"]
+    assert result.record["datasets"][0]["generator_weights"] == pytest.approx(
+        float(np.sum(weights, dtype=np.float64))
+    )

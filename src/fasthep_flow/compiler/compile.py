@@ -14,6 +14,7 @@ from fasthep_flow.compiler.attachments import (
 )
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import FlowState, analyse_flow
+from fasthep_flow.compiler.generator_weights import check_generator_weights
 from fasthep_flow.compiler.inputs import source_fields
 from fasthep_flow.compiler.normalise import (
     collect_datasets,
@@ -113,6 +114,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
         sources=source_fields(ctx, sources, datasets), globals=set(globals_) | _alias_names(root)
     )
     analyse_flow(ctx, decls, state)
+    check_generator_weights(ctx, datasets, state, primary)
     attachments = collect_attachments(ctx, decls, styles, outputs)
     check_applies_to(ctx, decls, [d.name for d in datasets])
     targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
