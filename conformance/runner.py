@@ -1,0 +1,69 @@
+"""Run ours on one materialised case, in-process: ``check`` (diagnostics) and ``run`` (products as figures).
+
+In-process keeps the suite fast: one interpreter, imports and the compiled expression grammar shared by every
+case. ``run`` goes through the real CLI entry point (``fasthep_flow.cli.main.main``), so it behaves as a user's
+``fasthep-flow run`` does; the working directory is the case's, as the upstream oracle ran it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.cases import Case, materialise, workflow_arg
+from conformance.ours import figures
+
+
+@dataclass
+class Outcome:
+    """What ours did with one case."""
+
+    diagnostics: list[str] = field(default_factory=list)
+    """Every diagnostic as ``file:L:C CODE severity`` (1-based; file relative to the case folder)."""
+    errors: int = 0
+    ran: bool = False
+    returncode: int | None = None
+    log: str = ""
+    products: dict[str, dict[str, object]] | None = None
+
+
+def _where(file: str, case_dir: Path) -> str:
+    path = Path(file)
+    try:
+        return path.resolve().relative_to(case_dir.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.name
+
+
+def check(case: Case, scratch: Path, data: Path) -> tuple[Outcome, Path]:
+    from fasthep_flow.compiler import CompileOptions, compile_file
+    from fasthep_flow.document.diagnostics import Severity
+
+    cwd = materialise(case, scratch, data)
+    case_dir = scratch / case.name
+    outcome = Outcome()
+    with contextlib.chdir(cwd):
+        result = compile_file(Path(workflow_arg(case)), CompileOptions())
+    for d in result.diagnostics:
+        s = d.span.start
+        outcome.diagnostics.append(
+            f"{_where(d.span.file, case_dir)}:{s.line + 1}:{s.col + 1} {d.code.id} {d.severity.label}"
+        )
+        outcome.errors += d.severity is Severity.ERROR
+    return outcome, cwd
+
+
+def run(case: Case, outcome: Outcome, cwd: Path, outdir: Path) -> None:
+    from fasthep_flow.cli.main import main
+
+    argv = ["run", workflow_arg(case), "--outdir", str(outdir), "--quiet"]
+    if case.chunk_size:
+        argv += ["--chunk-size", str(case.chunk_size)]
+    buf = io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        rc = main(argv)
+    outcome.ran, outcome.returncode, outcome.log = True, rc, buf.getvalue()
+    if outdir.is_dir():
+        outcome.products = figures(outdir)
