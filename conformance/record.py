@@ -31,11 +31,14 @@ TIMEOUT = 600
 
 
 def _last_error(log: str, scratch: Path) -> str:
+    """The exception line of upstream's output (else the last line mentioning an error), scratch path hidden."""
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    pick = next(
-        (ln for ln in reversed(lines) if re.search(r"error|Error|failed|Failed", ln)),
-        lines[-1] if lines else "",
-    )
+    exc = re.compile(r"^([\w.]+(Error|Exception)|error)\b.*:")
+    pick = next((ln for ln in reversed(lines) if exc.match(ln)), None)
+    if pick is None:
+        pick = next(
+            (ln for ln in reversed(lines) if re.search(r"error|failed", ln, re.I)), lines[-1] if lines else ""
+        )
     return pick.replace(str(scratch), "<scratch>")[:300]
 
 
@@ -76,7 +79,7 @@ def record(case: Case, venv: Path, data: Path) -> dict[str, object]:
             products = json.loads(ext.stdout)
         upstream: dict[str, object] = {
             "version": UPSTREAM_VERSION,
-            "command": " ".join(["fasthep", *cmd[1:3], workflow_arg(case), "--outdir", "out", *cmd[5:]]),
+            "command": " ".join(["fasthep", *cmd[1:3], workflow_arg(case), "--outdir", "out", *cmd[6:]]),
             "returncode": proc.returncode,
             "accepts": accepted,
             "runs": proc.returncode == 0,

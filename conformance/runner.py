@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.cases import Case, materialise, workflow_arg
+from conformance.cases import DATA_TOKEN, Case, materialise, workflow_arg
 from conformance.ours import figures
 
 
@@ -37,6 +37,16 @@ def _where(file: str, case_dir: Path) -> str:
         return path.name
 
 
+def _original_col(path: Path, line: int, col: int, data: Path) -> int:
+    """Map a 1-based column of the materialised file back to the case's own file (``$DATA`` unexpanded)."""
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return col
+    shift = len(str(data)) - len(DATA_TOKEN)
+    return col - shift * text[: col - 1].count(str(data))
+
+
 def check(case: Case, scratch: Path, data: Path) -> tuple[Outcome, Path]:
     from fasthep_flow.compiler import CompileOptions, compile_file
     from fasthep_flow.document.diagnostics import Severity
@@ -46,12 +56,11 @@ def check(case: Case, scratch: Path, data: Path) -> tuple[Outcome, Path]:
     outcome = Outcome()
     with contextlib.chdir(cwd):
         result = compile_file(Path(workflow_arg(case)), CompileOptions())
-    for d in result.diagnostics:
-        s = d.span.start
-        outcome.diagnostics.append(
-            f"{_where(d.span.file, case_dir)}:{s.line + 1}:{s.col + 1} {d.code.id} {d.severity.label}"
-        )
-        outcome.errors += d.severity is Severity.ERROR
+        for d in result.diagnostics:
+            where, line = _where(d.span.file, case_dir), d.span.start.line + 1
+            col = _original_col(case_dir / where, line, d.span.start.col + 1, data)
+            outcome.diagnostics.append(f"{where}:{line}:{col} {d.code.id} {d.severity.label}")
+            outcome.errors += d.severity is Severity.ERROR
     return outcome, cwd
 
 
