@@ -83,7 +83,7 @@ def _cutflows(golden: dict[str, object], ours: dict[str, object]) -> list[Quanti
             if not isinstance(mine, dict):
                 out += [
                     Quantity(f"{name}/events", False, "ours has no such cutflow"),
-                    Quantity(f"{name}/sumw", False),
+                    Quantity(f"{name}/sumw", False, "ours has no such cutflow"),
                 ]
                 continue
             if label in mine:
@@ -94,7 +94,7 @@ def _cutflows(golden: dict[str, object], ours: dict[str, object]) -> list[Quanti
             else:
                 out += [
                     Quantity(f"{name}/events", False, f"ours has no entry {label!r}"),
-                    Quantity(f"{name}/sumw", False),
+                    Quantity(f"{name}/sumw", False, f"ours has no entry {label!r}"),
                 ]
                 continue
             ids = [s["id"] for s in steps]
@@ -200,7 +200,7 @@ def _files(golden: dict[str, object], ours: dict[str, object]) -> list[Quantity]
             if got is None:
                 out += [
                     Quantity(f"{name}/entries", False, "ours wrote no such file/tree"),
-                    Quantity(f"{name}/fields", False),
+                    Quantity(f"{name}/fields", False, "ours wrote no such file/tree"),
                 ]
                 continue
             out.append(

@@ -20,7 +20,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conformance import known, verdicts
-from conformance.cases import Case, NeedsWorkshop, all_cases, data_dir
+from conformance.cases import DATA_TOKEN, Case, NeedsWorkshop, all_cases, data_dir
 from conformance.runner import check, run
 
 HERE = Path(__file__).resolve().parent
@@ -33,8 +33,9 @@ def _rows(case: Case) -> str:
 def evaluate(case: Case, scratch: Path) -> tuple[list[str], list[str]]:
     """Table cells for the case and the known-failure entries it needs now."""
     cells, entries = [case.name], []
+    data = data_dir()
     try:
-        outcome, cwd = check(case, scratch, data_dir())
+        outcome, cwd = check(case, scratch, data)
     except NeedsWorkshop:
         return [case.name, "not run (no workshop checkout)", "", ""], []
     problems = verdicts.check_problems(case, outcome)
@@ -48,6 +49,7 @@ def evaluate(case: Case, scratch: Path) -> tuple[list[str], list[str]]:
     problem = verdicts.run_problem(outcome)
     cells.append("ok" if problem is None else "FAIL")
     if problem:
+        problem = problem.replace(str(data), DATA_TOKEN).replace(str(scratch), "<scratch>")
         entries.append(f"{case.name}::run  {problem[:200]}{_rows(case)}")
     if not verdicts.has_products(case):
         return [*cells, "-"], entries
@@ -59,7 +61,7 @@ def evaluate(case: Case, scratch: Path) -> tuple[list[str], list[str]]:
         return [*cells, "FAIL"], entries
     bad = result.differing
     cells.append(f"{len(result.compared) - len(bad)}/{len(result.compared)}")
-    entries += [f"{case.name}::numbers::{q.name}  {q.detail[:160]}" for q in bad]
+    entries += [f"{case.name}::numbers::{q.name}  {q.detail[:160]}{_rows(case)}" for q in bad]
     return cells, entries
 
 
