@@ -98,6 +98,7 @@ class NeedsWorkshop(RuntimeError):
 
 def materialise(case: Case, scratch: Path, data: Path) -> Path:
     """Copy ``case`` into ``scratch/<name>`` ready to run; return the folder to run from (see ``cwd``)."""
+    scratch.mkdir(parents=True, exist_ok=True)
     link = scratch / "data"
     if not link.exists():
         link.symlink_to(data, target_is_directory=True)
