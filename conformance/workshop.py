@@ -54,3 +54,42 @@ def materialise(recipe: dict[str, object], dest: Path, checkout: Path) -> None:
         for edit in recipe.get("edits", []):  # type: ignore[union-attr]
             text = EDITS[str(edit)](text)
         path.write_text(text, encoding="utf-8")
+
+
+COMMIT = "addba34"
+URL = "https://github.com/FAST-HEP/fasthep-workshop"
+
+
+def fetch(dest: Path, git_dir: Path | None = None) -> None:
+    """Put the workshop at ``COMMIT`` into ``dest``: from a local git directory when given, else by cloning."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    dest.mkdir(parents=True, exist_ok=True)
+    if git_dir is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = Path(tmp) / "workshop.tar"
+            subprocess.run(
+                ["git", "--git-dir", str(git_dir), "archive", "-o", str(archive), COMMIT], check=True
+            )
+            with tarfile.open(archive) as tar:
+                tar.extractall(dest, filter="data")
+        return
+    subprocess.run(["git", "clone", "--quiet", URL, str(dest)], check=True)
+    subprocess.run(["git", "-C", str(dest), "checkout", "--quiet", COMMIT], check=True)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Fetch the fasthep-workshop tutorials the t* cases are built from."
+    )
+    parser.add_argument(
+        "--git-dir", type=Path, help="a local git directory of fasthep-workshop (else: clone)"
+    )
+    parser.add_argument("--dest", type=Path, default=HERE / ".workshop")
+    args = parser.parse_args()
+    fetch(args.dest, args.git_dir)
+    print(f"fasthep-workshop {COMMIT} in {args.dest}")
