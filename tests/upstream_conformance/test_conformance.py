@@ -39,7 +39,7 @@ def scratch_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("conformance")
 
 
-def _outcome(case: Case, scratch_root: Path) -> Outcome:
+def _outcome(case: Case, scratch_root: Path, aspect: str) -> Outcome:
     """Check, then (when clean and upstream ran it) run the case, once per session."""
     if case.name not in _OUTCOMES:
         scratch = scratch_root / case.name
@@ -55,7 +55,7 @@ def _outcome(case: Case, scratch_root: Path) -> Outcome:
     got = _OUTCOMES[case.name]
     TALLY.cases.add(case.name)
     if isinstance(got, NeedsWorkshop):
-        TALLY.outcomes["check not-run"] += 1
+        TALLY.outcomes[f"{aspect} not-run"] += 1
         pytest.skip(str(got))  # counted as not run in the summary, never as a pass
     return got
 
@@ -67,14 +67,14 @@ def _record(aspect: str, case: Case, passed: bool) -> None:
 
 @pytest.mark.parametrize("case", _params("check", CASES))
 def test_check(case: Case, scratch_root: Path) -> None:
-    problems = verdicts.check_problems(case, _outcome(case, scratch_root))
+    problems = verdicts.check_problems(case, _outcome(case, scratch_root, "check"))
     _record("check", case, not problems)
     assert not problems, f"ours' check does not conform: {problems}"
 
 
 @pytest.mark.parametrize("case", _params("run", RUNNABLE))
 def test_run(case: Case, scratch_root: Path) -> None:
-    outcome = _outcome(case, scratch_root)
+    outcome = _outcome(case, scratch_root, "run")
     problem = verdicts.run_problem(outcome)
     _record("run", case, problem is None)
     assert problem is None, f"{problem}\n{outcome.log[-2000:]}"
@@ -82,7 +82,7 @@ def test_run(case: Case, scratch_root: Path) -> None:
 
 @pytest.mark.parametrize("case", _params("numbers", COMPARABLE))
 def test_numbers(case: Case, scratch_root: Path) -> None:
-    result = verdicts.numbers(case, _outcome(case, scratch_root))
+    result = verdicts.numbers(case, _outcome(case, scratch_root, "numbers"))
     if result is None:
         _record("numbers", case, False)
         pytest.fail("ours produced nothing to compare (its check or run failed)")
