@@ -2,7 +2,7 @@
 
     python conformance/report.py                      # a table and the summary
     python conformance/report.py --known-failures     # also rewrite known_failures.txt from this run
-    python conformance/report.py --coverage LANGUAGE.md   # rewrite coverage.md (§20.1 row → cases)
+    python conformance/report.py --coverage [LANGUAGE.md] # rewrite coverage.md (§20.1 row → cases)
 
 ``--known-failures`` writes one entry per non-conforming aspect or quantity with the reason observed now; edit
 reasons by hand afterwards if a better one is known (re-running overwrites them).
@@ -77,12 +77,28 @@ def _all_equal(cell: str) -> bool:
     return b > 0 and a == b
 
 
-def coverage(cases: list[Case], language: Path) -> str:
+def _items(language: Path | None) -> dict[int, tuple[str, str]]:
+    """§20.1 rows (item, verdict): from LANGUAGE.md when given, else from the current coverage.md."""
     items = {}
-    for line in language.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"\| (\d+) \| (.*?) \| .* \| .* \| (.*?) \| .* \|$", line)
+    if language is not None:
+        pattern, text = (
+            r"\| (\d+) \| (.*?) \| .* \| .* \| (.*?) \| .* \|$",
+            language.read_text(encoding="utf-8"),
+        )
+    else:
+        pattern, text = (
+            r"\| (\d+) \| (.*?) \| (.*?) \| \d+/\d+ \| .* \|$",
+            (HERE / "coverage.md").read_text(encoding="utf-8"),
+        )
+    for line in text.splitlines():
+        m = re.match(pattern, line)
         if m:
             items[int(m.group(1))] = (m.group(2), m.group(3))
+    return items
+
+
+def coverage(cases: list[Case], language: Path | None) -> str:
+    items = _items(language)
     failing = {k.case for k in known.load()}
     out = [
         "# Coverage of LANGUAGE.md §20.1 by the conformance cases",
@@ -115,12 +131,19 @@ def coverage(cases: list[Case], language: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--known-failures", action="store_true", help="rewrite known_failures.txt")
-    parser.add_argument("--coverage", type=Path, metavar="LANGUAGE.md", help="rewrite coverage.md")
+    parser.add_argument(
+        "--coverage",
+        nargs="?",
+        const="",
+        metavar="LANGUAGE.md",
+        help="rewrite coverage.md (row texts from LANGUAGE.md when given, else from the current coverage.md)",
+    )
     parser.add_argument("cases", nargs="*")
     args = parser.parse_args(argv)
     cases = [c for c in all_cases() if not args.cases or c.name in args.cases]
-    if args.coverage:
-        (HERE / "coverage.md").write_text(coverage(all_cases(), args.coverage), encoding="utf-8")
+    if args.coverage is not None:
+        language = Path(args.coverage) if args.coverage else None
+        (HERE / "coverage.md").write_text(coverage(all_cases(), language), encoding="utf-8")
         return 0
     entries: list[str] = []
     rows: list[list[str]] = []

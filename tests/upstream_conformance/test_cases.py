@@ -67,3 +67,24 @@ def test_a_workshop_case_needs_a_checkout(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(workshop, "workshop_dir", lambda: checkout)
     cwd = materialise(case, tmp_path / "scratch2", data_dir())
     assert (cwd / "workflow.yaml").read_text() == "datasets:\n  a: {nevents: 12}\n"
+
+
+def test_coverage_md_agrees_with_the_cases_and_known_failures() -> None:
+    """coverage.md is generated; this catches a stale copy (regenerate with report.py --coverage)."""
+    import re
+
+    from conformance import known
+    from conformance.cases import HERE
+
+    text = (HERE / "coverage.md").read_text(encoding="utf-8")
+    failing = {k.case for k in known.load()}
+    rows = {c.name: set(c.rows) for c in all_cases()}
+    for line in text.splitlines():
+        m = re.match(r"\| (\d+) \| .* \| (\d+)/(\d+) \| (.*) \|$", line)
+        if not m:
+            continue
+        row, listed = int(m.group(1)), [n.strip() for n in m.group(4).split(",")]
+        names = [n.strip("*") for n in listed if n != "**none**"]
+        assert sorted(names) == sorted(n for n, r in rows.items() if row in r), f"row {row}"
+        assert all(n.startswith("*") == (n.strip("*") in failing) for n in listed if n != "**none**")
+        assert int(m.group(2)) == sum(n not in failing for n in names), f"row {row}"
