@@ -64,6 +64,11 @@ def _steps(rows: list[dict[str, object]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _total(label: str) -> bool:
+    """Ours' sums over datasets (``total_<eventtype>``, and the all-dataset ``total`` ours.py adds)."""
+    return label == "total" or label.startswith("total_")
+
+
 def _summed(entries: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
     total: dict[str, dict[str, float]] = {}
     for steps in entries:
@@ -89,7 +94,7 @@ def _cutflows(golden: dict[str, object], ours: dict[str, object]) -> list[Quanti
             if label in mine:
                 got = _steps(mine[label])
             elif label == "default":
-                rest = [_steps(v) for k, v in mine.items() if k != "total" and k not in labels]  # type: ignore[operator]
+                rest = [_steps(v) for k, v in mine.items() if not _total(k) and k not in labels]  # type: ignore[operator]
                 got = _summed(rest) if rest else _steps(mine.get("total", []))
             else:
                 out += [
