@@ -1,8 +1,8 @@
 """The pre-commit hook, run for real: `pre-commit try-repo <copy of this repo> fasthep-flow-check
 --all-files` in a scratch git repository. With `language: python`, pre-commit pip-installs this repository
 into an environment of its own (dependencies from PyPI, with the `hep` extra the hook asks for), exactly as a
-user's `pre-commit install` would; the environment is built once per test module (PRE_COMMIT_HOME is a
-temporary folder) and reused by the later runs."""
+user's `pre-commit install` would; the environment is built once per test run, in the background from
+collection time (tests/background.py; PRE_COMMIT_HOME is a temporary folder), and reused by every test."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+
+import background
+from background import background_step
 
 from .locations import REPO, require_executable
 
@@ -91,12 +96,24 @@ def commit_all(cwd: Path, message: str) -> None:
     git(cwd, "commit", "-q", "-m", message)
 
 
-@pytest.fixture(scope="module")
-def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@dataclass(frozen=True)
+class HookSetup:
+    repo: Path
     """A committed copy of this working tree: try-repo clones the repository, so the hook file and the sources
     it installs must be committed (the real checkout may hold uncommitted work)."""
+    home: Path
+    """PRE_COMMIT_HOME, holding the hook's environment once the warm-up has built it."""
+    warm_up: subprocess.CompletedProcess[str]
+
+
+@background_step("pre-commit-env")
+def build_hook_environment() -> HookSetup:
+    """Copy and commit the hook repository, then run the hook once on an empty project: pre-commit builds its
+    environment (pip-installing this repository with the hep extra) here, started at collection so the install
+    overlaps with the rest of the suite; the tests then reuse it."""
     require_executable("git")
-    repo = tmp_path_factory.mktemp("hook-repo")
+    scratch = Path(tempfile.mkdtemp(prefix="fasthep-flow-pre-commit-"))
+    repo, home, project = scratch / "hook-repo", scratch / "home", scratch / "empty-project"
     for part in HOOK_REPO_PARTS:
         source = REPO / part
         if source.is_dir():
@@ -104,15 +121,34 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if not any((repo / part).iterdir()):
                 (repo / part / ".keep").write_text("", encoding="utf-8")  # git keeps no empty folders
         else:
+            (repo / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / part)
     git(repo, "init", "-q")
     commit_all(repo, "hook repository")
-    return repo
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "README").write_text("no workflow here\n", encoding="utf-8")
+    commit_all(project, "nothing to check")
+    return HookSetup(repo, home, try_repo(repo, project, home))
 
 
 @pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
+def hook(request: pytest.FixtureRequest) -> HookSetup:
+    setup: HookSetup = background.result("pre-commit-env")
+    request.addfinalizer(lambda: shutil.rmtree(setup.repo.parent, ignore_errors=True))
+    output = setup.warm_up.stdout + setup.warm_up.stderr
+    assert setup.warm_up.returncode == 0, f"building the hook's environment failed:\n{output[-4000:]}"
+    return setup
+
+
+@pytest.fixture(scope="module")
+def hook_repo(hook: HookSetup) -> Path:
+    return hook.repo
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(hook: HookSetup) -> Path:
+    return hook.home
 
 
 def try_repo(hook_repo: Path, project: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -145,6 +181,7 @@ def test_hook_definition() -> None:
         assert not files.search(name), name
 
 
+@pytest.mark.background("pre-commit-env")
 def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
     hook_repo: Path, pre_commit_home: Path, tmp_path: Path
 ) -> None:
@@ -173,6 +210,7 @@ def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
     assert re.search(r"fasthep-flow check\.+Passed", output), output
 
 
+@pytest.mark.background("pre-commit-env")
 def test_hook_reports_a_branch_typo_in_a_root_workflow(
     hook_repo: Path, pre_commit_home: Path, tmp_path: Path, shared_data_dir: Path
 ) -> None:
