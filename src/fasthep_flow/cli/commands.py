@@ -234,9 +234,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     result, status = _compile_or_report(workflow, args.trust, overrides)
     if result is None:
         return status
+    if result.untrusted_code:
+        return _refuse_untrusted(workflow, result.untrusted_code)
     stem = Path(workflow).name.split(".")[0]
     outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / stem
     return _execute(result.plan, outdir, args, registry=result.registry, overrides=overrides)
+
+
+def _refuse_untrusted(workflow: str, items: tuple) -> int:  # type: ignore[type-arg]
+    """``run`` never executes code a workflow names unless the user trusts it: say what, and where."""
+    from fasthep_flow.cli.render import display_path
+
+    lines = [
+        f"fasthep-flow: refusing to run {workflow}: it names Python code and the workspace is not trusted:"
+    ]
+    for item in items:
+        where = f"{display_path(item.span.file)}:{item.span.start.line + 1}:{item.span.start.col + 1}"
+        lines.append(f"  {where}: {item.what} '{item.ref}'")
+    lines.append("Run it with --trust only if you trust the code this workflow names.")
+    print("\n".join(lines), file=sys.stderr)
+    return EXIT_ERRORS
 
 
 def cmd_run_plan(args: argparse.Namespace) -> int:

@@ -79,6 +79,8 @@ def _check_sink_op(ctx: Context, node: MapNode) -> None:
     op_node = node.get("op") or node.get("kind")
     if isinstance(op_node, ScalarNode) and isinstance(op_node.value, str):
         spec = ctx.registry.stage_op(op_node.text)
+        if spec is None and ctx.untrusted_op(op_node):
+            return
         if spec is None or spec.kind.value != "sink":
             sinks = sorted(n for n, s in ctx.registry.stage_ops().items() if s.kind.value == "sink")
             ctx.unknown_name(codes.UNKNOWN_OP, op_node, "sink op", sinks)
@@ -151,7 +153,11 @@ def _attachment(
     else:
         op = str(params.pop("kind", params.pop("op", "hep.schema_snapshot")))
         kind_node = item.get("kind") or item.get("op")
-        if isinstance(kind_node, ScalarNode) and ctx.registry.observer(op) is None:
+        if (
+            isinstance(kind_node, ScalarNode)
+            and ctx.registry.observer(op) is None
+            and not ctx.untrusted_op(kind_node, op)
+        ):
             ctx.unknown_name(
                 codes.UNKNOWN_OP, kind_node, "observer", sorted(ctx.registry.ops_for("observers"))
             )
@@ -202,9 +208,10 @@ def collect_observers(ctx: Context, valid_targets: set[str]) -> list[Observer]:
         op = str(params.pop("kind", "hep.schema_snapshot"))
         kind_node = item.get("kind")
         if isinstance(kind_node, ScalarNode) and ctx.registry.observer(op) is None:
-            ctx.unknown_name(
-                codes.UNKNOWN_OP, kind_node, "observer", sorted(ctx.registry.ops_for("observers"))
-            )
+            if not ctx.untrusted_op(kind_node, op):
+                ctx.unknown_name(
+                    codes.UNKNOWN_OP, kind_node, "observer", sorted(ctx.registry.ops_for("observers"))
+                )
             continue
         at_node = item.get("at")
         targets: list[str] = []

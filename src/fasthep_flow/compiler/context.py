@@ -71,6 +71,31 @@ class Context:
         fix = Fix(f"Replace with '{best}'", (Edit(target, best),)) if best else None
         self.report(code, target, f"unknown {what} '{name}'", hint=hint, fix=fix)
 
+    def untrusted_op(self, node: ScalarNode, name: str | None = None) -> bool:
+        """Report an op that is unknown because trust was not given (FF112, a warning); False otherwise.
+
+        An op named by a ``registry:`` layer that was not imported, or any unknown op while a module-named
+        profile is left unloaded (it may provide the op), is not the user's mistake: it is a warning, and the
+        stage's params and the fields it would define are left unchecked rather than reported as errors.
+        """
+        name = node.text if name is None else name
+        registry = self.registry
+        layers = registry.untrusted_ops()
+        if name in layers:
+            message = (
+                f"op '{name}' not loaded: it comes from {layers[name]}, and the workspace is not trusted"
+            )
+        elif registry.untrusted_profiles:
+            names = ", ".join(f"'{p.ref}'" for p in registry.untrusted_profiles)
+            message = (
+                f"op '{name}' is unknown; it may come from profile {names}, "
+                "not loaded because the workspace is not trusted"
+            )
+        else:
+            return False
+        self.report(codes.UNTRUSTED, node, message, hint=UNTRUSTED_NOTE, severity=Severity.WARNING)
+        return True
+
     def refer(
         self,
         node: ScalarNode,
@@ -93,6 +118,8 @@ class Context:
         return ok
 
 
-UNTRUSTED_NOTE = "run with --trust (or enable workspace trust in the editor) to load it"
+UNTRUSTED_NOTE = (
+    "trust the workspace to load it: `--trust` on the command line, workspace trust in the editor"
+)
 
 __all__ = ["UNTRUSTED_NOTE", "Context", "codes"]

@@ -58,6 +58,8 @@ class FlowState:
     globals: set[str]
     defined_by: dict[str, list[tuple[StageDecl, Definition]]] = field(default_factory=dict)
     per_stage: dict[str, StageFlow] = field(default_factory=dict)
+    unloaded: tuple[str, ...] = ()
+    """Stages whose op was not loaded (untrusted code): the fields they define are unknown, not missing."""
 
 
 @lru_cache(maxsize=16)
@@ -110,6 +112,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
                 state.defined_by.setdefault(fd.name, []).append((d, definition))
                 ctx.index.definitions.append(definition)
 
+    state.unloaded = tuple(d.id for d in decls if d.untrusted)
     lineage = _Lineage(decls)
     for d in decls:
         steps = steps_of.get(d.index)
@@ -342,6 +345,10 @@ def _unresolved(
             else "define it before its first use",
             related=(Related(definition.span, f"'{full}' is defined here"),),
         )
+        return
+    if any(stage_id in ancestors for stage_id in state.unloaded):
+        # an upstream op was not loaded (untrusted): it may define this field; FF112 already says why
+        ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False))  # type: ignore[arg-type]
         return
     if src_fields is not None and not src_fields.closed:
         # branches not listed and the file could not be inspected: assume a branch, read it

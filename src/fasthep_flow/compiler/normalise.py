@@ -70,7 +70,7 @@ def collect_sources(ctx: Context) -> list[SourceDecl]:
         decl = SourceDecl(name, kind, params, body, entry.key, kind_node, "branches" in params)
         out.append(decl)
         ctx.index.definitions.append(Definition(name, SymbolKind.SOURCE, entry.key.span, detail=kind))
-        if kind_node is not None and ctx.registry.source(kind) is None:
+        if kind_node is not None and ctx.registry.source(kind) is None and not ctx.untrusted_op(kind_node):
             ctx.unknown_name(
                 codes.UNKNOWN_SOURCE_KIND, kind_node, "source kind", sorted(ctx.registry.ops_for("sources"))
             )
@@ -281,6 +281,7 @@ def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict
             op_node is not None
             and isinstance(op_node.value, str)
             and ctx.registry.render(op_node.text) is None
+            and not ctx.untrusted_op(op_node)
         ):
             ctx.unknown_name(codes.UNKNOWN_OP, op_node, "render op", sorted(ctx.registry.ops_for("renders")))
         resolved[name] = result

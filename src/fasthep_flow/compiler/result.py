@@ -14,13 +14,13 @@ from fasthep_flow.document.loader import Loaded
 from fasthep_flow.plan import ExecutionPlan
 
 if TYPE_CHECKING:
-    from fasthep_flow.registry import Registry
+    from fasthep_flow.registry import Registry, UntrustedCode
 
 
 @dataclass(frozen=True)
 class CompileOptions:
     trust: bool = False
-    """Import workspace code named by `registry:` layers (the user trusts this folder)."""
+    """Import the Python code a workflow names (`registry:` layers, `pkg:name` profiles): the user trusts it."""
     check_inputs: bool = True
     """Open input files' metadata (lazily, with uproot) to check listed branches and learn types."""
     reader: FileReader | None = None
@@ -56,6 +56,11 @@ class CompileResult:
     def plan(self) -> ExecutionPlan | None:
         """The execution plan, or None when there are errors (built on first use, like ``workflow``)."""
         return self.build_plan()
+
+    @property
+    def untrusted_code(self) -> tuple[UntrustedCode, ...]:
+        """What the workflow names that would import code but was not loaded (no trust): ``run`` refuses it."""
+        return self.registry.untrusted_code() if self.registry is not None else ()
 
     @property
     def ok(self) -> bool:

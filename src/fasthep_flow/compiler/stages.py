@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fasthep_flow.compiler.context import UNTRUSTED_NOTE, Context
+from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.symbols import Definition, Reference, StageInfo, SymbolKind
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import Related, Severity
+from fasthep_flow.document.diagnostics import Related
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 
 if TYPE_CHECKING:
@@ -167,18 +167,10 @@ def _resolve_op(ctx: Context, decl: StageDecl) -> None:
         if spec.kind.value == "sink" and decl.role == "transform":
             decl.role = "sink"
         return
-    untrusted = ctx.registry.untrusted_ops()
-    if decl.op in untrusted:
-        decl.untrusted = True
-        ctx.report(
-            codes.UNTRUSTED,
-            decl.op_node,
-            f"op '{decl.op}' not loaded (untrusted): it comes from {untrusted[decl.op]}",
-            hint=UNTRUSTED_NOTE,
-            severity=Severity.WARNING,
-        )
-        return
     other = _other_group(ctx, decl.op)
+    if other is None and ctx.untrusted_op(decl.op_node, decl.op):
+        decl.untrusted = True
+        return
     if other:
         ctx.report(
             codes.WRONG_OP_KIND,

@@ -9,6 +9,7 @@ from fasthep_flow.registry.plugins import PluginProblem
 from fasthep_flow.registry.registry import (
     Registry,
     RegistryLayer,
+    UntrustedCode,
     builtin_registry,
     default_registry,
     load_registry,
@@ -72,6 +73,7 @@ __all__ = [
     "RegistryLayer",
     "Str",
     "Struct",
+    "UntrustedCode",
     "builtin_registry",
     "default_registry",
     "flow_of",

@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.registry.specs import OpSpec, Plugin
+from fasthep_flow.registry.trust import ImportFailed, isolated
 
 ENTRY_POINT_GROUP = "fasthep_flow.registry"
 BUILTIN_PLUGINS = (
@@ -84,8 +85,13 @@ def installed_plugins() -> Installed:
         seen_refs.add(ref)
         source = f"{ep.name} = {ep.value}"
         try:
-            plugin = _check_plugin(ep.load(), ref)
-        except Exception as exc:  # third-party code may raise anything while importing; report and go on
+            with isolated(f"entry point {ref}"):  # its prints go to stderr, its SystemExit is contained
+                loaded = ep.load()
+            plugin = _check_plugin(loaded, ref)
+        except ImportFailed as exc:
+            problems.append(PluginProblem(source, f"plugin could not be loaded: {exc}"))
+            continue
+        except TypeError as exc:
             problems.append(PluginProblem(source, f"plugin could not be loaded: {type(exc).__name__}: {exc}"))
             continue
         if plugin.name in names:

@@ -27,7 +27,7 @@ from fasthep_flow.document.diagnostics import Diagnostic, Related, error, warnin
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.registry.specs import Plugin, Profile
 from fasthep_flow.registry.suggest import suggest
-from fasthep_flow.registry.trust import check_module
+from fasthep_flow.registry.trust import UNTRUSTED_HINT, ImportFailed, NotTrusted, check_module, importing
 
 BASIC = Profile(
     "basic", doc="Only the core ops (toy data, Parquet): no HEP, no rendering.", plugins=("core",)
@@ -56,6 +56,8 @@ class ResolvedProfiles:
     layers: list[Node] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     builtin_only: bool = True
+    untrusted: list[ScalarNode] = field(default_factory=list)
+    """Module-named profiles not loaded because the workspace is not trusted."""
 
 
 def profile_refs(root: MapNode | None) -> list[ScalarNode]:
@@ -75,6 +77,7 @@ def resolve_profiles(
     workflow_dir: Path | None,
     known: Mapping[str, Profile],
     plugin_names: tuple[str, ...],
+    trust: bool = False,
 ) -> ResolvedProfiles:
     out = ResolvedProfiles()
     refs = profile_refs(root)
@@ -88,7 +91,7 @@ def resolve_profiles(
         elif is_file_ref(ref):
             _from_file_ref(out, node, workflow_dir, known, plugin_names)
         elif ":" in ref:
-            _from_package_ref(out, node, workflow_dir, known, plugin_names)
+            _from_package_ref(out, node, workflow_dir, known, plugin_names, trust)
         else:
             best = suggest(ref, known)
             out.diagnostics.append(
@@ -141,7 +144,9 @@ def _from_package_ref(
     workflow_dir: Path | None,
     known: Mapping[str, Profile],
     plugin_names: tuple[str, ...],
+    trust: bool,
 ) -> None:
+    """``pkg:name``: the resource ``name.yaml`` of the package ``pkg``; reading it imports ``pkg``."""
     ref = node.text
     package, _, name = ref.partition(":")
     verdict = check_module(package, workflow_dir)
@@ -157,27 +162,32 @@ def _from_package_ref(
             )
         )
         return
-    if not verdict.trusted:
+    out.builtin_only = False
+    if not trust:
+        where = f" (from {verdict.location})" if verdict.location else ""
         out.diagnostics.append(
             warning(
                 codes.UNTRUSTED,
                 node.span,
-                f"profile '{ref}' not loaded (untrusted): package '{package}' is in the workflow's folder",
-                hint="run with --trust (or enable workspace trust in the editor) to load it",
+                f"profile '{ref}' not loaded: workspace not trusted",
+                hint=f"reading it imports the Python package '{package}'{where}; {UNTRUSTED_HINT}",
             )
         )
-        out.builtin_only = False
+        out.untrusted.append(node)
         return
     filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
     try:
-        resource = importlib.resources.files(package).joinpath(filename)
-        text = resource.read_text(encoding="utf-8")
-    except (ImportError, OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        with importing(package, workflow_dir, trust=True, from_workspace=not verdict.trusted):
+            resource = importlib.resources.files(package).joinpath(filename)
+            text = resource.read_text(encoding="utf-8")
+    except (ImportFailed, NotTrusted) as exc:
         out.diagnostics.append(
             error(
                 codes.UNKNOWN_PROFILE,
                 node.span,
-                f"unknown profile '{ref}': package '{package}' has no {filename}",
+                f"unknown profile '{ref}': package '{package}' has no {filename}"
+                if isinstance(exc.__cause__, FileNotFoundError)
+                else f"profile '{ref}' cannot be loaded",
                 hint=str(exc),
             )
         )

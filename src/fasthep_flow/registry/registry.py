@@ -23,17 +23,22 @@ from fasthep_flow.registry.plugins import PluginProblem, installed_plugins
 from fasthep_flow.registry.profiles import available_profiles, deep_merge, resolve_profiles
 from fasthep_flow.registry.specs import FunctionSpec, KindGroup, OpSpec, Plugin, Profile
 from fasthep_flow.registry.suggest import suggest as _suggest
-from fasthep_flow.registry.trust import check_module, import_module
-
-UNTRUSTED_HINT = "run with --trust (or enable workspace trust in the editor) to load it"
+from fasthep_flow.registry.trust import (
+    UNTRUSTED_HINT,
+    ImportFailed,
+    NotTrusted,
+    check_module,
+    import_module,
+    isolated,
+)
 
 
 @dataclass(frozen=True, eq=False)
 class RegistryLayer:
     """One ``registry:`` entry: ``{spec: "module:ATTR", impl: "module:callable", name?: op name}``.
 
-    ``loaded`` is the spec it provided, or None when it was not imported: ``untrusted`` (workspace code, no
-    trust given) or ``error`` (import failed, not a spec...). The compiler uses ``names`` to say "op X is
+    ``loaded`` is the spec it provided, or None when it was not imported: ``untrusted`` (no trust given: a
+    layer names Python code, so it is never imported without trust) or ``error`` (import failed, not a spec...). The compiler uses ``names`` to say "op X is
     untrusted" rather than "unknown op X".
     """
 
@@ -61,6 +66,26 @@ class RegistryLayer:
     def module(self) -> str:
         return self.spec_ref.partition(":")[0]
 
+    @property
+    def ref_span(self) -> Span:
+        """Where the layer names its code: the ``spec`` value (the whole entry when it has no ``spec`` key)."""
+        spec = self.node.get("spec") if isinstance(self.node, MapNode) else None
+        return spec.span if spec is not None else self.node.span
+
+
+@dataclass(frozen=True)
+class UntrustedCode:
+    """Something a workflow names that would import Python code, left unloaded because trust was not given.
+
+    ``run`` refuses a workflow with any of these (naming each); ``check`` reports them as FF112 warnings.
+    """
+
+    what: str
+    """``registry layer`` or ``profile``."""
+    ref: str
+    """As written: ``venv.__main__:x``."""
+    span: Span
+
 
 def _frozen(d: Mapping[str, OpSpec]) -> Mapping[str, OpSpec]:
     return MappingProxyType(dict(d))
@@ -86,6 +111,7 @@ class Registry:
     layers: tuple[RegistryLayer, ...]
     problems: tuple[PluginProblem, ...]
     plugins: tuple[str, ...]
+    untrusted_profiles: tuple[UntrustedCode, ...]
 
     __slots__ = (
         "_ops",
@@ -98,6 +124,7 @@ class Registry:
         "plugins",
         "problems",
         "profiles",
+        "untrusted_profiles",
     )
 
     def __init__(
@@ -113,6 +140,7 @@ class Registry:
         layers: tuple[RegistryLayer, ...] = (),
         problems: tuple[PluginProblem, ...] = (),
         plugins: tuple[str, ...] = (),
+        untrusted_profiles: tuple[UntrustedCode, ...] = (),
     ) -> None:
         setattr_ = object.__setattr__
         setattr_(self, "_ops", MappingProxyType({g: _frozen(ops.get(g, {})) for g in KindGroup}))
@@ -125,6 +153,7 @@ class Registry:
         setattr_(self, "layers", layers)
         setattr_(self, "problems", problems)
         setattr_(self, "plugins", plugins)
+        setattr_(self, "untrusted_profiles", untrusted_profiles)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Registry is immutable")
@@ -177,12 +206,21 @@ class Registry:
         """Op name → where it would come from, for every layer not loaded because it is untrusted."""
         return MappingProxyType(
             {
-                name: f"module '{layer.module}'"
+                name: f"registry layer '{layer.spec_ref}'"
                 for layer in self.layers
                 if layer.untrusted
                 for name in layer.names
             }
         )
+
+    def untrusted_code(self) -> tuple[UntrustedCode, ...]:
+        """Every layer and profile not loaded for want of trust, in the order the workflow names them."""
+        layers = tuple(
+            UntrustedCode("registry layer", layer.spec_ref, layer.ref_span)
+            for layer in self.layers
+            if layer.untrusted
+        )
+        return self.untrusted_profiles + layers
 
     def layer_for(self, name: str) -> RegistryLayer | None:
         for layer in reversed(self.layers):
@@ -216,6 +254,25 @@ class Registry:
             layers=self.layers + layers,
             problems=self.problems,
             plugins=self.plugins,
+            untrusted_profiles=self.untrusted_profiles,
+        )
+
+    def with_untrusted_profiles(self, profiles: tuple[UntrustedCode, ...]) -> Registry:
+        """This registry, noting module-named profiles that were not loaded (no trust)."""
+        if not profiles:
+            return self
+        return Registry(
+            ops={g: self._ops[g] for g in KindGroup},
+            functions=self.functions,
+            constants=self.constants,
+            profiles=self.profiles,
+            active_profiles=self.active_profiles,
+            defaults=self.defaults,
+            observer_presets=self.observer_presets,
+            layers=self.layers,
+            problems=self.problems,
+            plugins=self.plugins,
+            untrusted_profiles=self.untrusted_profiles + profiles,
         )
 
 
@@ -316,7 +373,7 @@ def load_registry(
     installed = installed_plugins()
     known = _known_profiles()
     names = tuple(p.name for p in installed.plugins)
-    resolved = resolve_profiles(root, workflow_dir, known, names)
+    resolved = resolve_profiles(root, workflow_dir, known, names, trust)
     diagnostics = list(resolved.diagnostics)
     layer_nodes = list(resolved.layers) + _workflow_layer_nodes(root)
     if resolved.builtin_only:
@@ -326,6 +383,9 @@ def load_registry(
     if layer_nodes:
         layers = tuple(_load_layer(n, workflow_dir, trust, diagnostics) for n in layer_nodes)
         registry = registry.with_layers(tuple(layer for layer in layers if layer is not None))
+    registry = registry.with_untrusted_profiles(
+        tuple(UntrustedCode("profile", n.text, n.span) for n in resolved.untrusted)
+    )
     if root is not None and registry.problems:
         diagnostics.extend(_problem_diagnostics(root, registry.problems))
     return registry, diagnostics
@@ -391,21 +451,30 @@ def _load_layer(
         if not verdict.found:
             return failed(f"module '{verdict.module}' cannot be found", at, hint="is it installed?")
     workspace = [v for v, _ in verdicts if not v.trusted]
-    if workspace and not trust:
-        where = workspace[0].location or str(workflow_dir)
-        module = workspace[0].module
-        message = f"registry layer '{spec_ref}' not loaded (untrusted): module '{module}' is workspace code"
+    if not trust:
+        named = f"registry layer '{spec_ref}'" + (f" (impl '{impl_ref}')" if impl_ref else "")
+        where = ", ".join(
+            dict.fromkeys(f"{v.module.split('.')[0]} from {v.location}" for v, _ in verdicts if v.location)
+        )
         diagnostics.append(
-            warning(codes.UNTRUSTED, spec_node.span, message, hint=f"{UNTRUSTED_HINT} ({where})")
+            warning(
+                codes.UNTRUSTED,
+                spec_node.span,
+                f"{named} not loaded: workspace not trusted",
+                hint=f"{UNTRUSTED_HINT}; loading it imports Python code: {where}"
+                if where
+                else UNTRUSTED_HINT,
+            )
         )
         return RegistryLayer(node, spec_ref, impl_ref, None, True, None, name)
     module, _, attr = spec_ref.partition(":")
     try:
-        target: object = import_module(module, workflow_dir, trusted_workspace=bool(workspace))
-        for part in attr.split("."):
-            target = getattr(target, part)
-    except Exception as exc:  # user code may raise anything while importing; it becomes a diagnostic
-        return failed(f"registry layer '{spec_ref}' cannot be loaded: {type(exc).__name__}: {exc}", spec_node)
+        target: object = import_module(module, workflow_dir, trust=True, from_workspace=bool(workspace))
+        with isolated(f"'{spec_ref}'"):
+            for part in attr.split("."):
+                target = getattr(target, part)
+    except (ImportFailed, NotTrusted) as exc:
+        return failed(f"registry layer '{spec_ref}' cannot be loaded: {exc}", spec_node)
     if not isinstance(target, OpSpec):
         return failed(f"'{spec_ref}' is a {type(target).__name__}, not an OpSpec", spec_node)
     spec = target

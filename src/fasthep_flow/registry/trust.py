@@ -1,14 +1,22 @@
-"""Workspace trust: opening a workflow must never run code that came with it.
+"""Workspace trust: opening a workflow must never run code the workflow names.
 
-A `registry:` layer names Python code (``module:ATTR``). Importing it runs that module, so an editor that
-merely opened a cloned repository would execute whatever the repository ships. The rule: a module is imported
-only when it is importable *without* the workflow's folder on ``sys.path`` (``''`` counts when the current
-directory is inside it) and its files are not inside the workflow's folder — i.e. it was installed — or when
-the user said ``trust=True``.
+A workflow names Python code in two ways: ``registry:`` layers (``spec: "module:ATTR"``, ``impl:``) and
+module-named profiles (``use: {profiles: ["pkg:name"]}``, a resource of the package ``pkg``). Importing a
+module runs it — ``venv.__main__`` creates a virtualenv, ``this`` prints to stdout — so *any* module a workflow
+names counts, installed or not, standard library included. The rule, like an editor's workspace trust:
+without ``trust=True`` nothing a workflow names is imported; only fasthep-flow's built-in ops and the plugins
+installed packages register through the ``fasthep_flow.registry`` entry point are loaded (the user chose to
+install those).
 
-Deciding needs no import: ``PathFinder.find_spec`` on the top-level name only reads directories. Importing an
-installed module then happens with the workspace entries removed from ``sys.path``, so that a same-named file
-in the workspace cannot shadow it.
+Every import of a name that came from a workflow goes through ``importing()`` (the single gate): it refuses
+without trust (``NotTrusted``), and with trust it isolates the import — ``print`` output goes to stderr (so it
+can never reach a language server's JSON-RPC stream on stdout), and any ``BaseException`` the module raises
+(``SystemExit`` included; only ``KeyboardInterrupt`` passes) becomes ``ImportFailed``, which callers turn
+into a diagnostic.
+
+``check_module`` decides where a module *would* come from without importing it: ``PathFinder.find_spec`` on
+the top-level name only reads directories. Installed modules are imported with the workspace entries removed
+from ``sys.path``, so that a same-named file in the workspace cannot shadow them.
 """
 
 from __future__ import annotations
@@ -39,6 +47,10 @@ class Verdict:
     def in_workspace(self) -> bool:
         return self.found and not self.trusted
 
+
+UNTRUSTED_HINT = (
+    "trust the workspace to load it: `--trust` on the command line, workspace trust in the editor"
+)
 
 _IMPORT_LOCK = threading.Lock()
 
@@ -106,6 +118,18 @@ def check_module(module: str, workflow_dir: Path | None) -> Verdict:
     return Verdict(module, trusted=True, found=True, location=location)
 
 
+class NotTrusted(Exception):
+    """A module named by a workflow may not be imported: the workspace is not trusted."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__(f"module '{module}' not imported: workspace not trusted")
+        self.module = module
+
+
+class ImportFailed(Exception):
+    """Importing a module named by a workflow raised (anything, ``SystemExit`` included)."""
+
+
 @contextlib.contextmanager
 def _sys_path(entries: list[str]) -> Iterator[None]:
     saved = sys.path[:]
@@ -116,16 +140,54 @@ def _sys_path(entries: list[str]) -> Iterator[None]:
         sys.path[:] = saved
 
 
-def import_module(module: str, workflow_dir: Path | None, trusted_workspace: bool) -> Any:
-    """Import ``module``: from installed locations only, or also from the workflow's folder when trusted.
+@contextlib.contextmanager
+def isolated(what: str) -> Iterator[None]:
+    """Run third-party import-time code with its ``print`` output on stderr and its exceptions contained.
 
-    Raises ImportError (or whatever the module raises while importing); callers turn it into a diagnostic.
+    Used for trusted workflow code and for installed plugins' entry points alike: a language server speaks
+    JSON-RPC on stdout, so a stray ``print`` there would corrupt the stream, and a ``SystemExit`` raised by
+    an import would end the server. ``KeyboardInterrupt`` is the user's and is not swallowed.
     """
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except KeyboardInterrupt:
+        raise
+    except ImportFailed:
+        raise
+    except BaseException as exc:  # SystemExit & co. from imported code become a diagnostic
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise ImportFailed(f"{what} raised {detail}") from exc
+
+
+@contextlib.contextmanager
+def importing(
+    module: str, workflow_dir: Path | None, *, trust: bool, from_workspace: bool = False
+) -> Iterator[None]:
+    """The gate around any import of a module a workflow names (the module itself, or its resources).
+
+    Raises ``NotTrusted`` without trust, before anything is imported. With trust, the import sees installed
+    locations only, or (``from_workspace``) the workflow's folder first; it holds a lock (``sys.path`` is
+    process-wide) and is ``isolated``.
+    """
+    if not trust:
+        raise NotTrusted(module)
     with _IMPORT_LOCK:
-        if trusted_workspace:
+        if from_workspace:
             extra = [str(workflow_dir)] if workflow_dir is not None else []
             entries = extra + [e for e in sys.path if e not in extra]
         else:
             entries = installed_path(workflow_dir)
-        with _sys_path(entries):
-            return importlib.import_module(module)
+        with _sys_path(entries), isolated(f"importing '{module}'"):
+            yield
+
+
+def import_module(
+    module: str, workflow_dir: Path | None, *, trust: bool, from_workspace: bool = False
+) -> Any:
+    """Import ``module`` through the gate (see ``importing``).
+
+    Raises ``NotTrusted`` (no trust given), ``ImportFailed`` (the import raised) or ImportError.
+    """
+    with importing(module, workflow_dir, trust=trust, from_workspace=from_workspace):
+        return importlib.import_module(module)

@@ -94,6 +94,15 @@ def run_plan(
     if result.plan is None:
         problems = _problems(doc, ctx)
         return RunReport(False, f"cannot run: the workflow has {len(problems)} error(s)", errors=problems)
+    if result.untrusted_code:
+        named = tuple(
+            f"{item.what} '{item.ref}' (line {item.span.start.line + 1})" for item in result.untrusted_code
+        )
+        return RunReport(
+            False,
+            f"cannot run: the workflow names Python code and the workspace is not trusted: {', '.join(named)}",
+            errors=named,
+        )
     plan = result.plan
     if stage is not None:
         sub = plan_until(plan, stage)
