@@ -174,10 +174,16 @@ def test_package_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     workflow_dir.mkdir()
     monkeypatch.setitem(sys.modules, "labprofiles", None)  # so that the test leaves it unimported
     monkeypatch.delitem(sys.modules, "labprofiles")
-    reg, diags = load_registry(parse("use: {profiles: ['labprofiles:fast']}\n"), workflow_dir)
+    untrusted, diags = load_registry(parse("use: {profiles: ['labprofiles:fast']}\n"), workflow_dir)
+    assert [d.code for d in diags] == [codes.UNTRUSTED]  # reading it imports the package: trust first
+    assert "labprofiles" not in sys.modules
+    assert [(u.what, u.ref) for u in untrusted.untrusted_code()] == [("profile", "labprofiles:fast")]
+    reg, diags = load_registry(parse("use: {profiles: ['labprofiles:fast']}\n"), workflow_dir, trust=True)
     assert diags == []
     assert reg.source("toy") is not None and reg.stage_op("hep.hist") is None
-    _, diags = load_registry(parse("use: {profiles: ['labprofiles:nope', 'nopkg_xyz:p']}\n"), workflow_dir)
+    _, diags = load_registry(
+        parse("use: {profiles: ['labprofiles:nope', 'nopkg_xyz:p']}\n"), workflow_dir, trust=True
+    )
     assert [d.code for d in diags] == [codes.UNKNOWN_PROFILE, codes.UNKNOWN_PROFILE]
     assert "has no nope.yaml" in diags[0].message and "not installed" in diags[1].message
 

@@ -225,7 +225,7 @@ def test_schema_of_a_registry_with_user_layers_knows_their_ops(tmp_path: Path) -
     root = parse(
         'registry: [{spec: "fasthep_flow.ops.hep.flag:SPEC", name: lab.flag}]\n', str(tmp_path / "w.yaml")
     )
-    reg, _ = load_registry(root, tmp_path)
+    reg, _ = load_registry(root, tmp_path, trust=True)
     validator = jsonschema.Draft202012Validator(workflow_schema(reg))
     doc = {"analysis": {"stages": [{"id": "F", "op": "lab.flag", "params": {"selection": ["x"]}}]}}
     assert list(validator.iter_errors(doc)) == []

@@ -1,4 +1,4 @@
-"""Workspace trust: a `registry:` layer never imports workflow-folder code unless trusted."""
+"""Workspace trust: a `registry:` layer imports nothing without trust, installed or workspace code alike."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from regtools import parse
 
 from fasthep_flow.document import codes
 from fasthep_flow.registry import load_registry
-from fasthep_flow.registry.trust import check_module, import_module, installed_path
+from fasthep_flow.registry.trust import NotTrusted, check_module, import_module, installed_path
 
 MYOPS = """\
 from pathlib import Path
@@ -53,9 +53,9 @@ def test_untrusted_layer_is_not_imported(workspace: Path) -> None:
     assert (layer.untrusted, layer.loaded, layer.error) == (True, None, None)
     assert layer.spec_ref == "myops:MY_SPEC" and layer.impl_ref == "myops:run"
     assert layer.names == ("MY_SPEC",)  # without importing, the attribute name is all there is
-    assert dict(reg.untrusted_ops()) == {"MY_SPEC": "module 'myops'"}
+    assert dict(reg.untrusted_ops()) == {"MY_SPEC": "registry layer 'myops:MY_SPEC'"}
     assert [(d.code, d.severity.label, d.span.start.line) for d in diags] == [(codes.UNTRUSTED, "warning", 1)]
-    assert "not loaded (untrusted)" in diags[0].message
+    assert "not loaded: workspace not trusted" in diags[0].message
 
 
 def test_untrusted_layer_with_a_name_tells_the_op_name(workspace: Path) -> None:
@@ -85,13 +85,16 @@ def test_once_imported_it_is_still_untrusted_without_trust(workspace: Path) -> N
     assert reg.stage_op("lab.scale") is None and reg.layers[0].untrusted
 
 
-def test_installed_module_layers_load_without_trust(tmp_path: Path) -> None:
-    root = parse(
+def test_installed_module_layers_need_trust_too(tmp_path: Path) -> None:
+    """Importing any module runs it (`venv.__main__` makes a virtualenv): installed ones need trust as well."""
+    text = (
         "registry:\n"
-        '  - {spec: "fasthep_flow.ops.hep.hist:SPEC", impl: "fasthep_flow.ops.hep.hist:fill", name: lab.hist}\n',
-        str(tmp_path / "wf.yaml"),
+        '  - {spec: "fasthep_flow.ops.hep.hist:SPEC", impl: "fasthep_flow.ops.hep.hist:fill", name: lab.hist}\n'
     )
-    reg, diags = load_registry(root, tmp_path)
+    reg, diags = load_registry(parse(text, str(tmp_path / "wf.yaml")), tmp_path)
+    assert [d.code for d in diags] == [codes.UNTRUSTED]
+    assert reg.stage_op("lab.hist") is None and reg.layers[0].untrusted
+    reg, diags = load_registry(parse(text, str(tmp_path / "wf.yaml")), tmp_path, trust=True)
     assert diags == []
     spec = reg.stage_op("lab.hist")
     assert (
@@ -143,7 +146,10 @@ def test_installed_module_is_not_shadowed_by_a_workspace_file(tmp_path: Path, mo
     try:
         assert str(work) not in installed_path(work)
         assert check_module("shadowed_ops", work).trusted
-        module = import_module("shadowed_ops", work, trusted_workspace=False)
+        with pytest.raises(NotTrusted):
+            import_module("shadowed_ops", work, trust=False)
+        assert "shadowed_ops" not in sys.modules
+        module = import_module("shadowed_ops", work, trust=True)
         assert module.WHO == "installed"
         assert not (work / "shadowed_ops.py.marker").exists()
     finally:

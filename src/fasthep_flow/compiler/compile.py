@@ -31,6 +31,7 @@ from fasthep_flow.compiler.structure import check_structure
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
 from fasthep_flow.document.gc_pause import gc_paused
 from fasthep_flow.document.includes import DiskReader, LoadedWorkflow, include_errors, load_workflow
 from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
@@ -43,15 +44,15 @@ SUPPORTED_VERSIONS = ("1.0", "1")
 def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        from fasthep_flow.document.spans import Pos, Span
+        text = read_workflow_file(path)
+    except UnreadableFile as problem:
+        from fasthep_flow.document.spans import Span
 
-        span = Span(str(path), Pos(0, 0), Pos(0, 0))
-        diag = Diagnostic(
-            codes.INCLUDE_MISSING, Severity.ERROR, span, f"cannot read '{path}': {exc.strerror or exc}"
-        )
-        return CompileResult((diag,), LoadedWorkflow(None, (diag,), {}, ()), None)
+        span = Span.point(str(path), problem.pos)
+        diag = Diagnostic(problem.code, Severity.ERROR, span, problem.message, problem.hint)
+        # the readable part stands in for the file: a renderer must not open it again (a FIFO would hang)
+        files = {str(path): prefix_index(problem)}
+        return CompileResult((diag,), LoadedWorkflow(None, (diag,), files, ()), None)
     return compile_text(text, str(path), options)
 
 

@@ -103,9 +103,13 @@ DUPLICATE_KEY = _c(
 )  # fmt: skip
 INCLUDE_MISSING = _c(
     "FF003", "include-missing", "A file named in `include:` does not exist or cannot be read.",
-    "included file '{path}' does not exist or cannot be read",
-    why="The workflow would run without the datasets, styles or stages that file was meant to add.",
-    fix="Correct the path (it is relative to the including file) or create the file.",
+    "included file '{path}' does not exist or cannot be read", "included file '{path}': {problem}",
+    "{path} is {kind}, not a regular file", "cannot open {path}: {problem}", "cannot read {path}: {problem}",
+    "no such file: {path}",
+    why="The workflow would run without the datasets, styles or stages that file was meant to add. A path that "
+    "is a FIFO, a device (`/dev/zero`) or a folder is refused without being read: it would block or never end.",
+    fix="Correct the path (it is relative to the including file) or create the file; a workflow and the files it "
+    "includes must be ordinary files.",
     example="diagnostics/FF003-missing-include.yaml",
 )  # fmt: skip
 INCLUDE_CYCLE = _c(
@@ -144,6 +148,33 @@ UNSUPPORTED_YAML = _c(
     "the value is kept in the simplest reading, which may not be what was meant.",
     fix="Remove the tag, split the extra documents into their own files, or write keys as plain text.",
     example="diagnostics/FF007-custom-tag.yaml",
+)  # fmt: skip
+TOO_LARGE = _c(
+    "FF008", "too-large", "A file, its alias expansion or its merged includes exceed a workflow's size limits.",
+    "alias *{name} is refused: the file uses {what}",
+    "the file is {size} MB; a workflow file may be at most {limit} MB",
+    "including '{path}' makes the workflow too large: merging includes would build more than {limit} list items",
+    why="Every alias repeats its anchor's whole value and nested aliases multiply (a 'billion laughs' file of nine "
+    "levels of nine aliases stands for 387 million values); included lists concatenate, so a diamond of includes "
+    "multiplies too. Unbounded, `check` and the editor would grow to gigabytes. See docs/security.md.",
+    fix="Write the values out, or reuse them with fewer levels of aliases; include each file once; split a very "
+    "large file with `include:`.",
+    example="diagnostics/FF008-alias-bomb.yaml",
+)  # fmt: skip
+NOT_UTF8 = _c(
+    "FF009", "not-utf8", "A workflow file is not UTF-8 text (binary, Latin-1, UTF-16...).",
+    "the file is not UTF-8 text: byte {byte} (line {line}, column {column}) cannot be decoded",
+    "the file is {encoding} text (it starts with a {bom} byte-order mark), not UTF-8",
+    why="Workflows are UTF-8 (as YAML and the language server's positions assume); reading other bytes would "
+    "misplace every position or garble names. It is reported at the first byte that is not UTF-8.",
+    fix="Save the file as UTF-8 (most editors: 'Save with encoding'); accents typed in Latin-1 or Windows-1252 "
+    "are the usual cause. A binary file is not a workflow.",
+    output="""\
+$ fasthep-flow check notes.yaml
+notes.yaml:2:4: error[FF009]: the file is not UTF-8 text: byte 0xE9 (line 2, column 4) cannot be decoded
+    2 | # R
+      |    ^
+      = hint: save the file as UTF-8; Latin-1 or Windows-1252 accents are the usual cause""",
 )  # fmt: skip
 BAD_OVERRIDE = _c(
     "FF010", "bad-override", "A command-line override is not KEY=VALUE or names a place the workflow lacks.",
@@ -250,17 +281,22 @@ MISSING_KEY = _c(
 UNKNOWN_PROFILE = _c(
     "FF111", "unknown-profile", "A profile in `use.profiles` cannot be found.",
     "unknown profile '{profile}'", "profile '{profile}' has errors", "plugin '{plugin}' is not installed",
+    "profile '{profile}' cannot be read", "profile '{profile}' cannot be loaded",
     why="The defaults, ops and styles the profile provides would be missing.",
     fix="Use a built-in profile (`fasthep-flow ops` lists them), `pkg:name` of an installed package, or a "
     "`./path.yaml` that exists.",
     example="diagnostics/FF111-unknown-profile.yaml",
 )  # fmt: skip
 UNTRUSTED = _c(
-    "FF112", "untrusted-code", "An op comes from workspace code that is not loaded until trusted.",
-    "op '{op}' not loaded (untrusted): it comes from {origin}",
-    "registry layer '{layer}' not loaded (untrusted): module '{module}' is workspace code",
-    "profile '{profile}' not loaded (untrusted): package '{package}' is in the workflow's folder",
-    why="Checking or editing a workflow never imports code it names: a cloned repository could run anything.",
+    "FF112", "untrusted-code",
+    "Python code the workflow names (a `registry:` layer, a `pkg:name` profile) is not loaded until trusted.",
+    "registry layer '{layer}' not loaded: workspace not trusted",
+    "profile '{profile}' not loaded: workspace not trusted",
+    "op '{op}' not loaded: it comes from {origin}, and the workspace is not trusted",
+    "op '{op}' is unknown; it may come from profile {profiles}, not loaded because the workspace is not trusted",
+    why="Checking or editing a workflow never imports code it names, wherever the module lives: importing any "
+    "module runs it (`venv.__main__` creates a virtualenv). `run` refuses such a workflow, naming each entry. "
+    "See docs/security.md.",
     fix="If you trust the folder, pass `--trust` (or trust the workspace in the editor); otherwise leave it.",
     example="diagnostics/FF112-untrusted-registry-layer.yaml",
 )  # fmt: skip
@@ -348,6 +384,17 @@ DUPLICATE_NAME = _c(
     fix="Rename one of the two (the related location points at the first).",
     example="diagnostics/FF123-duplicate-dataset-name.yaml",
 )  # fmt: skip
+BAD_NAME = _c(
+    "FF124", "bad-name", "A name (stage id, global, dataset, key...) that is not a string, or is too long.",
+    "{what} must be a name (a string), not a {found}",
+    "{what} is {length} characters long; names may have at most {limit}",
+    "{what} {name} contains {char}, which cannot be part of a file name",
+    why="A key such as `1.5:` is read as a number, which no expression can refer to; a 100,000-character stage "
+    "id, or one holding `/`, becomes an output file name the system refuses or that leaves its folder.",
+    fix="Quote a name meant as text (`'1.5':`); use short names of letters, digits, `_` and `-` for stage ids "
+    "and datasets.",
+    example="diagnostics/FF124-float-global-key.yaml",
+)  # fmt: skip
 
 # FF2xx: expressions inside strings
 EXPR_SYNTAX = _c(
@@ -395,6 +442,17 @@ EXPR_TYPE = _c(
     "`count_nonzero(Muon_Px > 10) >= 2`.",
     example="run/FF205-selection-per-object.yaml",
 )  # fmt: skip
+EXPR_LIMIT = _c(
+    "FF206", "expr-limit", "An expression would build a value too large to compute (`**`, string repetition).",
+    "{what}: too large to compute", "{what} formats a string with '%', which expressions do not do",
+    why="Arrays have fixed-width values, but numbers and strings written in the expression (or known at run time: "
+    "globals, `dataset_name`) are Python values: `10 ** 10 ** 10` would run for hours and "
+    "`dataset_name * 3000000000` would take 3 GB. Integers are limited to 4,096 bits, strings to 1,000,000 "
+    "characters; the run refuses them too.",
+    fix="Write the constant you mean (`1e10` is a float and cheap); expressions compute values, they do not "
+    "build text.",
+    example="diagnostics/FF206-huge-power.yaml",
+)  # fmt: skip
 
 # FF3xx: references between parts and the data-flow of fields
 UNKNOWN_STAGE_REF = _c(
@@ -441,6 +499,7 @@ MISSING_BRANCH = _c(
 INPUT_UNREADABLE = _c(
     "FF306", "input-unreadable", "An input file cannot be opened to check its branches.",
     "input file '{path}' does not exist", "cannot read '{path}': {problem}",
+    "input '{path}' is {kind}, not a regular file",
     why="A warning: the branches and fields the workflow uses cannot be compared with the file, so typos in "
     "them go unnoticed until the run. The run itself will fail if the file is still missing or unreadable.",
     fix="Correct the path (relative to the workflow file) or make the file available; when it is only "

@@ -20,9 +20,10 @@ from urllib.parse import unquote, urlparse
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Related, error
+from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
 from fasthep_flow.document.loader import Loaded, parse_yaml
 from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
-from fasthep_flow.document.spans import LineIndex
+from fasthep_flow.document.spans import LineIndex, Span
 
 INCLUDE_KEY = "include"
 
@@ -34,14 +35,20 @@ class FileReader(Protocol):
 
 
 class DiskReader:
-    """Reads UTF-8 files from disk, keeping line endings as they are so that offsets match the file."""
+    """Reads UTF-8 files from disk, keeping line endings as they are so that offsets match the file.
+
+    ``read_checked`` says why a file cannot be read (a FIFO, a device, too large, not UTF-8 and where);
+    ``include:`` uses it when a reader has it, so those become diagnostics rather than "cannot be read".
+    """
 
     def read(self, path: str) -> str | None:
         try:
-            with open(path, encoding="utf-8", newline="") as f:
-                return f.read()
-        except (OSError, UnicodeDecodeError):
+            return read_workflow_file(path)
+        except UnreadableFile:
             return None
+
+    def read_checked(self, path: str) -> str:
+        return read_workflow_file(path)
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ class _Includes:
     trees: dict[str, MapNode | None] = field(default_factory=dict)
     """Each included file's merged tree: read and resolved once however often it is included."""
     unreadable: set[str] = field(default_factory=set)
+    problems: dict[str, UnreadableFile] = field(default_factory=dict)
+    """Why a file could not be read, when the reader could say (reported at the ``include:`` item)."""
 
     def resolve(self, loaded: Loaded, file: str, chain: tuple[str, ...]) -> MapNode | None:
         """The tree of ``loaded`` with its includes merged under it.
@@ -209,6 +218,17 @@ class _Includes:
             return None
         if identity not in self.trees and identity not in self.unreadable:
             self._read(path, identity, chain)
+        problem = self.problems.get(identity)
+        if problem is not None:
+            self.diagnostics.append(
+                error(
+                    problem.code,
+                    item.span,
+                    f"included file '{item.text}': {problem.message}",
+                    hint=problem.hint,
+                )
+            )
+            return None
         if identity in self.unreadable:
             self.diagnostics.append(
                 error(
@@ -222,7 +242,23 @@ class _Includes:
         return self.trees[identity]
 
     def _read(self, path: str, identity: str, chain: tuple[str, ...]) -> None:
-        text = self.reader.read(path)
+        checked = getattr(self.reader, "read_checked", None)
+        try:
+            text = checked(path) if checked is not None else self.reader.read(path)
+        except UnreadableFile as problem:
+            if problem.missing:
+                text = None
+            elif problem.code is codes.NOT_UTF8:  # reported at the first bad byte; FF005 on the item
+                self.trees[identity] = None
+                self.files.setdefault(path, prefix_index(problem))
+                self.diagnostics.append(
+                    error(problem.code, Span.point(path, problem.pos), problem.message, hint=problem.hint)
+                )
+                return
+            else:
+                self.trees[identity] = None
+                self.problems[identity] = problem
+                return
         if text is None:
             self.unreadable.add(identity)
             return

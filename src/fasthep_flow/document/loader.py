@@ -32,6 +32,14 @@ from fasthep_flow.document.spans import LineIndex, Pos, Span
 
 MAX_DEPTH = 200
 """Deeper nesting is refused (no workflow needs it; every recursive walk downstream stays safe)."""
+MAX_ALIASES = 10_000
+"""Aliases (``*name``) one file may use."""
+MAX_ALIAS_NODES = 200_000
+"""Nodes the aliases of one file may stand for, once expanded (a 6,500-line workflow has ~30,000 nodes in
+all). The tree shares an alias's node, but every later pass (merging, normalising, to_python) walks it as
+often as it is used: nine levels of nine aliases ("billion laughs") would be 387 million nodes."""
+MAX_TEXT_CHARS = 8_000_000
+"""A workflow file larger than this is refused before parsing (~8 MB; the largest real ones are ~300 kB)."""
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _NULL, _BOOL, _INT, _FLOAT = (_TAG + t for t in ("str", "null", "bool", "int", "float"))
@@ -77,6 +85,8 @@ def parse_yaml(
         if reused is not None:
             return reused
     index = LineIndex(text)
+    if len(text) > MAX_TEXT_CHARS:
+        return Loaded(None, (too_large(file, len(text)),), index)
     loaded = _parse(text, file, index, libyaml)
     if libyaml and _beyond_libyaml_nesting(loaded):
         # libyaml scans flow brackets ahead of the events we count and stops at a depth of its own choosing;
@@ -127,6 +137,19 @@ def _parse(text: str, file: str, index: LineIndex, libyaml: bool) -> Loaded:
                 )
             )
     return Loaded(root, tuple(composer.diagnostics), index, bool(composer.anchors or composer.open_anchors))
+
+
+def too_large_words(size: int) -> tuple[str, str]:
+    """Message and hint for a file over ``MAX_TEXT_CHARS`` (also said before a file is even read)."""
+    return (
+        f"the file is {size / 1e6:.1f} MB; a workflow file may be at most {MAX_TEXT_CHARS / 1e6:.0f} MB",
+        "split it with `include:`, or check that this is the workflow you meant to open",
+    )
+
+
+def too_large(file: str, chars: int) -> Diagnostic:
+    message, hint = too_large_words(chars)
+    return error(codes.TOO_LARGE, Span.point(file, Pos(0, 0)), message, hint=hint)
 
 
 def _reuse(previous: tuple[str, Loaded], text: str, file: str) -> Loaded | None:
@@ -273,6 +296,10 @@ class _Composer:
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
         self.tags: dict[str, str] = {}  # plain scalar -> resolved tag: workflows repeat their keys a lot
+        self.alias_count = 0
+        self.alias_nodes = 0  # nodes the aliases stand for, expanded
+        self.sizes: dict[int, int] = {}  # id(node) -> expanded node count, for anchored nodes and their parts
+        self.over_limit = False
         # PyYAML's own line/column are exact (and cheaper than a lookup) unless unusual line breaks occur
         self.marks_exact = shift == 0 and _UNUSUAL_BREAKS.search(text) is None
 
@@ -465,9 +492,31 @@ class _Composer:
     def _alias(self, event: ev.AliasEvent) -> tuple[Node, Pos]:
         name = event.anchor
         (start, start_pos), (_, end_pos) = self._at(event.start_mark), self._at(event.end_mark)
-        if name in self.anchors and name not in self.open_anchors:
-            return self.anchors[name], end_pos
         span = Span(self.file, start_pos, end_pos)
+        if name in self.anchors and name not in self.open_anchors:
+            node = self.anchors[name]
+            if self.over_limit:
+                return ScalarNode(span, self.index, None, "", ScalarStyle.PLAIN, (start,)), end_pos
+            self.alias_count += 1
+            self.alias_nodes += self._expanded(node)
+            if self.alias_count <= MAX_ALIASES and self.alias_nodes <= MAX_ALIAS_NODES:
+                return node, end_pos
+            self.over_limit = True  # one diagnostic; later aliases become nulls too
+            what = (
+                f"more than {MAX_ALIASES:,} aliases"
+                if self.alias_count > MAX_ALIASES
+                else f"aliases standing for more than {MAX_ALIAS_NODES:,} values once expanded"
+            )
+            self.diagnostics.append(
+                error(
+                    codes.TOO_LARGE,
+                    span,
+                    f"alias *{name} is refused: the file uses {what}",
+                    hint="an alias repeats its anchor's whole value; nested aliases multiply (a 'billion laughs'"
+                    " file); write the values out, or reuse them with fewer levels",
+                )
+            )
+            return ScalarNode(span, self.index, None, "", ScalarStyle.PLAIN, (start,)), end_pos
         if name in self.open_anchors:
             message, hint = (
                 f"alias *{name} refers to a node that contains it",
@@ -478,6 +527,20 @@ class _Composer:
         code = codes.UNSUPPORTED_YAML if name in self.open_anchors else codes.YAML_SYNTAX
         self.diagnostics.append(error(code, span, message, hint=hint))
         return ScalarNode(span, self.index, None, "", ScalarStyle.PLAIN, (start,)), end_pos
+
+    def _expanded(self, node: Node) -> int:
+        """How many nodes ``node`` is once its aliases are expanded (memoised: the tree shares nodes)."""
+        known = self.sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, MapNode):
+            size = 1 + sum(1 + self._expanded(e.value) for e in node.entries)
+        elif isinstance(node, SeqNode):
+            size = 1 + sum(self._expanded(item) for item in node.items)
+        else:
+            size = 1
+        self.sizes[id(node)] = size
+        return size
 
     def _scalar(self, event: ev.ScalarEvent) -> tuple[ScalarNode, Pos, bool]:
         """Any scalar: anchored, tagged, escaped, folded or on several lines (the simple ones are inlined)."""

@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Related, error, warning
+from fasthep_flow.document.files import UnreadableFile, read_workflow_file
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.registry.specs import Plugin, Profile
 from fasthep_flow.registry.suggest import suggest
@@ -129,8 +130,8 @@ def _from_file_ref(
             return
         path = workflow_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_workflow_file(path)
+    except UnreadableFile as exc:
         out.diagnostics.append(
             error(codes.UNKNOWN_PROFILE, node.span, f"profile '{ref}' cannot be read", hint=f"{path}: {exc}")
         )

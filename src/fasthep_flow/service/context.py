@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from fasthep_flow.document.files import UnreadableFile, read_workflow_file
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -37,13 +39,17 @@ class OverlayReader:
         )
 
     def read(self, path: str) -> str | None:
+        try:
+            return self.read_checked(path)
+        except UnreadableFile:
+            return None
+
+    def read_checked(self, path: str) -> str:
+        """The buffer, or the file (bounded, regular files only); ``UnreadableFile`` says why not."""
         text = self._overlays.get(_norm(path))
         if text is not None:
             return text
-        try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        return read_workflow_file(path)
 
     @property
     def overlays(self) -> Mapping[str, str]:
