@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fasthep_flow.document import codes
 from fasthep_flow.expressions.errors import ExprError, shown
+from fasthep_flow.expressions.limits import limit_errors
 from fasthep_flow.expressions.parsing import Expr
 from fasthep_flow.expressions.tree import Call, Const, Field, Keyword, Name, Node, is_dunder, unwrap, walk
 
@@ -85,6 +86,7 @@ def check(expr: Expr, functions: Mapping[str, FunctionSig]) -> list[ExprError]:
             )
         elif isinstance(node, Call):
             errors.extend(_check_call(expr.text, node, functions))
+    errors.extend(limit_errors(expr))
     return sorted(errors, key=lambda e: (e.start, e.end, e.code.id))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from fasthep_flow.document import Code, InternalError, codes
 from fasthep_flow.expressions.checks import unsafe_errors
+from fasthep_flow.expressions.limits import LimitExceeded, guarded_mul, guarded_pow
 from fasthep_flow.expressions.parsing import Expr
 from fasthep_flow.expressions.tree import (
     Binary,
@@ -42,11 +43,11 @@ Evaluator = Callable[[Mapping[str, Any]], Any]
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,
-    "*": operator.mul,
+    "*": guarded_mul,
     "/": operator.truediv,
     "//": operator.floordiv,
     "%": operator.mod,
-    "**": operator.pow,
+    "**": guarded_pow,
     "&": operator.and_,
     "|": operator.or_,
     "^": operator.xor,
@@ -115,7 +116,8 @@ class _Compiler:
 
     def _failed(self, node: Node, exc: Exception) -> EvalError:
         snippet = self.text[node.start : node.end]
-        return EvalError(codes.STAGE_FAILED, node.start, node.end, f"evaluating '{snippet}' failed: {exc}")
+        code = codes.EXPR_LIMIT if isinstance(exc, LimitExceeded) else codes.STAGE_FAILED
+        return EvalError(code, node.start, node.end, f"evaluating '{snippet}' failed: {exc}")
 
     # ------------------------------------------------------------------ leaves
 

@@ -8,10 +8,12 @@ Input checksums are computed in a background thread while the partitions run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import platform
+import stat
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,10 +40,21 @@ PACKAGES = (
 
 
 def sha256_of(path: Path, block: int = 1 << 20) -> str:
+    """SHA-256 of a regular file, reading no more than the size it had when opened.
+
+    A FIFO or a device (``/dev/zero``) named as an input would otherwise be read forever: it is refused
+    (``OSError``) without blocking, and a file still growing is hashed up to its size at open time.
+    """
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(block):
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or folder)", str(path))
+        left = st.st_size
+        while left > 0 and (chunk := f.read(min(block, left))):
             digest.update(chunk)
+            left -= len(chunk)
     return digest.hexdigest()
 
 
