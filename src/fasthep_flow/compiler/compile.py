@@ -15,7 +15,7 @@ from fasthep_flow.compiler.attachments import (
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import FlowState, analyse_flow
 from fasthep_flow.compiler.generator_weights import check_generator_weights
-from fasthep_flow.compiler.inputs import source_fields
+from fasthep_flow.compiler.inputs import check_input_kinds, source_fields
 from fasthep_flow.compiler.normalise import (
     collect_datasets,
     collect_globals,
@@ -106,6 +106,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
         else (source_names[0] if source_names else "events")
     )
     datasets = collect_datasets(ctx)
+    check_input_kinds(ctx, datasets)
     globals_ = collect_globals(ctx)
     styles = collect_styles(ctx, [d.name for d in datasets])
     outputs = collect_outputs(ctx)

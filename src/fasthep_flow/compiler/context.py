@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from fasthep_flow.registry import Registry
 
 
+MAX_NAME_CHARS = 200
+"""Longest stage id, dataset, source, style, output or global name (file names allow 255 bytes)."""
+
+
 @dataclass
 class Context:
     file: str
@@ -70,6 +74,42 @@ class Context:
         hint = f"did you mean '{best}'?" if best else extra_hint
         fix = Fix(f"Replace with '{best}'", (Edit(target, best),)) if best else None
         self.report(code, target, f"unknown {what} '{name}'", hint=hint, fix=fix)
+
+    def check_name(self, node: ScalarNode, what: str, *, file_name: bool = False) -> bool:
+        """A name the user chose (stage id, global, source, dataset, style, output): a string of sensible length.
+
+        A float key such as ``1.5:`` cannot be referred to from an expression, and a 100,000-character stage id
+        becomes a file name the system refuses at run time; both are FF124 errors here instead. A name that
+        becomes part of file names (``file_name``) may not hold a path separator or a control character.
+        Returns whether the name is usable.
+        """
+        if not node.is_string:
+            shown = "null" if node.value is None else f"{type(node.value).__name__} {node.text!r}"
+            self.report(
+                codes.BAD_NAME,
+                node,
+                f"{what} must be a name (a string), not a {shown}",
+                hint=f"quote it if it is meant as a name: '{node.text}'" if node.text else "give it a name",
+            )
+            return False
+        if len(node.text) > MAX_NAME_CHARS:
+            self.report(
+                codes.BAD_NAME,
+                node,
+                f"{what} is {len(node.text):,} characters long; names may have at most {MAX_NAME_CHARS}",
+                hint="use a short name: it becomes part of file names and node ids",
+            )
+            return False
+        bad = next((c for c in node.text if c in "/\\" or not c.isprintable()), None)
+        if file_name and bad is not None:
+            self.report(
+                codes.BAD_NAME,
+                node,
+                f"{what} {node.text[:40]!r} contains {bad!r}, which cannot be part of a file name",
+                hint="use letters, digits, '_' and '-': the name becomes part of output file names",
+            )
+            return False
+        return True
 
     def untrusted_op(self, node: ScalarNode, name: str | None = None) -> bool:
         """Report an op that is unknown because trust was not given (FF112, a warning); False otherwise.

@@ -7,6 +7,7 @@ when a workflow names a ROOT file that exists: checking a toy workflow never pay
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,6 +17,7 @@ from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
+from fasthep_flow.document.files import describe_kind
 from fasthep_flow.document.nodes import MapNode, ScalarNode, SeqNode
 
 
@@ -75,7 +77,32 @@ def tree_info(path: str, tree: str) -> TreeInfo | None:
         st = os.stat(path)
     except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode):  # opening a FIFO or a device would block or never end
+        return TreeInfo(error=f"it is {describe_kind(st.st_mode)}, not a regular file")
     return _read_tree_info(path, tree, st.st_size, st.st_mtime)
+
+
+def check_input_kinds(ctx: Context, datasets: list[DatasetDecl]) -> None:
+    """Each local input listed in ``files:`` must be a regular file (or a folder, for Parquet datasets).
+
+    A FIFO would block the run at open and ``/dev/zero`` would never end, so they are errors at their
+    ``files:`` entry. Only ``stat`` is called (it never blocks); a missing file is reported elsewhere.
+    """
+    for ds in datasets:
+        for path, node in ds.files:
+            if node is None or "://" in path:
+                continue
+            try:
+                mode = os.stat(path).st_mode
+            except (OSError, ValueError):
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                ctx.report(
+                    codes.INPUT_UNREADABLE,
+                    node,
+                    f"input '{node.text}' is {describe_kind(mode)}, not a regular file",
+                    hint="inputs must be ordinary files: a pipe or a device would block or never end",
+                )
 
 
 def source_fields(
@@ -180,4 +207,4 @@ def entries_of(path: str, tree: str) -> int | None:
     return info.entries if info is not None and info.error is None else None
 
 
-__all__ = ["MapNode", "TreeInfo", "entries_of", "source_fields", "tree_info"]
+__all__ = ["MapNode", "TreeInfo", "check_input_kinds", "entries_of", "source_fields", "tree_info"]

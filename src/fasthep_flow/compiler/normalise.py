@@ -57,6 +57,8 @@ def collect_sources(ctx: Context) -> list[SourceDecl]:
     seen: dict[str, ScalarNode] = {}
     for entry in sources.entries:
         name = entry.key.text
+        if not ctx.check_name(entry.key, "a source name"):
+            continue
         if name in seen:
             continue  # duplicate key already reported by the loader
         seen[name] = entry.key
@@ -152,6 +154,8 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
             out.append(_dataset(ctx, entry.key.text, values, defaults, entry.value, entry.key))
     seen: dict[str, DatasetDecl] = {}
     for ds in out:
+        if ds.name_node is not None and ds.name_node.value is not None:
+            ctx.check_name(ds.name_node, "a dataset name", file_name=True)
         if ds.name in seen and ds.name_node is not None:
             first = seen[ds.name]
             ctx.report(
@@ -226,6 +230,8 @@ def collect_globals(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = profile_defaults(ctx, "analysis", "globals")
     if isinstance(g, MapNode):
         for entry in g.entries:
+            if not ctx.check_name(entry.key, "a global"):
+                continue
             value = out[entry.key.text] = to_python(entry.value)
             ctx.index.definitions.append(
                 Definition(
@@ -246,6 +252,8 @@ def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict
         return {}
     raw: dict[str, MapNode] = {}
     for entry in styles.entries:
+        if not ctx.check_name(entry.key, "a style name"):
+            continue
         if isinstance(entry.value, MapNode) and entry.key.text not in raw:
             raw[entry.key.text] = entry.value
             ctx.index.definitions.append(Definition(entry.key.text, SymbolKind.STYLE, entry.key.span))

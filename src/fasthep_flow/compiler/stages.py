@@ -106,6 +106,12 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
         if not isinstance(item, MapNode):
             continue  # the schema pass reports a stage that is not a mapping
         id_node = scalar(item.get("id"))
+        if (
+            id_node is not None
+            and id_node.value is not None
+            and not ctx.check_name(id_node, "a stage id", file_name=True)
+        ):
+            id_node = None  # named by position from here on: the bad id is reported once
         op_node = scalar(item.get("op"))
         stage_id = id_node.text if id_node is not None and id_node.value is not None else f"#{i + 1}"
         role_node = scalar(item.get("role"))

@@ -56,7 +56,7 @@ def read_workflow_file(path: str | os.PathLike[str]) -> str:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = _kind(info.st_mode)
+            kind = describe_kind(info.st_mode)
             raise UnreadableFile(
                 codes.INCLUDE_MISSING,
                 f"{path} is {kind}, not a regular file",
@@ -124,7 +124,8 @@ def _too_large(size: int) -> UnreadableFile:
     return UnreadableFile(codes.TOO_LARGE, message, hint=hint)
 
 
-def _kind(mode: int) -> str:
+def describe_kind(mode: int) -> str:
+    """'a folder', 'a named pipe (FIFO)', 'a device'...: what a path that is not a regular file is."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
