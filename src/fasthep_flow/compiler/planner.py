@@ -151,6 +151,11 @@ def build_plan(
                 for k, v in ds.data.items()
                 if k not in ("name", "eventtype", "files", "nevents", "source")
             },
+            origins={
+                f: Origin(node.span.file or ctx.file, node.span.start.line + 1)
+                for f, node in ds.files
+                if node is not None
+            },
         )
         for ds in datasets
     )

@@ -117,6 +117,9 @@ class DatasetPlan:
     source: str = "events"
     nevents: int | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    origins: Mapping[str, Origin] = field(default_factory=dict)
+    """File -> where the workflow lists it (its ``files:`` entry), so an unreadable input is reported there.
+    Not part of the plan's hash: moving a line changes no result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,8 @@ class ExecutionPlan:
         payload.pop("workflow_file")
         for n in payload["nodes"]:
             n.pop("origin")
+        for d in payload["datasets"]:
+            d.pop("origins", None)
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -228,6 +233,7 @@ class ExecutionPlan:
                     source=x.get("source", "events"),
                     nevents=x.get("nevents"),
                     meta=x.get("meta") or {},
+                    origins={f: Origin(**o) for f, o in (x.get("origins") or {}).items()},
                 )
                 for x in d.get("datasets", ())
             ),

@@ -24,7 +24,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition, PlanNode
+from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode
 from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import merge_named
@@ -502,13 +502,22 @@ def failure_of(
         file=part.file if part else None,
         start=part.start if part else None,
         stop=part.stop if part else None,
-        origin=node.origin,
+        origin=_input_origin(job, node, dataset, part) if role == READ else node.origin,
         code=code,
         exc_type=exc_type,
         hint=hint,
         traceback=_traceback(exc) if job.debug else None,
         workflow_file=job.plan.workflow_file,
     )
+
+
+def _input_origin(job: Job, node: PlanNode, dataset: str | None, part: Partition | None) -> Origin | None:
+    """Where the workflow lists the file a read failed on (its ``files:`` entry), else the read node's."""
+    if part is not None and part.file is not None:
+        for ds in job.plan.datasets:
+            if ds.name == dataset and part.file in ds.origins:
+                return ds.origins[part.file]
+    return node.origin
 
 
 def _traceback(exc: BaseException) -> str:

@@ -193,7 +193,7 @@ def _input_problem(
         message=exc.message if is_op_error else (str(exc) or type(exc).__name__),
         dataset=dataset.name,
         file=file,
-        origin=read_node.origin if read_node else None,
+        origin=(dataset.origins.get(file) if file else None) or (read_node.origin if read_node else None),
         code=code,
         exc_type="" if is_op_error else type(exc).__name__,
         hint=hint or "check that the file exists and is a readable input of this source",
