@@ -23,7 +23,10 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-_TRUST_HELP = "import code named by the workflow's `registry:` layers (only for folders you trust)"
+_TRUST_HELP = (
+    "import the Python code the workflow names (`registry:` entries, `package:name` profiles); "
+    "only for folders you trust"
+)
 _OVERRIDES_HELP = (
     "overrides KEY=VALUE with OmegaConf dotlist semantics, e.g. analysis.globals.iso_cut=0.2 or "
     "'analysis.stages[Dimuon].params.weight_expr=EventWeight*2' (list items by position or by id/name)"
@@ -78,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--trust",
         action="store_true",
-        help="import code named by the workflows' `registry:` layers (only for folders you trust)",
+        help=_TRUST_HELP,
     )
     check.add_argument(
         "--fix", action="store_true", help="apply the safe fixes in place, then report what is left"

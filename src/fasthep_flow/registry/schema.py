@@ -442,7 +442,7 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                 "impl": _string("`module:callable` of its implementation.", pattern=r"^[\w.]+:[\w.]+$"),
                 "name": _string("The op name it provides (overrides the spec's)."),
             },
-            "Ops from Python code; workspace code loads only when trusted.",
+            "Ops from Python code; imported only when the workspace is trusted.",
             required=("spec",),
         ),
         **_params_defs(registry),
