@@ -1,0 +1,213 @@
+"""Opening a workflow runs no code (issue 10, hole 1), with the issue's exact inputs.
+
+Without trust, `check` (and the language service the editor uses) imports nothing a workflow names, whether the
+module is in the workspace, installed, or the standard library; `run` refuses, naming each entry. With trust,
+an import's prints go to stderr and its `SystemExit` becomes a diagnostic.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from limited_process import assert_within_limits, run_cli
+
+from fasthep_flow.compiler import CompileOptions, compile_text
+from fasthep_flow.document import codes
+from fasthep_flow.service import Context, Document, diagnose
+
+BASE = """\
+version: 1.0
+sources:
+  events: {kind: toy, nevents: 100, seed: 1}
+data:
+  datasets:
+    - {name: toy}
+analysis:
+  stages:
+    - id: V
+      op: hep.define
+      params:
+        variables:
+          - {name: X, expr: "NMuon + 1"}
+"""
+
+CASES = {
+    # name: (workflow, where the FF112 is: line, column, the module that must stay unimported)
+    "venv-layer": (BASE + 'registry: [{spec: "venv.__main__:x"}]\n', (14, 19), "venv.__main__"),
+    "venv-profile": (
+        BASE.replace("version: 1.0\n", 'version: 1.0\nuse: {profiles: ["venv.__main__:p"]}\n'),
+        (2, 18),
+        "venv.__main__",
+    ),
+    "this-layer": (BASE + 'registry: [{spec: "this:x"}]\n', (14, 19), "this"),
+    "builtins-impl": (
+        BASE.replace("op: hep.define", "op: myprint")
+        + 'registry: [{spec: "fasthep_flow.ops.hep.define:SPEC", impl: "builtins:print", name: myprint}]\n',
+        (14, 19),
+        None,
+    ),
+}
+
+
+def workspace(tmp_path: Path, case: str) -> Path:
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "wf.yaml").write_text(CASES[case][0], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_check_imports_nothing_and_reports_the_entry(tmp_path: Path, case: str) -> None:
+    folder = workspace(tmp_path, case)
+    done = run_cli(["check", "--format", "json", "wf.yaml"], folder)
+    assert_within_limits(done)
+    assert done.returncode == 0  # untrusted code is a warning: the rest of the workflow is still checked
+    found = json.loads(done.stdout)  # stdout is the report and nothing else (no Zen of Python in it)
+    line, col = CASES[case][1]
+    at_entry = [d for d in found if (d["location"]["row"], d["location"]["column"]) == (line, col)]
+    assert [(d["code"], d["severity"]) for d in at_entry] == [("FF112", "warning")]
+    assert "not loaded: workspace not trusted" in at_entry[0]["message"]
+    assert {d["code"] for d in found} == {"FF112"}  # the stage using the op is a warning too, no cascade
+    assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]  # no virtualenv, nothing written
+    assert "Zen of Python" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_language_service_imports_nothing(
+    tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # should the gate ever fail, `venv.__main__` reads this argv: no folder named, so it creates nothing
+    monkeypatch.setattr(sys, "argv", ["fasthep-flow"])
+    folder = workspace(tmp_path, case)
+    module = CASES[case][2]
+    if module is not None:
+        assert module not in sys.modules
+    found = diagnose(Document(str(folder / "wf.yaml"), CASES[case][0]), Context(trust=False))
+    assert codes.UNTRUSTED in {d.code for d in found}
+    assert not [d for d in found if d.is_error]
+    if module is not None:
+        assert module not in sys.modules
+    assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_run_refuses_naming_each_entry(tmp_path: Path, case: str) -> None:
+    folder = workspace(tmp_path, case)
+    done = run_cli(["run", "wf.yaml", "--outdir", "out"], folder)
+    assert_within_limits(done)
+    assert done.returncode == 1
+    line, col = CASES[case][1]
+    assert "refusing to run wf.yaml: it names Python code and the workspace is not trusted" in done.stderr
+    what = "profile" if case.endswith("profile") else "registry layer"
+    assert f"  wf.yaml:{line}:{col}: {what} '" in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]  # no outputs, no virtualenv
+    assert done.stdout == ""  # `print` was never called on the events
+
+
+def test_run_names_every_untrusted_entry(tmp_path: Path) -> None:
+    text = CASES["venv-profile"][0] + 'registry: [{spec: "this:x"}, {spec: "venv.__main__:y"}]\n'
+    (tmp_path / "wf.yaml").write_text(text, encoding="utf-8")
+    done = run_cli(["run", "wf.yaml"], tmp_path)
+    assert done.returncode == 1
+    named = [line.strip() for line in done.stderr.splitlines() if line.startswith("  wf.yaml:")]
+    assert named == [
+        "wf.yaml:2:18: profile 'venv.__main__:p'",
+        "wf.yaml:15:19: registry layer 'this:x'",
+        "wf.yaml:15:37: registry layer 'venv.__main__:y'",
+    ]
+
+
+def test_unknown_ops_are_not_errors_while_a_profile_is_unloaded() -> None:
+    """A module-named profile may provide any op: until it is trusted, an unknown op is its warning."""
+    text = (
+        CASES["venv-profile"][0]
+        .replace("op: hep.define", "op: lab.scale")
+        .replace(
+            '          - {name: X, expr: "NMuon + 1"}\n',
+            "          - x\n    - {id: W, op: hep.hist, params: {}}\n",
+        )
+    )
+    result = compile_text(text, "/nowhere/wf.yaml", CompileOptions(check_inputs=False))
+    untrusted = [d for d in result.diagnostics if d.code is codes.UNTRUSTED]
+    assert [(d.span.start.line + 1, d.severity.label) for d in untrusted] == [(2, "warning"), (11, "warning")]
+    assert "may come from profile 'venv.__main__:p'" in untrusted[1].message
+    assert [item.ref for item in result.untrusted_code] == ["venv.__main__:p"]
+
+
+# --- with trust: imports are isolated ------------------------------------------------------------------------
+
+NOISY = """\
+import sys
+print("noisy module says hello")
+from fasthep_flow.registry.specs import OpKind, OpSpec
+SPEC = OpSpec("lab.noisy", OpKind.TRANSFORM, "prints when imported")
+"""
+
+
+@pytest.fixture
+def trusted_folder(tmp_path: Path):
+    (tmp_path / "noisy_ops.py").write_text(NOISY, encoding="utf-8")
+    (tmp_path / "exiting_ops.py").write_text("raise SystemExit(3)\n", encoding="utf-8")
+    yield tmp_path
+    for name in ("noisy_ops", "exiting_ops"):
+        sys.modules.pop(name, None)
+
+
+def test_trusted_import_prints_to_stderr_not_stdout(
+    trusted_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = BASE.replace("op: hep.define", "op: lab.noisy") + 'registry: [{spec: "noisy_ops:SPEC"}]\n'
+    found = diagnose(Document(str(trusted_folder / "wf.yaml"), text), Context(trust=True))
+    assert codes.UNTRUSTED not in {d.code for d in found}
+    out, err = capsys.readouterr()
+    assert out == "" and "noisy module says hello" in err
+
+
+def test_trusted_import_that_exits_is_a_diagnostic(trusted_folder: Path) -> None:
+    text = BASE + 'registry: [{spec: "exiting_ops:SPEC"}]\n'
+    found = diagnose(Document(str(trusted_folder / "wf.yaml"), text), Context(trust=True))  # no SystemExit
+    (failed,) = [d for d in found if d.code is codes.REGISTRY_LOAD]
+    assert "SystemExit: 3" in failed.message and failed.span.start.line == 13
+
+
+def test_trusted_check_of_this_keeps_stdout_clean(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(CASES["this-layer"][0], encoding="utf-8")
+    done = run_cli(["check", "--trust", "--format", "json", "wf.yaml"], tmp_path)
+    assert_within_limits(done)
+    found = json.loads(done.stdout)  # still pure JSON: the Zen went to stderr
+    assert "The Zen of Python" in done.stderr
+    assert [(d["code"], d["location"]["row"]) for d in found] == [("FF113", 14)]
+
+
+def test_an_installed_plugin_that_exits_or_prints_is_contained(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from fasthep_flow.registry import plugins as plugins_mod
+    from fasthep_flow.registry import registry as registry_mod
+
+    class Exiting(EntryPoint):
+        def load(self):  # type: ignore[override]
+            print("plugin import chatter")
+            raise SystemExit(0)
+
+    eps = [Exiting("bad", "bad_plugin:PLUGIN", plugins_mod.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(plugins_mod, "entry_points", lambda group: eps)
+    caches = (plugins_mod.installed_plugins, registry_mod._known_profiles, registry_mod._registry_for)
+    for cached in caches:
+        cached.cache_clear()
+    try:
+        problems = plugins_mod.installed_plugins().problems
+    finally:
+        for cached in caches:
+            cached.cache_clear()
+    assert [p.message for p in problems] == [
+        "plugin could not be loaded: entry point bad_plugin:PLUGIN raised SystemExit: 0"
+    ]
+    out, err = capsys.readouterr()
+    assert out == "" and "plugin import chatter" in err
