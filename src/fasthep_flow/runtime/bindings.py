@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.plan import ExecutionPlan, NodeKind, PlanNode
+from fasthep_flow.registry.trust import ImportFailed, isolated
 
 MERGE_PRODUCTS = "fasthep_flow.ops.core.products:merge_products"
 """How products of two partitions are merged (histograms add, cutflows add)."""
@@ -142,10 +143,13 @@ def resolve(ref: str) -> Callable[..., Any]:
     if not sep or not module_name or not attr_path:
         raise InternalError(f"implementation {ref!r} is not of the form 'module:callable'")
     try:
-        target: Any = importlib.import_module(module_name)
-        for part in attr_path.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
+        # isolated: a (trusted) plugin's prints must not reach a language server's stdout, its SystemExit
+        # must not end the process that runs the plan
+        with isolated(f"importing implementation {ref!r}"):
+            target: Any = importlib.import_module(module_name)
+            for part in attr_path.split("."):
+                target = getattr(target, part)
+    except ImportFailed as exc:
         raise InternalError(f"implementation {ref!r} cannot be imported: {exc}") from exc
     if not callable(target):
         raise InternalError(f"implementation {ref!r} is not callable")
