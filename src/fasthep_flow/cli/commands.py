@@ -141,11 +141,13 @@ def _apply_fixes(path: Path, options: object) -> list[str]:
             taken.extend(e.span for e in fix.edits)
         if not chosen:
             break
-        text = path.read_text(encoding="utf-8")
+        from fasthep_flow.document.files import read_workflow_file
+
+        text = read_workflow_file(path)  # as the compile read it: bounded, line endings kept
         new = apply_edits(text, [e for fix in chosen for e in fix.edits])
         if new == text:
             break
-        path.write_text(new, encoding="utf-8")
+        path.write_text(new, encoding="utf-8", newline="")
         changed.extend(f"{file}:{fix.edits[0].span.start.line + 1}: {fix.title}" for fix in chosen)
     return changed
 
