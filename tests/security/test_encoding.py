@@ -177,3 +177,14 @@ def test_a_missing_input_at_run_time_points_at_its_files_entry(tmp_path: Path) -
     assert done.returncode == 1
     assert "wf.yaml:8:9: error[FF404]" in done.stderr, done.stderr  # the line of the `files:` item
     assert "wf.yaml:1:1:" not in done.stderr
+
+
+def test_a_non_string_key_inside_params_is_an_error() -> None:
+    text = GOOD.replace(
+        '    - {id: S, op: hep.selection.flag, params: {selection: ["NMuon >= 2"]}}\n',
+        '    - {id: C, op: hep.selection.cutflow, params: {selection: {3.5: ["NMuon > 1"]}}}\n',
+    )
+    result = compile_text(text, "wf.yaml", CompileOptions(check_inputs=False))
+    assert [(d.code, d.span.start.line + 1, d.span.start.col + 1) for d in result.diagnostics] == [
+        (codes.BAD_NAME, 6, 63)
+    ]

@@ -106,9 +106,10 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
         if not isinstance(item, MapNode):
             continue  # the schema pass reports a stage that is not a mapping
         id_node = scalar(item.get("id"))
+        # (an id that is not a string is the schema's FF106; here: too long, or not usable in a file name)
         if (
             id_node is not None
-            and id_node.value is not None
+            and id_node.is_string
             and not ctx.check_name(id_node, "a stage id", file_name=True)
         ):
             id_node = None  # named by position from here on: the bad id is reported once
@@ -143,6 +144,7 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
                 f"stage id '{stage_id}' is also the name of a source",
                 hint="`from:` could not tell them apart; rename the stage",
             )
+        _check_param_keys(ctx, decl.params)
         _resolve_op(ctx, decl)
         needs_node = item.get("needs")
         decl.needs_given = needs_node is not None
@@ -162,6 +164,20 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
             )
     _connect(ctx, decls, source_names, primary)
     return decls
+
+
+def _check_param_keys(ctx: Context, params: MapNode | None) -> None:
+    """Every key inside a stage's params is a name (group, alias, variation...): `3.5:` is an FF124 error."""
+    stack: list[Node] = [params] if params is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MapNode):
+            for entry in node.entries:
+                if not entry.key.is_string:
+                    ctx.check_name(entry.key, "a key")
+                stack.append(entry.value)
+        elif isinstance(node, SeqNode):
+            stack.extend(node.items)
 
 
 def _resolve_op(ctx: Context, decl: StageDecl) -> None:
