@@ -177,3 +177,28 @@ def test_workflow_size_limit_has_a_clear_message(tmp_path: Path) -> None:
     assert_within_limits(done)
     (found,) = json.loads(done.stdout)
     assert found["code"] == "FF008" and "a workflow file may be at most 8 MB" in found["message"]
+
+
+def test_include_diamonds_that_multiply_lists_are_refused(tmp_path: Path) -> None:
+    """Like nested aliases, files that include the same files many times multiply their lists (6**9 here)."""
+    levels, width = 9, 6
+    for level in range(levels):
+        for i in range(width):
+            body = (
+                "observers: [{kind: hep.branches}]\n"
+                if level == levels - 1
+                else "include: [" + ", ".join(f"f{level + 1}_{j}.yaml" for j in range(width)) + "]\n"
+            )
+            (tmp_path / f"f{level}_{i}.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "wf.yaml").write_text(
+        "include: [f0_0.yaml]\n" + HEAD + STAGE.replace("  stages", "analysis:\n  stages")
+    )
+    done = run_cli(["check", "--format", "json", "wf.yaml"], tmp_path)
+    assert_within_limits(done)
+    found = json.loads(done.stdout)
+    too_large = [d for d in found if d["code"] == "FF008"]
+    assert (
+        len(too_large) == 1
+        and "merging includes would build more than 100,000 list items" in too_large[0]["message"]
+    )
+    assert done.returncode == 1

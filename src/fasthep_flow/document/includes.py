@@ -26,6 +26,9 @@ from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNod
 from fasthep_flow.document.spans import LineIndex, Span
 
 INCLUDE_KEY = "include"
+MAX_MERGED_ITEMS = 100_000
+"""List items merging includes may create: lists concatenate, so a file included many times (directly or
+through a diamond of files) multiplies its lists, like nested YAML aliases."""
 
 
 class FileReader(Protocol):
@@ -162,6 +165,10 @@ class _Includes:
     trees: dict[str, MapNode | None] = field(default_factory=dict)
     """Each included file's merged tree: read and resolved once however often it is included."""
     unreadable: set[str] = field(default_factory=set)
+    budget: list[int] = field(default_factory=lambda: [MAX_MERGED_ITEMS])
+    too_large: bool = False
+    """The budget ran out: from then on no file's includes are merged (one FF008, at the first item)."""
+    """List items merging may still create (one shared count for the whole workflow)."""
     problems: dict[str, UnreadableFile] = field(default_factory=dict)
     """Why a file could not be read, when the reader could say (reported at the ``include:`` item)."""
 
@@ -179,9 +186,34 @@ class _Includes:
             path = os.path.normpath(os.path.join(folder, item.text.strip()))
             self.includes.append(IncludeRef(item, path))
             tree = self._include(item, path, chain)
-            if tree is not None:
-                base = tree if base is None else _merge_maps(base, tree, root=True)
-        return root if base is None else _merge_maps(base, root, root=True)
+            if tree is not None and not self.too_large:
+                try:
+                    base = tree if base is None else _merge_maps(base, tree, self.budget, root=True)
+                except _MergeTooLarge:
+                    self._too_large(item)
+        if self.too_large:
+            return root  # nothing merged: a partial merge would still be huge for every later pass
+        try:
+            return root if base is None else _merge_maps(base, root, self.budget, root=True)
+        except _MergeTooLarge:
+            self._too_large(None)
+            return root
+
+    def _too_large(self, item: ScalarNode | None) -> None:
+        first = not self.too_large
+        self.too_large = True
+        if not first or item is None:
+            return
+        self.diagnostics.append(
+            error(
+                codes.TOO_LARGE,
+                item.span,
+                f"including '{item.text}' makes the workflow too large: merging includes would build more "
+                f"than {MAX_MERGED_ITEMS:,} list items",
+                hint="lists of included files are concatenated: a file included many times, directly or "
+                "through others, repeats its lists each time; include it once",
+            )
+        )
 
     def _items(self, root: MapNode) -> list[ScalarNode]:
         value = root.get(INCLUDE_KEY)
@@ -268,7 +300,11 @@ class _Includes:
         self.trees[identity] = self.resolve(loaded, path, (*chain, identity))
 
 
-def _merge_maps(base: MapNode, top: MapNode, *, root: bool = False) -> MapNode:
+class _MergeTooLarge(Exception):
+    """Merging includes went over ``MAX_MERGED_ITEMS``."""
+
+
+def _merge_maps(base: MapNode, top: MapNode, budget: list[int], *, root: bool = False) -> MapNode:
     """``top`` deep-merged over ``base`` as new nodes; both inputs stay as they were.
 
     ``base``'s keys come first in their order, then ``top``'s new ones; a duplicate key stays where it was
@@ -289,15 +325,18 @@ def _merge_maps(base: MapNode, top: MapNode, *, root: bool = False) -> MapNode:
             entries.append(entry)
         else:
             merged.add(name)
-            entries.append(Entry(over.key, _merge_nodes(entry.value, over.value)))
+            entries.append(Entry(over.key, _merge_nodes(entry.value, over.value, budget)))
     entries.extend(e for e in top.entries if not (e.name in merged and first_in_top[e.name] is e))
     return MapNode(top.span, top.index, entries)
 
 
-def _merge_nodes(base: Node, top: Node) -> Node:
+def _merge_nodes(base: Node, top: Node, budget: list[int]) -> Node:
     """Mappings merge recursively, lists concatenate (``base``'s items first), otherwise ``top`` wins."""
     if isinstance(base, MapNode) and isinstance(top, MapNode):
-        return _merge_maps(base, top)
+        return _merge_maps(base, top, budget)
     if isinstance(base, SeqNode) and isinstance(top, SeqNode):
+        budget[0] -= len(base.items) + len(top.items)
+        if budget[0] < 0:
+            raise _MergeTooLarge
         return SeqNode(top.span, top.index, [*base.items, *top.items])
     return top
