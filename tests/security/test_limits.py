@@ -44,21 +44,20 @@ def test_alias_bomb_is_refused_at_the_alias(tmp_path: Path, command: str) -> Non
     assert_within_limits(done)
     assert done.returncode == 1
     if command == "check":
-        line = wf.read_text().splitlines()[
-            10
-        ]  # `l5: &l5 [*l4, *l4, ...]`: its second alias crosses the limit
-        second = line.index("*l4", line.index("*l4") + 1)
-        assert diagnostics(done.stdout) == [("FF008", 11, second + 1)]
+        # `l4: &l4 [*l3, *l3, ...]`: its sixth alias crosses the limit
+        line = wf.read_text().splitlines()[9]
+        sixth = [i for i in range(len(line)) if line.startswith("*l3", i)][5]
+        assert diagnostics(done.stdout) == [("FF008", 10, sixth + 1)]
     else:
         assert "FF008" in done.stderr and not (tmp_path / "out").exists()
 
 
 def test_alias_limit_counts_expanded_values_not_characters() -> None:
     """Just under the limit is fine (the file is small and shared); one level more is refused."""
-    ok = parse_yaml(alias_bomb(levels=5, width=9), "ok.yaml")  # 9**5 = 59,049 values
+    ok = parse_yaml(alias_bomb(levels=4, width=9), "ok.yaml")  # 9**4 = 6,561 values (8,289 nodes) via aliases
     assert not [d for d in ok.diagnostics if d.code is codes.TOO_LARGE]
-    assert 9**5 < MAX_ALIAS_NODES < 9**6
-    refused = parse_yaml(alias_bomb(levels=6, width=9), "no.yaml")
+    assert 9**4 < MAX_ALIAS_NODES < 9**5
+    refused = parse_yaml(alias_bomb(levels=5, width=9), "no.yaml")
     assert [d.code for d in refused.diagnostics] == [codes.TOO_LARGE]
 
 
@@ -176,7 +175,7 @@ def test_workflow_size_limit_has_a_clear_message(tmp_path: Path) -> None:
     done = run_cli(["check", "--format", "json", str(wf)], tmp_path)
     assert_within_limits(done)
     (found,) = json.loads(done.stdout)
-    assert found["code"] == "FF008" and "a workflow file may be at most 8 MB" in found["message"]
+    assert found["code"] == "FF008" and "a workflow file may be at most 2 MB" in found["message"]
 
 
 def test_include_diamonds_that_multiply_lists_are_refused(tmp_path: Path) -> None:
@@ -199,6 +198,6 @@ def test_include_diamonds_that_multiply_lists_are_refused(tmp_path: Path) -> Non
     too_large = [d for d in found if d["code"] == "FF008"]
     assert (
         len(too_large) == 1
-        and "merging includes would build more than 100,000 list items" in too_large[0]["message"]
+        and "merging includes would build more than 50,000 list items" in too_large[0]["message"]
     )
     assert done.returncode == 1

@@ -26,7 +26,7 @@ from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNod
 from fasthep_flow.document.spans import LineIndex, Span
 
 INCLUDE_KEY = "include"
-MAX_MERGED_ITEMS = 100_000
+MAX_MERGED_ITEMS = 50_000
 """List items merging includes may create: lists concatenate, so a file included many times (directly or
 through a diamond of files) multiplies its lists, like nested YAML aliases."""
 

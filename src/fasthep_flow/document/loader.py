@@ -34,12 +34,15 @@ MAX_DEPTH = 200
 """Deeper nesting is refused (no workflow needs it; every recursive walk downstream stays safe)."""
 MAX_ALIASES = 10_000
 """Aliases (``*name``) one file may use."""
-MAX_ALIAS_NODES = 200_000
+MAX_ALIAS_NODES = 50_000
 """Nodes the aliases of one file may stand for, once expanded (a 6,500-line workflow has ~30,000 nodes in
-all). The tree shares an alias's node, but every later pass (merging, normalising, to_python) walks it as
-often as it is used: nine levels of nine aliases ("billion laughs") would be 387 million nodes."""
-MAX_TEXT_CHARS = 8_000_000
-"""A workflow file larger than this is refused before parsing (~8 MB; the largest real ones are ~300 kB)."""
+all, and aliases usually repeat a few small blocks). The tree shares an alias's node, but every later pass
+(merging, normalising, schema validation) walks it as often as it is used: nine levels of nine aliases
+("billion laughs") would be 387 million nodes."""
+MAX_TEXT_CHARS = 2_000_000
+"""A workflow file larger than this is refused before parsing (2 MB; the largest real ones are ~300 kB). Every
+node costs all the later passes (schema validation is ~0.15 ms per node), so this also bounds `check`: a 2 MB
+file of nothing but list items checks in ~7 s of CPU and ~200 MB."""
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _NULL, _BOOL, _INT, _FLOAT = (_TAG + t for t in ("str", "null", "bool", "int", "float"))
