@@ -211,3 +211,14 @@ def test_an_installed_plugin_that_exits_or_prints_is_contained(
     ]
     out, err = capsys.readouterr()
     assert out == "" and "plugin import chatter" in err
+
+
+def test_the_editors_run_command_refuses_too(tmp_path: Path) -> None:
+    from fasthep_flow.service import run_plan
+
+    folder = workspace(tmp_path, "builtins-impl")
+    report = run_plan(Document(str(folder / "wf.yaml"), CASES["builtins-impl"][0]), Context(trust=False))
+    assert not report.ok
+    assert "workspace is not trusted" in report.message
+    assert report.errors == ("registry layer 'fasthep_flow.ops.hep.define:SPEC' (line 14)",)
+    assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]
