@@ -222,3 +222,71 @@ def test_the_editors_run_command_refuses_too(tmp_path: Path) -> None:
     assert "workspace is not trusted" in report.message
     assert report.errors == ("registry layer 'fasthep_flow.ops.hep.define:SPEC' (line 14)",)
     assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]
+
+
+# --- the real language server, over stdio, started in the workspace folder -----------------------------------
+
+
+def _read_frames(stream, into: list[dict]) -> None:
+    """Every JSON-RPC message the server writes, appended to ``into``; anything else on stdout fails."""
+    while True:
+        headers: dict[bytes, bytes] = {}
+        line = stream.readline()
+        if not line:
+            return
+        while line not in (b"\r\n", b""):
+            name, sep, value = line.partition(b": ")
+            assert sep, f"not a JSON-RPC header: {line[:80]!r}"  # e.g. the Zen of Python
+            headers[name] = value.strip()
+            line = stream.readline()
+        into.append(json.loads(stream.read(int(headers[b"Content-Length"]))))
+
+
+def _send(stream, message: dict) -> None:
+    body = json.dumps(message).encode()
+    stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    stream.flush()
+
+
+@pytest.mark.parametrize("case", ["venv-layer", "venv-profile", "this-layer"])
+def test_language_server_imports_nothing_and_keeps_its_stream_clean(tmp_path: Path, case: str) -> None:
+    """The issue saw a virtualenv named `lsp` appear and the server exit; `this` wrote into the stream."""
+    import os
+    import subprocess
+    import threading
+    import time
+
+    folder = workspace(tmp_path, case)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fasthep_flow", "lsp"],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    messages: list[dict] = []
+    reader = threading.Thread(target=_read_frames, args=(server.stdout, messages), daemon=True)
+    reader.start()
+    item = {"uri": (folder / "wf.yaml").as_uri(), "languageId": "yaml", "version": 1, "text": CASES[case][0]}
+    _send(server.stdin, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    _send(server.stdin, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    _send(
+        server.stdin, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": item}}
+    )
+    deadline = time.monotonic() + 60
+    while not any(m.get("method") == "textDocument/publishDiagnostics" for m in messages):
+        assert time.monotonic() < deadline and server.poll() is None, "no diagnostics, or the server died"
+        time.sleep(0.05)
+    _send(server.stdin, {"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
+    _send(server.stdin, {"jsonrpc": "2.0", "method": "exit", "params": None})
+    server.wait(timeout=60)
+    reader.join(timeout=10)
+    answered = {m.get("id") for m in messages if "result" in m or "error" in m}
+    assert {1, 2} <= answered  # alive to the end: no SystemExit, no broken stream
+    published = [m["params"] for m in messages if m.get("method") == "textDocument/publishDiagnostics"]
+    found = [(d["code"], d["range"]["start"]["line"] + 1) for p in published for d in p["diagnostics"]]
+    assert ("FF112", CASES[case][1][0]) in found
+    assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]  # no `lsp` virtualenv
