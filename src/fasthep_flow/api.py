@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler import CompileOptions, CompileResult, compile_file, compile_text
+from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
@@ -140,6 +141,20 @@ class Workflow:
         everything comes back in memory. ``check=False`` returns a failed result instead of raising."""
         from fasthep_flow.runtime import RunOptions, run_plan
 
+        if self.compiled.untrusted_code:  # never run code the workflow names unless trusted, as `run` does
+            raise WorkflowError(
+                tuple(
+                    Diagnostic(
+                        codes.UNTRUSTED,
+                        Severity.ERROR,
+                        item.span,
+                        f"{item.what} '{item.ref}' names Python code, and the workspace is not trusted",
+                        hint="load the workflow with trust=True only if you trust the code it names",
+                    )
+                    for item in self.compiled.untrusted_code
+                ),
+                "refusing to run",
+            )
         chunk = chunk_size if chunk_size is not None else self.plan.execution.get("chunk_size", 100_000)
         scratch = None if outdir is not None else Path(tempfile.mkdtemp(prefix="fasthep-flow-"))
         options = RunOptions(

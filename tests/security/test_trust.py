@@ -290,3 +290,15 @@ def test_language_server_imports_nothing_and_keeps_its_stream_clean(tmp_path: Pa
     found = [(d["code"], d["range"]["start"]["line"] + 1) for p in published for d in p["diagnostics"]]
     assert ("FF112", CASES[case][1][0]) in found
     assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]  # no `lsp` virtualenv
+
+
+def test_the_python_api_refuses_to_run_untrusted_code(tmp_path: Path) -> None:
+    import fasthep_flow
+
+    folder = workspace(tmp_path, "builtins-impl")
+    workflow = fasthep_flow.load(folder / "wf.yaml", check_inputs=False)  # loads: FF112 is a warning
+    assert [d.code for d in workflow.warnings] == [codes.UNTRUSTED, codes.UNTRUSTED]
+    with pytest.raises(fasthep_flow.WorkflowError) as refused:
+        workflow.run()
+    assert [(d.code, d.span.start.line + 1) for d in refused.value.diagnostics] == [(codes.UNTRUSTED, 14)]
+    assert "refusing to run" in str(refused.value)
