@@ -348,7 +348,8 @@ def _unresolved(
         return
     if any(stage_id in ancestors for stage_id in state.unloaded):
         # an upstream op was not loaded (untrusted): it may define this field; FF112 already says why
-        ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False))  # type: ignore[arg-type]
+        unresolved = Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False)  # type: ignore[arg-type]
+        ctx.index.references.append(unresolved)
         return
     if src_fields is not None and not src_fields.closed:
         # branches not listed and the file could not be inspected: assume a branch, read it

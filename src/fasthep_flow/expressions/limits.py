@@ -117,8 +117,9 @@ def _fold(node: Node, values: dict[int, object], errors: list[ExprError], text: 
         return _UNKNOWN
     if node.op == "*":
         n = b if a is _STRING else a if b is _STRING else None
-        if n is not None and _is_int(n) and int(n) > MAX_STRING_CHARS:  # type: ignore[call-overload]
-            errors.append(_too_big(node, f"'{_short(snippet)}' repeats a string {int(n):,} times"))  # type: ignore[call-overload]
+        times = int(n) if n is not None and _is_int(n) else 0  # type: ignore[call-overload]
+        if times > MAX_STRING_CHARS:
+            errors.append(_too_big(node, f"'{_short(snippet)}' repeats a string {times:,} times"))
             return _UNKNOWN
         chars = repeat_chars(a, b)
         if chars > MAX_STRING_CHARS:

@@ -38,8 +38,8 @@ class RegistryLayer:
     """One ``registry:`` entry: ``{spec: "module:ATTR", impl: "module:callable", name?: op name}``.
 
     ``loaded`` is the spec it provided, or None when it was not imported: ``untrusted`` (no trust given: a
-    layer names Python code, so it is never imported without trust) or ``error`` (import failed, not a spec...). The compiler uses ``names`` to say "op X is
-    untrusted" rather than "unknown op X".
+    layer names Python code, so it is never imported without trust) or ``error`` (import failed, not a
+    spec...). The compiler uses ``names`` to say "op X is untrusted" rather than "unknown op X".
     """
 
     node: Node
