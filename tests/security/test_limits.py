@@ -201,3 +201,20 @@ def test_include_diamonds_that_multiply_lists_are_refused(tmp_path: Path) -> Non
         and "merging includes would build more than 50,000 list items" in too_large[0]["message"]
     )
     assert done.returncode == 1
+
+
+def test_string_formatting_with_percent_is_refused_without_being_computed() -> None:
+    """`'%0999999999d' % 1` would build a gigabyte of text — when checked (constant folding) or when run."""
+    import resource
+
+    from fasthep_flow.expressions.limits import limit_errors
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (error,) = limit_errors(parse("'%0999999999d' % 1"))  # type: ignore[arg-type]
+    assert error.code is codes.EXPR_LIMIT and "formats a string with '%'" in error.message
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: nothing was built
+    fmt = compile_expr(parse("pattern % n"), {})
+    with pytest.raises(EvalError) as caught:
+        fmt({"pattern": "%0999999999d", "n": 1})
+    assert caught.value.code is codes.EXPR_LIMIT
+    assert compile_expr(parse("n % 3"), {})({"n": 7}) == 1  # numbers keep their modulo

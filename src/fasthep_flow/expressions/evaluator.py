@@ -17,7 +17,7 @@ from typing import Any
 
 from fasthep_flow.document import Code, InternalError, codes
 from fasthep_flow.expressions.checks import unsafe_errors
-from fasthep_flow.expressions.limits import LimitExceeded, guarded_mul, guarded_pow
+from fasthep_flow.expressions.limits import LimitExceeded, guarded_mod, guarded_mul, guarded_pow
 from fasthep_flow.expressions.parsing import Expr
 from fasthep_flow.expressions.tree import (
     Binary,
@@ -46,7 +46,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "*": guarded_mul,
     "/": operator.truediv,
     "//": operator.floordiv,
-    "%": operator.mod,
+    "%": guarded_mod,
     "**": guarded_pow,
     "&": operator.and_,
     "|": operator.or_,

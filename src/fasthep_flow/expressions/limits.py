@@ -4,8 +4,9 @@ Arrays have fixed-width elements, so an operation on a column costs what the col
 Python scalars: ``10 ** 10 ** 10`` is an integer of 33 billion bits (the run hangs building it), and
 ``dataset_name * 3000000000`` is a 3 GB string. ``limit_errors`` folds the constant parts of an expression
 (numbers, strings, unary minus, arithmetic) with these bounds and reports an FF206 at the part that breaks one;
-``guarded_pow`` and ``guarded_mul`` apply the same bounds in the evaluator, for values only known at run time
-(a global, a context symbol), so a run refuses rather than hangs.
+``guarded_pow``, ``guarded_mul`` and ``guarded_mod`` apply the same bounds in the evaluator, for values only
+known at run time (a global, a context symbol), so a run refuses rather than hangs. ``%`` on a string (text
+formatting, where a width of ``%0999999999d`` is a gigabyte) is refused outright.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def guarded_pow(a: Any, b: Any) -> Any:
     return operator.pow(a, b)
 
 
+def guarded_mod(a: Any, b: Any) -> Any:
+    """``a % b``, refusing ``%`` string formatting (a width such as ``%0999999999d`` builds gigabytes)."""
+    if isinstance(a, str):
+        raise LimitExceeded("'%' on a string formats text, which expressions do not do")
+    return operator.mod(a, b)
+
+
 def guarded_mul(a: Any, b: Any) -> Any:
     """``a * b``, refusing string repetition over ``MAX_STRING_CHARS`` and integers over ``MAX_INT_BITS``."""
     chars = repeat_chars(a, b)
@@ -127,12 +135,21 @@ def _fold(node: Node, values: dict[int, object], errors: list[ExprError], text: 
             return _UNKNOWN
         if n is not None:
             return _STRING
+    if node.op == "%" and (isinstance(a, str) or a is _STRING):
+        # `"%0999999999d" % x` builds a gigabyte of text: expressions compute values, they do not format text
+        errors.append(
+            _too_big(node, f"'{_short(snippet)}' formats a string with '%', which expressions do not do")
+        )
+        return _UNKNOWN
     fold = _FOLD.get(node.op)
     if fold is None or a is _UNKNOWN or b is _UNKNOWN or a is _STRING or b is _STRING:
         return _STRING if node.op == "+" and _STRING in (a, b) else _UNKNOWN
     result = _safely(fold, a, b)
     if _is_int(result) and _bits(result) > MAX_INT_BITS:
         errors.append(_too_big(node, f"'{_short(snippet)}' is an integer of more than {MAX_INT_BITS:,} bits"))
+        return _UNKNOWN
+    if isinstance(result, str) and len(result) > MAX_STRING_CHARS:
+        errors.append(_too_big(node, f"'{_short(snippet)}' builds a string of {len(result):,} characters"))
         return _UNKNOWN
     return result
 
@@ -144,12 +161,12 @@ def _safely(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> object:
         return _UNKNOWN  # 1 / 0, "a" - 1...: the run (or another check) says what is wrong
 
 
-def _too_big(node: Node, message: str) -> ExprError:
+def _too_big(node: Node, message: str, *, computed: bool = True) -> ExprError:
     return ExprError(
         codes.EXPR_LIMIT,
         node.start,
         node.end,
-        f"{message}: too large to compute",
+        f"{message}: too large to compute" if computed else message,
         hint=f"expressions may build integers of up to {MAX_INT_BITS:,} bits and strings of up to "
         f"{MAX_STRING_CHARS:,} characters",
     )
