@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     lsp.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio")
     lsp.add_argument("--log-file", default=None, help="write the server's log here (default: stderr)")
+
+    from fasthep_flow.cli import verbs  # upstream's verbs: normalise, diff, show-defaults, inspect, init
+
+    verbs.add_parsers(sub, _TRUST_HELP, _overrides)
     return parser
 
 
@@ -231,9 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*argv, "run"])
     command = args.command
     try:
-        from fasthep_flow.cli import commands
+        from fasthep_flow.cli import commands, verbs
 
-        return int(getattr(commands, f"cmd_{command.replace('-', '_')}")(args))
+        name = f"cmd_{command.replace('-', '_')}"
+        handler = getattr(commands, name, None) or getattr(verbs, name)
+        return int(handler(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
