@@ -30,12 +30,17 @@ def test_constants() -> None:
 
 
 def test_leading_and_nth_take_stored_order_without_sorting() -> None:
-    assert F["leading"](JAGGED).tolist() == [3.0, None, 5.0, 0.0]
-    assert F["subleading"](JAGGED).tolist() == [1.0, None, None, 4.0]
-    assert F["nth"](JAGGED, 2).tolist() == [2.0, None, None, None]
-    assert F["nth"](JAGGED, -1).tolist() == [2.0, None, 5.0, 4.0]
-    assert F["nth"](JAGGED, -2).tolist() == [1.0, None, None, 0.0]
+    """Past the end of a list the default is 0.0, as upstream (LANGUAGE.md §17.2); None asks for missing."""
+    assert F["leading"](JAGGED).tolist() == [3.0, 0.0, 5.0, 0.0]
+    assert F["subleading"](JAGGED).tolist() == [1.0, 0.0, 0.0, 4.0]
+    assert F["nth"](JAGGED, 2).tolist() == [2.0, 0.0, 0.0, 0.0]
+    assert F["nth"](JAGGED, -1).tolist() == [2.0, 0.0, 5.0, 4.0]
+    assert F["nth"](JAGGED, -2).tolist() == [1.0, 0.0, 0.0, 0.0]
     assert F["leading"](JAGGED, -1.0).tolist() == [3.0, -1.0, 5.0, 0.0]
+    assert F["nth"](JAGGED, 1, -7.0).tolist() == [1.0, -7.0, -7.0, 4.0]
+    assert F["leading"](JAGGED, None).tolist() == [3.0, None, 5.0, 0.0]
+    optional = ak.Array([[None, 1.0], [], [2.0]])  # not plain numbers: the general path keeps the default too
+    assert F["subleading"](optional).tolist() == [1.0, 0.0, 0.0]
 
 
 def test_nth_of_a_flat_column_is_a_type_error() -> None:
@@ -71,7 +76,7 @@ def test_elementwise_math_on_jagged_and_numpy() -> None:
 def test_where_fill_none_pad_none() -> None:
     assert F["where"](np.array([True, False]), np.array([1, 2]), 0).tolist() == [1, 0]
     assert F["where"](JAGGED > 2, JAGGED, 0.0).tolist() == [[3.0, 0.0, 0.0], [], [5.0], [0.0, 4.0]]
-    assert F["fill_none"](F["leading"](JAGGED), -9).tolist() == [3.0, -9, 5.0, 0.0]
+    assert F["fill_none"](F["leading"](JAGGED, None), -9).tolist() == [3.0, -9, 5.0, 0.0]
     assert F["pad_none"](JAGGED, 2).tolist() == [[3.0, 1.0, 2.0], [None, None], [5.0, None], [0.0, 4.0]]
     assert F["pad_none"](JAGGED, 2, clip=True).tolist() == [[3.0, 1.0], [None, None], [5.0, None], [0.0, 4.0]]
 
@@ -84,4 +89,5 @@ def test_leading_infers_a_type_without_data() -> None:
 
     tracer = ak.Array(ak.Array([[1.0, 2.0], [], [3.0]]).layout.to_typetracer(forget_length=True))
     assert str(leading(tracer, -1).type) == "## * float64"
-    assert str(leading(tracer).type) == "## * ?float64"
+    assert str(leading(tracer).type) == "## * float64"
+    assert str(leading(tracer, None).type) == "## * ?float64"

@@ -167,9 +167,11 @@ def test_di_object_mass_of_first_two_isolated_muons(merged, reference) -> None:
     _, products = merged
     masks = _ref_masks(reference)
     masses = []
+    too_few = 0
     for i in range(len(reference)):
         chosen = np.flatnonzero(ak.to_numpy(masks["iso"][i]))[:2]
         if len(chosen) < 2:
+            too_few += 1
             continue
         comp = [
             float(np.sum(ak.to_numpy(reference[f"Muon_{c}"][i])[chosen].astype(np.float64)))
@@ -179,8 +181,11 @@ def test_di_object_mass_of_first_two_isolated_muons(merged, reference) -> None:
     ref = hist.Hist(hist.axis.Regular(12, 60, 120))
     ref.fill(np.array(masses))
     got = products["mass"]
-    np.testing.assert_array_equal(got.values(flow=True), ref.values(flow=True))
-    assert got.values(flow=True).sum() == len(masses)  # events with < 2 muons fill nothing
+    assert too_few > 0
+    # Events with fewer than two isolated muons have a NaN mass, counted in the overflow bin (as upstream).
+    np.testing.assert_array_equal(got.values(flow=True)[:-1], ref.values(flow=True)[:-1])
+    assert got.values(flow=True)[-1] == ref.values(flow=True)[-1] + too_few
+    assert got.values(flow=True).sum() == len(reference)
 
 
 def test_rntuple_source_reads_the_requested_range(shared_data_dir: Path, make_ctx: MakeCtx) -> None:

@@ -56,23 +56,23 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "Pad each list of `x` with missing values to at least `target` entries (exactly, with `clip=True`).",
     ),
     _fn(
-        "nth(x, n, default=None)",
+        "nth(x, n, default=0.0)",
         2,
         3,
-        "The `n`-th *stored* entry of each list (0-based, no sorting); `default` (or missing) when "
-        "too short.",
+        "The `n`-th *stored* entry of each list (0-based, no sorting); `default` (0.0, as upstream) when "
+        "too short; `default=None` gives a missing value.",
     ),
     _fn(
-        "leading(x, default=None)",
+        "leading(x, default=0.0)",
         1,
         2,
-        "The first *stored* entry of each list (no sorting); `default` (or missing) when the list is empty.",
+        "The first *stored* entry of each list (no sorting); `default` (0.0) when the list is empty.",
     ),
     _fn(
-        "subleading(x, default=None)",
+        "subleading(x, default=0.0)",
         1,
         2,
-        "The second *stored* entry of each list (no sorting); `default` (or missing) when shorter.",
+        "The second *stored* entry of each list (no sorting); `default` (0.0) when shorter.",
     ),
     *(_fn(f"{name}(x, axis=-1)", 1, 2, doc) for name, doc in _REDUCTIONS.items()),
     _fn("num(x, axis=1)", 1, 2, "Number of entries of each list (the multiplicity of a collection)."),

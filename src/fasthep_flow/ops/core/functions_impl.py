@@ -90,11 +90,12 @@ def pad_none(x: Any, target: int, axis: int = 1, clip: bool = False) -> Any:
     return ak.pad_none(_as_awkward(x), int(target), axis=int(axis), clip=bool(clip))
 
 
-def nth(x: Any, n: int, default: Any = None) -> Any:
+def nth(x: Any, n: int, default: Any = 0.0) -> Any:
     """The ``n``-th *stored* element of each event's list (0-based, negative counts from the end).
 
-    Missing (or ``default``, when given) where the list is too short. No sorting: ``leading(Muon_pt)`` is the
-    first muon as stored in the file, as upstream FAST-HEP defines it.
+    ``default`` (0.0, as upstream FAST-HEP gives) where the list is too short, so a histogram of
+    ``leading(Jet_pt)`` counts the events without jets at 0; pass ``None`` for a missing value instead. No
+    sorting: ``leading(Muon_pt)`` is the first muon as stored in the file, as upstream defines it.
     """
     import awkward as ak
 
@@ -143,13 +144,13 @@ def _nth_of_flat_lists(arr: Any, n: int, default: Any) -> Any:
     )
 
 
-def leading(x: Any, default: Any = None) -> Any:
-    """The first stored element of each event's list (``default``/missing when the list is empty)."""
+def leading(x: Any, default: Any = 0.0) -> Any:
+    """The first stored element of each event's list (``default``, 0.0 unless given, when it is empty)."""
     return nth(x, 0, default)
 
 
-def subleading(x: Any, default: Any = None) -> Any:
-    """The second stored element of each event's list (``default``/missing when shorter than two)."""
+def subleading(x: Any, default: Any = 0.0) -> Any:
+    """The second stored element of each event's list (``default``, 0.0 unless given, when shorter)."""
     return nth(x, 1, default)
 
 

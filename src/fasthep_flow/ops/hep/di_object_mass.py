@@ -40,7 +40,8 @@ SPEC = OpSpec(
     "hep.di_object_mass",
     OpKind.TRANSFORM,
     doc="Invariant mass of the first two *stored* objects of a collection passing `mask`, from "
-    "`<collection>_Px/Py/Pz/E`; missing for events with fewer than two.",
+    "`<collection>_Px/Py/Pz/E`; NaN for events with fewer than two (a histogram counts them in "
+    "its overflow bin, as upstream).",
     params=(
         Param("collection", Str, default=DEFAULT_COLLECTION, doc="Prefix of the four-momentum fields."),
         Param("mask", Field, doc="Boolean jagged field choosing which objects count (all when absent)."),

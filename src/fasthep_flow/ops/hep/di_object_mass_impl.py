@@ -1,7 +1,8 @@
 """``hep.di_object_mass``: invariant mass of the first two *stored* objects of a collection passing a mask.
 
 "First stored" as upstream defines it: no sorting, the order of the file (or of an earlier
-``hep.select_objects``). Events with fewer than two objects get a missing value, which histograms skip.
+``hep.select_objects``). Events with fewer than two objects get NaN, as upstream: a histogram counts them in
+its overflow bin (boost-histogram's rule for NaN), so its total still equals the number of events.
 """
 
 from __future__ import annotations
@@ -42,4 +43,5 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     e, px, py, pz = total[3], total[0], total[1], total[2]
     mass2 = e * e - (px * px + py * py + pz * pz)
     mass = np.sqrt(np.maximum(mass2, 0.0))  # tiny negative m^2 from float rounding is a massless pair
+    mass = ak.to_numpy(ak.fill_none(mass, np.nan))  # fewer than two objects: NaN, one float per event
     return StageResult(events.with_columns({out_var: mass}))
