@@ -30,7 +30,7 @@ HIST_NMUON = """\
     - id: NMuonHist
       op: hep.hist
       params:
-        axes: [{name: n, source: NMuon, type: int, bins: {low: 0, high: 5}}]
+        axes: [{name: n, source: NMuon, type: int}]
 """
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from fasthep_flow.ops.contract import Events, RunContext
 from fasthep_flow.ops.core.products import merge_products
-from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.hep import hist_impl
 
 MakeCtx = Callable[..., RunContext]
@@ -73,7 +72,33 @@ def test_two_axes_mix_per_event_and_per_object_values(make_ctx: MakeCtx) -> None
     assert h.axes.name == ("o", "n")
     # (obj, n): (0.5,0) (2.5,0) (1.5,1) (nan,2) (0.1,2) (0.2,2) (9.0,3)
     assert h.values().tolist() == [[1, 0, 2, 0], [1, 1, 0, 1]]
-    assert h.values(flow=True)[-1].tolist() == [0, 0, 0, 1, 0, 0]
+    assert list(h.axes["n"]) == [0, 1, 2, 3]  # `int`: growing categories; the bins are ignored (upstream)
+    assert h.values(flow=True)[-1].tolist() == [0, 0, 1, 0]  # the NaN object (n = 2) in overflow of `o`
+
+
+def test_int_axis_grows_categories_in_order_of_first_appearance(make_ctx: MakeCtx) -> None:
+    """Upstream (LANGUAGE.md §9.4, probe p03): `int` is a growing IntCategory; merged partitions unite."""
+    a = _fill(make_ctx, {"axes": [{"name": "n", "source": "n[::-1]", "type": "int"}]})
+    assert type(a.axes[0]).__name__ == "IntCategory" and list(a.axes[0]) == [3, 2, 1, 0]
+    assert a.values(flow=True).tolist() == [1.0, 1.0, 2.0, 1.0]
+    b = _fill(
+        make_ctx, {"axes": [{"name": "n", "source": "n + 3", "type": "int", "bins": {"low": 0, "high": 1}}]}
+    )
+    merged = merge_products(a, b)  # 3, 4, 4, 5, 6 join the categories already met
+    assert list(merged.axes[0]) == [3, 2, 1, 0, 4, 5, 6]
+    assert merged.values(flow=True).tolist() == [2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 1.0]
+
+
+def test_storage_default_follows_the_weight_and_count_ignores_it(make_ctx: MakeCtx) -> None:
+    """Upstream (§9.4, probe p03b): a weight without `storage` is weighted; `storage: count` ignores it."""
+    axes = [{"name": "x", "source": "x", **REG}]
+    implied = _fill(make_ctx, {"axes": axes, "weight_expr": "w"})
+    assert implied.storage_type == hist.storage.Weight
+    assert implied.values(flow=True).tolist() == [0.5, 1.0, 2.0, 0.0, 7.0]
+    assert implied.variances(flow=True).tolist() == [0.25, 1.0, 4.0, 0.0, 25.0]
+    counted = _fill(make_ctx, {"axes": axes, "weight_expr": "w", "storage": "count"})
+    assert counted.storage_type == hist.storage.Double
+    assert counted.values(flow=True).tolist() == [1.0, 1.0, 1.0, 0.0, 2.0]
 
 
 def test_bool_and_category_axes(make_ctx: MakeCtx) -> None:
@@ -96,38 +121,47 @@ def test_dataset_axis_and_merging_across_datasets(make_ctx: MakeCtx) -> None:
     params = {"axes": [{"name": "x", "source": "x", **REG}], "dataset_axis": {"name": "process"}}
     a = _fill(make_ctx, params, dataset="dy")
     b = _fill(make_ctx, params, dataset="ttbar")
-    assert a.axes.name == ("x", "process") and list(a.axes["process"]) == ["dy"]
+    assert a.axes.name == ("process", "x") and list(a.axes["process"]) == ["dy"]  # first, as upstream
     total = merge_products(a, b)
     assert list(total.axes["process"]) == ["dy", "ttbar"]
-    assert total[:, "ttbar"].values().tolist() == a[:, "dy"].values().tolist()
+    assert total["ttbar", :].values().tolist() == a["dy", :].values().tolist()
     same = merge_products(a, _fill(make_ctx, params, dataset="dy"))
-    assert same[:, "dy"].values().tolist() == (2 * a[:, "dy"].values()).tolist()
+    assert same["dy", :].values().tolist() == (2 * a["dy", :].values()).tolist()
+    full = {
+        **params,
+        "dataset_axis": {"name": "ds", "type": "category", "source": "dataset_name", "bins": ["mc"]},
+    }
+    fixed = _fill(make_ctx, full, dataset="data")  # upstream's full axis mapping: fixed bins, others overflow
+    assert list(fixed.axes["ds"]) == ["mc"] and fixed.values(flow=True)[0].sum() == 0
+    assert fixed.values(flow=True)[1].sum() == 5
     assert pickle.loads(pickle.dumps(total)) == total
 
 
 def test_variations_axis_and_apply_to(make_ctx: MakeCtx) -> None:
+    """Upstream (§9.4, probes p05/p05b): one bin per `weights` key, last; no extra nominal; weighted implied;
+    datasets outside `apply_to` fill `nominal` only, unweighted (overflow when `nominal` is not a key)."""
     params = {
         "axes": [{"name": "x", "source": "x", **REG}],
-        "storage": "weighted",
         "weight_expr": "w",
-        "variations": {"weights": {"up": "w * 1.5", "flat": "1"}, "apply_to": {"eventtype": "mc"}},
+        "dataset_axis": True,
+        "variations": {
+            "weights": {"nominal": "w", "up": "w * 1.5", "flat": "1"},
+            "apply_to": {"eventtype": "mc"},
+        },
     }
-    mc = _fill(make_ctx, params)
+    mc = _fill(make_ctx, params, dataset="mc")
+    assert mc.axes.name == ("dataset", "x", "variation") and mc.storage_type == hist.storage.Weight
     assert list(mc.axes["variation"]) == ["nominal", "up", "flat"]
-    assert mc[:, "nominal"].values().tolist() == [1.0, 2.0, 0.0]
-    assert mc[:, "up"].values().tolist() == [1.5, 3.0, 0.0]
-    assert mc[:, "flat"].values().tolist() == [1.0, 1.0, 0.0]
-    assert mc[:, "up"].variances().tolist() == [2.25, 9.0, 0.0]
-    data = _fill(make_ctx, params, eventtype="data")
-    for name in ("nominal", "up", "flat"):
-        assert data[:, name].values().tolist() == [1.0, 2.0, 0.0]
-
-
-def test_variations_need_weighted_storage(make_ctx: MakeCtx) -> None:
-    with pytest.raises(OpError, match="storage: weighted"):
-        _fill(
-            make_ctx, {"axes": [{"name": "x", "source": "x", **REG}], "variations": {"weights": {"u": "w"}}}
-        )
+    assert mc["mc", :, "nominal"].values().tolist() == [1.0, 2.0, 0.0]
+    assert mc["mc", :, "up"].values().tolist() == [1.5, 3.0, 0.0]
+    assert mc["mc", :, "flat"].values().tolist() == [1.0, 1.0, 0.0]
+    assert mc["mc", :, "up"].variances().tolist() == [2.25, 9.0, 0.0]
+    data = _fill(make_ctx, params, dataset="data", eventtype="data")
+    assert data["data", :, "nominal"].values().tolist() == [1.0, 1.0, 0.0]  # unweighted
+    assert data["data", :, "up"].values().sum() == 0 and data["data", :, "flat"].values().sum() == 0
+    no_nominal = {**params, "variations": {"weights": {"up": "w * 1.5"}, "apply_to": {"eventtype": "mc"}}}
+    off = _fill(make_ctx, no_nominal, dataset="data", eventtype="data")
+    assert off.values().sum() == 0 and off.values(flow=True)[..., -1].sum() == 5  # variation overflow
 
 
 def test_empty_partition_gives_an_empty_histogram_that_merges(make_ctx: MakeCtx) -> None:

@@ -47,9 +47,7 @@ def test_ops_without_params_say_so() -> None:
 
 
 def test_function_markdown() -> None:
-    assert function_markdown(REG.functions["leading"]).startswith(
-        "`leading(x, default=None)` (1–2 arguments)"
-    )
+    assert function_markdown(REG.functions["leading"]).startswith("`leading(x, default=0.0)` (1–2 arguments)")
     assert "(3 arguments)" in function_markdown(REG.functions["where"])
 
 

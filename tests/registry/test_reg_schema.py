@@ -216,7 +216,10 @@ def test_editor_hints_docs_enums_defaults_and_snippets() -> None:
     assert "params" not in snippets["hep.di_object_mass"]  # nothing required
     params = SCHEMA["$defs"]["params.stages.hep.hist"]
     storage = params["properties"]["storage"]
-    assert storage["default"] == "count" and storage["enumDescriptions"]
+    assert "default" not in storage and storage["enumDescriptions"]  # it follows `weight_expr` (upstream)
+    assert (
+        SCHEMA["$defs"]["params.stages.hep.di_object_mass"]["properties"]["collection"]["default"] == "Muon"
+    )
     assert "markdownDescription" in params and "markdownDescription" in storage
     assert SCHEMA["$defs"]["when"]["enum"] == ["partition", "dataset", "final"]
 

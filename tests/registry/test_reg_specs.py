@@ -171,7 +171,7 @@ DESIGN_PARAMS = {
     ("stages", "hep.hist"): {
         "axes": (True, NO_DEFAULT, ()),
         "weight_expr": (False, NO_DEFAULT, ()),
-        "storage": (False, "count", ("count", "weighted")),
+        "storage": (False, NO_DEFAULT, ("count", "weighted")),  # LANGUAGE.md §9.4: follows weight_expr
         "dataset_axis": (False, NO_DEFAULT, ()),
         "variations": (False, NO_DEFAULT, ()),
     },

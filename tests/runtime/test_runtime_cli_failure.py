@@ -19,7 +19,7 @@ analysis:
       op: hep.hist
       from: events
       params:
-        axes: [{name: n, source: NMuon, type: int, bins: {low: 0, high: 6}}]
+        axes: [{name: n, source: NMuon, type: regular, bins: {low: 0, high: 6, nbins: 6}}]
     - id: Bad
       op: hep.define
       from: events

@@ -21,7 +21,7 @@ analysis:
   stages:
     - id: H
       op: hep.hist
-      params: {axes: [{name: n, source: NMuon, type: int, bins: {low: 0, high: 5}}]}
+      params: {axes: [{name: n, source: NMuon, type: regular, bins: {low: 0, high: 5, nbins: 5}}]}
       render: {style: s, out: h.png}
 styles:
   s: {op: hep.render.hist1d}

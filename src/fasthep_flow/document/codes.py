@@ -394,6 +394,20 @@ BAD_NAME = _c(
     fix="Quote a name meant as text (`'1.5':`); use short names of letters, digits, `_` and `-` for stage ids "
     "and datasets.",
     example="diagnostics/FF124-float-global-key.yaml",
+WEIGHT_IGNORED = _c(
+    "FF130", "weight-ignored", "A histogram with `storage: count` and a `weight_expr`: the weight is not applied.",
+    "`storage: count` ignores `weight_expr`: every entry counts 1 (as upstream)",
+    why="Upstream FAST-HEP fills a count histogram without the weight, and so does fasthep-flow to give the same "
+    "numbers; a weight that is written but not applied is most likely a mistake.",
+    fix="Drop `storage: count` (the histogram is then weighted, with variances) or drop `weight_expr`.",
+    example="diagnostics/FF130-count-storage-ignores-weight.yaml",
+)  # fmt: skip
+BINS_IGNORED = _c(
+    "FF131", "bins-ignored", "`bins` on an `int` axis: int axes grow one category per value.",
+    "`int` axes ignore `bins`: one category per integer met (as upstream)",
+    why="An `int` axis is a growing integer category axis, as upstream makes it: the `bins` given have no effect.",
+    fix="Remove `bins`, or use `type: regular` with `{low, high, nbins}` for fixed bins.",
+    example="diagnostics/FF131-int-axis-bins-ignored.yaml",
 )  # fmt: skip
 
 # FF2xx: expressions inside strings

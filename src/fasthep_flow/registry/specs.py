@@ -17,7 +17,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fasthep_flow.document.nodes import MapNode
+    from fasthep_flow.document.codes import Code
+    from fasthep_flow.document.nodes import MapNode, Node
     from fasthep_flow.registry.dataflow import FlowStep
 
 
@@ -325,6 +326,17 @@ PORT_KINDS = ("stream", "histogram", "cutflow", "table", "file")
 
 
 @dataclass(frozen=True)
+class ParamNote:
+    """A warning a valid param form deserves at check time: upstream accepts it and computes something the
+    author may not expect (a weight that is ignored, bins that are ignored). The compiler reports it."""
+
+    code: Code
+    node: Node
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
 class OpSpec:
     name: str
     kind: OpKind
@@ -342,6 +354,8 @@ class OpSpec:
     impl: str | None = None
     """``module:callable`` of the implementation, imported only by the runtime."""
     plugin: str = ""
+    notes: Callable[[MapNode], list[ParamNote]] | None = field(default=None, compare=False)
+    """Warnings about the stage's params (see ``ParamNote``); pure, over the params' node tree."""
 
     def __post_init__(self) -> None:
         for port in (*self.inputs, *self.outputs):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fasthep_flow.document import codes
+from fasthep_flow.document.nodes import MapNode, ScalarNode, SeqNode
 from fasthep_flow.registry.specs import (
     Bool,
     Expr,
@@ -14,6 +16,7 @@ from fasthep_flow.registry.specs import (
     OpKind,
     OpSpec,
     Param,
+    ParamNote,
     Port,
     Str,
     Struct,
@@ -48,7 +51,7 @@ AXIS = Struct(
                 "equal bins: `bins: {low, high, nbins}`",
                 "bin edges: `bins: [0, 10, 20, 50]`",
                 "named categories: `bins: [a, b]`, or `growth: true`",
-                "one bin per integer: `bins: {low, high}`",
+                "integer categories, one per value met, in order of first appearance (`bins` ignored)",
                 "two bins, false and true",
             ),
             doc="Kind of axis.",
@@ -56,8 +59,8 @@ AXIS = Struct(
         Param(
             "bins",
             OneOf(REGULAR_BINS, ListOf(Number), ListOf(OneOf(Str, Int))),
-            doc="Binning: `{low, high, nbins}` (regular), edges (variable), values (category), "
-            "`{low, high}` (int).",
+            doc="Binning: `{low, high, nbins}` (regular), edges (variable), values (category); "
+            "ignored by `int` axes, which grow (as upstream).",
         ),
         Param("label", Str, doc="Axis label stored in the histogram (styles may override it)."),
         Param("growth", Bool, default=False, doc="Let a category axis add bins for new values."),
@@ -86,6 +89,39 @@ VARIATIONS = Struct(
     name="{weights, axis?, apply_to?}",
 )
 
+
+def notes(params: MapNode) -> list[ParamNote]:
+    """Forms upstream accepts whose result surprises: an ignored weight, ignored `int` bins."""
+    out: list[ParamNote] = []
+    storage = params.get("storage")
+    weight = params.get("weight_expr")
+    if isinstance(storage, ScalarNode) and storage.value == "count" and weight is not None:
+        out.append(
+            ParamNote(
+                codes.WEIGHT_IGNORED,
+                storage,
+                "`storage: count` ignores `weight_expr`: every entry counts 1 (as upstream)",
+                "drop `storage: count` (a weighted histogram) or drop `weight_expr`",
+            )
+        )
+    axes = params.get("axes")
+    for axis in axes.items if isinstance(axes, SeqNode) else ():
+        if not isinstance(axis, MapNode):
+            continue
+        kind = axis.get("type")
+        bins = axis.entry("bins")
+        if isinstance(kind, ScalarNode) and kind.value == "int" and bins is not None:
+            out.append(
+                ParamNote(
+                    codes.BINS_IGNORED,
+                    bins.key,
+                    "`int` axes ignore `bins`: one category per integer met (as upstream)",
+                    "remove `bins`, or use `type: regular` for fixed bins",
+                )
+            )
+    return out
+
+
 SPEC = OpSpec(
     "hep.hist",
     OpKind.TRANSFORM,
@@ -93,14 +129,22 @@ SPEC = OpSpec(
     "NaN goes to the overflow bin. The stream passes through unchanged.",
     params=(
         Param("axes", ListOf(AXIS), required=True, doc="One entry per axis: `{name, source, type, bins}`."),
-        Param("weight_expr", Expr, doc="Per-event weight (unweighted when absent)."),
+        Param(
+            "weight_expr",
+            Expr,
+            doc="Per-event weight (unweighted when absent); makes the storage `weighted` unless "
+            "`storage: count` is given, which ignores it (as upstream).",
+        ),
         Param(
             "storage",
             Str,
-            default="count",
             allowed=("count", "weighted"),
-            allowed_docs=("counts only", "sum of weights and sum of squared weights (for errors)"),
-            doc="What each bin stores.",
+            allowed_docs=(
+                "counts only; a `weight_expr` is not applied",
+                "sum of weights and sum of squared weights (for errors)",
+            ),
+            doc="What each bin stores; default `weighted` when `weight_expr` or `variations` is given, "
+            "else `count`.",
         ),
         Param(
             "dataset_axis",
@@ -110,8 +154,8 @@ SPEC = OpSpec(
         Param(
             "variations",
             VARIATIONS,
-            doc="Weight variations (systematics) filled on an extra category axis; "
-            "needs `storage: weighted`.",
+            doc="Weight variations (systematics) filled on an extra category axis, last; implies "
+            "`storage: weighted`. Datasets outside `apply_to` fill only `nominal`, unweighted.",
         ),
     ),
     inputs=(Port("events", "stream"),),
@@ -119,4 +163,5 @@ SPEC = OpSpec(
     reads=("axes[].source", "weight_expr", "variations.weights{}"),
     impl="fasthep_flow.ops.hep.hist_impl:run",
     plugin="hep",
+    notes=notes,
 )

@@ -1,11 +1,17 @@
 """``hep.hist``: fill a histogram from fields or expressions, per partition; partitions then add up.
 
+The numbers follow upstream FAST-HEP (LANGUAGE.md §9.4):
+
+- storage is ``weighted`` (sum of weights and of squared weights) when ``weight_expr`` or ``variations`` is
+  given, else ``count``; an explicit ``storage: count`` ignores ``weight_expr`` (the check warns, FF130);
+- ``int`` axes are growing integer categories in order of first appearance, whatever ``bins`` say (FF131);
+- a ``dataset_axis`` comes *first*; ``variations`` add a category axis *last*, one bin per key of
+  ``weights``: a dataset within ``apply_to`` fills every key with its expression, any other dataset fills
+  ``nominal`` only, unweighted (into the overflow bin when ``nominal`` is not a key).
+
 Axis values that are jagged (one per object) are broadcast together with the per-event ones and the event
-weight, then flattened: a jagged source fills once per object. A missing value (None, e.g. the dimuon mass of
-an event with one muon) fills nothing; a NaN goes to the overflow bin, as boost-histogram does. A
-``dataset_axis`` adds a category axis filled with the dataset's name; ``variations`` add a category axis whose
-``nominal`` bin uses ``weight_expr`` and each other bin its own weight expression (for the eventtypes in
-``apply_to``; other datasets fill every variation with the nominal weight, so histograms still add).
+weight, then flattened: a jagged source fills once per object. A missing value (None) fills nothing; a NaN
+goes to the overflow bin, as boost-histogram does.
 """
 
 from __future__ import annotations
@@ -44,10 +50,8 @@ def make_axis(spec: Mapping[str, Any]) -> Any:
         if not isinstance(edges, Sequence) or len(edges) < 2:
             raise OpError(PARAM_VALUE, f"variable axis '{name}' needs at least two bin edges")
         return hist.axis.Variable([float(e) for e in edges], name=name, label=label, **flow)
-    if kind == "int":
-        if not isinstance(bins, Mapping):
-            raise OpError(PARAM_VALUE, f"int axis '{name}' needs bins: {{low, high}}")
-        return hist.axis.Integer(int(bins["low"]), int(bins["high"]), name=name, label=label, **flow)
+    if kind == "int":  # upstream: growing integer categories; `bins` are ignored (the check warns)
+        return hist.axis.IntCategory([], growth=True, name=name, label=label)
     if kind == "bool":
         return hist.axis.Boolean(name=name, label=label)
     if kind == "category":
@@ -59,13 +63,26 @@ def make_axis(spec: Mapping[str, Any]) -> Any:
     raise OpError(PARAM_VALUE, f"axis '{name}' has unknown type '{kind}'")
 
 
-def _dataset_axis_name(params: Mapping[str, Any]) -> str | None:
+def dataset_axis_spec(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The dataset axis as an ordinary axis description: ``true`` → a growing category axis ``dataset`` filled
+    with ``dataset_name``; a mapping is taken as given (``{name}`` alone gets the rest of that default)."""
     value = params.get("dataset_axis")
     if value is None or value is False:
         return None
+    axis: dict[str, Any] = {"name": "dataset", "type": "category", "source": "dataset_name"}
     if isinstance(value, Mapping):
-        return str(value.get("name") or "dataset")
-    return "dataset"
+        axis.update({str(k): v for k, v in value.items() if v is not None})
+    return axis
+
+
+def storage_of(params: Mapping[str, Any]) -> str:
+    """``weighted`` or ``count``: the given storage, else weighted exactly when there is a weight to apply."""
+    given = params.get("storage")
+    if params.get("variations"):
+        return "weighted"  # upstream: variations imply weighted storage
+    if given in ("count", "weighted"):
+        return str(given)
+    return "weighted" if params.get("weight_expr") else "count"
 
 
 def make_hist(params: Mapping[str, Any]) -> Any:
@@ -73,17 +90,15 @@ def make_hist(params: Mapping[str, Any]) -> Any:
     import hist
 
     axes = [make_axis(a) for a in params.get("axes") or ()]
-    dataset_axis = _dataset_axis_name(params)
-    if dataset_axis:
-        axes.append(hist.axis.StrCategory([], growth=True, name=dataset_axis, label=dataset_axis))
+    dataset_axis = dataset_axis_spec(params)
+    if dataset_axis is not None:
+        axes.insert(0, make_axis(dataset_axis))
     variations = params.get("variations")
-    weighted = params.get("storage", "count") == "weighted"
     if variations:
-        if not weighted:
-            raise OpError(PARAM_VALUE, "`variations` need `storage: weighted`", "add `storage: weighted`")
         axis = str(variations.get("axis") or "variation")
-        names = [NOMINAL, *(str(k) for k in (variations.get("weights") or {}))]
+        names = [str(k) for k in (variations.get("weights") or {})]
         axes.append(hist.axis.StrCategory(names, name=axis, label=axis))
+    weighted = storage_of(params) == "weighted"
     storage = hist.storage.Weight() if weighted else hist.storage.Double()
     return hist.Hist(*axes, storage=storage)
 
@@ -116,6 +131,31 @@ def _weights(expr: Any, events: Events, ctx: RunContext) -> Any:
     return per_event(evaluate(expr, symbols_for(events, ctx), ctx), len(events))
 
 
+def _fills(params: Mapping[str, Any], ctx: RunContext) -> list[tuple[str | None, Any]]:
+    """(variation bin or None, weight expression or None) for each fill this dataset makes."""
+    variations = params.get("variations")
+    if not variations:
+        weighted = storage_of(params) == "weighted"
+        return [(None, params.get("weight_expr") if weighted else None)]
+    apply_to = (variations.get("apply_to") or {}).get("eventtype")
+    applies = apply_to is None or ctx.dataset.eventtype in (
+        [apply_to] if isinstance(apply_to, str) else list(apply_to)
+    )
+    if not applies:
+        return [(NOMINAL, None)]  # upstream: one unweighted fill into `nominal` (overflow when not a key)
+    return [(str(name), expr) for name, expr in (variations.get("weights") or {}).items()]
+
+
+def _axis_values(spec: Mapping[str, Any], events: Events, symbols: Any, ctx: RunContext) -> Any:
+    source = spec["source"]
+    if source in ("dataset_name", "dataset") and source not in events:
+        return ctx.dataset.name  # the context symbol, whether or not the caller filled ctx.symbols
+    value = evaluate(source, symbols, ctx)
+    if isinstance(value, str):
+        return value  # a per-dataset name (`dataset_name`): hist broadcasts one category to every entry
+    return per_event(value, len(events))
+
+
 def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:
     h = make_hist(params)
     n = len(events)
@@ -123,37 +163,24 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
         return StageResult(None, {"hist": h})
     symbols = symbols_for(events, ctx)
     axes_specs = list(params.get("axes") or ())
-    sources = [per_event(evaluate(a["source"], symbols, ctx), n) for a in axes_specs]
-    names = [str(a["name"]) for a in axes_specs]
+    dataset_axis = dataset_axis_spec(params)
+    if dataset_axis is not None:
+        axes_specs.insert(0, dataset_axis)
+    sources = [_axis_values(a, events, symbols, ctx) for a in axes_specs]
+    arrays = [i for i, v in enumerate(sources) if not isinstance(v, str)]
 
-    weight_exprs: list[tuple[str | None, Any]] = []
-    nominal = params.get("weight_expr")
-    variations = params.get("variations")
-    if variations:
-        apply_to = (variations.get("apply_to") or {}).get("eventtype")
-        applies = apply_to is None or ctx.dataset.eventtype in (
-            [apply_to] if isinstance(apply_to, str) else list(apply_to)
-        )
-        weight_exprs.append((NOMINAL, nominal))
-        for name, expr in (variations.get("weights") or {}).items():
-            weight_exprs.append((str(name), expr if applies else nominal))
-    else:
-        weight_exprs.append((None, nominal))
-
-    dataset_axis = _dataset_axis_name(params)
-    variation_axis = str(variations.get("axis") or "variation") if variations else None
     computed: dict[str, Any] = {}
-    for variation, expr in weight_exprs:
+    for variation, expr in _fills(params, ctx):
         key = str(expr)
         if expr is not None and key not in computed:
             computed[key] = _weights(expr, events, ctx)
         weight = computed[key] if expr is not None else None
-        columns = _flat([*sources, weight] if weight is not None else sources)
+        columns = _flat([*(sources[i] for i in arrays), *([weight] if weight is not None else [])])
         # Positional, in axis order: axis names such as `sample` or `weight` are fill() keywords in hist.
-        values: list[Any] = list(columns[: len(names)])
-        if dataset_axis:
-            values.append(ctx.dataset.name)
-        if variation_axis is not None:
+        values: list[Any] = list(sources)
+        for i, column in zip(arrays, columns, strict=False):
+            values[i] = column
+        if variation is not None:
             values.append(variation)
         if weight is not None:
             h.fill(*values, weight=columns[-1])
