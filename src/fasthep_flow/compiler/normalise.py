@@ -147,11 +147,13 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
                     )
     top = ctx.root.get("datasets")
     if isinstance(top, MapNode):
+        first: list[DatasetDecl] = []  # upstream lists top-level `datasets` before `data.datasets`
         for entry in top.entries:
             _near_misses(ctx, entry.value, f"dataset '{entry.key.text}'")
             values = to_python(entry.value) if isinstance(entry.value, MapNode) else {}
             assert isinstance(values, dict)
-            out.append(_dataset(ctx, entry.key.text, values, defaults, entry.value, entry.key))
+            first.append(_dataset(ctx, entry.key.text, values, defaults, entry.value, entry.key))
+        out = first + out
     seen: dict[str, DatasetDecl] = {}
     for ds in out:
         if ds.name_node is not None and ds.name_node.value is not None:

@@ -145,7 +145,7 @@ def build_plan(
             eventtype=str(ds.data.get("eventtype", "mc")),
             files=tuple(f for f, _ in ds.files),
             source=str(ds.data.get("source", primary)),
-            nevents=ds.data.get("nevents") if isinstance(ds.data.get("nevents"), int) else None,
+            nevents=_nevents(ds.data.get("nevents")),
             meta={
                 k: v
                 for k, v in ds.data.items()
@@ -174,6 +174,17 @@ def build_plan(
         workflow_file=ctx.file,
         partitions=_partitions(dataset_plans, source_plans, chunk, ctx.options.check_inputs),
     )
+
+
+def _nevents(value: Any) -> int | None:
+    """A dataset's ``nevents`` as a number: an int, or a string of digits (upstream stores it as a string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _source_kind(sources: list[SourceDecl], name: str) -> str:
@@ -208,7 +219,9 @@ def _partitions(
         else:
             return ()
         for file, total in spans:
-            if file is not None:  # entry numbers are relative to the source's `start`/`stop` window
+            if file is not None and ds.nevents is not None:  # upstream: [0, nevents) of each file
+                total = min(ds.nevents, total)
+            elif file is not None:  # entry numbers are relative to the source's `start`/`stop` window
                 first = min(max(int(src.params.get("start") or 0), 0), total)
                 stop = src.params.get("stop")
                 last = total if stop is None else min(max(int(stop), first), total)

@@ -295,16 +295,42 @@ def run_partition(job: Job, part: Partition) -> Partial:
     return partial
 
 
+DATASET_METADATA = ("xs", "n_unskimmed_events", "filter_efficiency")
+"""Dataset keys upstream exposes to expressions, both bare and as ``dataset_<key>`` (LANGUAGE.md §17.4)."""
+
+
 def context_symbols(dataset: DatasetPlan, part: Partition) -> dict[str, Any]:
-    """The context symbols expressions may use (DESIGN §2.1); ``entries`` counts this partition's entries."""
-    return {
+    """The context symbols expressions may use (DESIGN §2.1, LANGUAGE.md §17.4): the dataset's name, type,
+    group and metadata, and this partition's file and entries (``entries`` counts this partition's)."""
+    meta = dataset.meta or {}
+    out: dict[str, Any] = {
         "dataset": dataset.name,
         "dataset_name": dataset.name,
+        "dataset_eventtype": dataset.eventtype,
+        "dataset_group": str(meta.get("group") or dataset.name),
+        "dataset_is_data": dataset.eventtype == "data",
+        "dataset_nevents": dataset.nevents,
         "file": part.file or "",
         "entries": (part.stop - part.start) if part.stop is not None else None,
         "start": part.start,
         "stop": part.stop,
     }
+    for key in DATASET_METADATA:
+        value = _number(meta.get(key))
+        out[key] = out[f"dataset_{key}"] = value
+    return out
+
+
+def _number(value: Any) -> Any:
+    """Metadata as a float when it reads as one (YAML may give `xs: "2.5"`); anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def _run_once(program: Program, job: Job, part: Partition) -> Partial:

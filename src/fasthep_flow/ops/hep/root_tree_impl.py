@@ -89,8 +89,14 @@ def _cached_tree(file: str, tree: str) -> Any:
     return obj
 
 
-def _window(source: SourcePlan, total: int) -> tuple[int, int]:
-    """The entries of each file this source reads: ``[start, stop)`` params clipped to the file."""
+def _window(source: SourcePlan, total: int, dataset: DatasetPlan | None = None) -> tuple[int, int]:
+    """The entries of each file this source reads, clipped to the file.
+
+    As upstream (LANGUAGE.md §5, §6.2): a dataset with ``nevents`` reads ``[0, nevents)`` of each of its files
+    and the source's ``start``/``stop`` are ignored for it; otherwise the source's ``[start, stop)``.
+    """
+    if dataset is not None and dataset.nevents is not None:
+        return 0, min(max(int(dataset.nevents), 0), total)
     start = min(max(int(source.params.get("start") or 0), 0), total)
     stop = source.params.get("stop")
     stop = total if stop is None else min(max(int(stop), start), total)
@@ -103,7 +109,7 @@ def entries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> int:
         raise OpError(INPUT_ERROR, f"dataset '{dataset.name}' lists no files for source '{source.name}'")
     handle, tree = _open_tree(file, _tree_name(source, dataset))
     with handle:
-        start, stop = _window(source, int(tree.num_entries))
+        start, stop = _window(source, int(tree.num_entries), dataset)
     return stop - start
 
 
@@ -118,7 +124,7 @@ def boundaries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> li
     tree = _cached_tree(file, _tree_name(source, dataset))
     if not hasattr(tree, "common_entry_offsets"):
         return []  # RNTuple: clusters are not exposed the same way; plain chunks are fine
-    first, last = _window(source, int(tree.num_entries))
+    first, last = _window(source, int(tree.num_entries), dataset)
     wanted = set(source.fields or source.params.get("branches") or [])
     try:
         if wanted:
@@ -141,7 +147,7 @@ def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunCon
         raise OpError(INPUT_ERROR, f"dataset '{part.dataset}' lists no files for source '{source.name}'")
     tree_name = _tree_name(source, ctx.dataset)
     tree = _cached_tree(part.file, tree_name)
-    first, last = _window(source, int(tree.num_entries))
+    first, last = _window(source, int(tree.num_entries), ctx.dataset)
     start = min(first + max(int(part.start), 0), last)
     stop = last if part.stop is None else min(first + int(part.stop), last)
     stop = max(stop, start)
