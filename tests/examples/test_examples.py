@@ -59,7 +59,7 @@ def test_weather_parquet_example_counts_hot_days(tmp_path: Path) -> None:
     assert int(step1["events_in"]) == len(temperature)
     assert int(step1["events_out"]) == int((temperature > 22.0).sum())
     assert int(step2["events_out"]) == int(((temperature > 22.0) & (humidity < 90)).sum())
-    written = pq.read_table(out / "data" / "readings_with_wind_chill.parquet").to_pydict()
+    written = pq.read_table(out / "artifacts/files/data/readings_with_wind_chill.parquet").to_pydict()
     wind = np.asarray(table["wind_speed"])
     expected = np.where(temperature < 10, temperature - 0.7 * wind, temperature)
     np.testing.assert_allclose(np.asarray(written["wind_chill"]), expected)

@@ -42,8 +42,15 @@ def test_root_sink_round_trip(
         assert f.classnames()["events;1"] == ("TTree" if fmt == "ttree" else "ROOT::RNTuple")
         got = f["events"].arrays(library="ak")
         assert f["events"].num_entries == 500
-    for name in ("NMuon", "Muon_Px", "Muon_Charge", "EventWeight", "Sel.dimuon"):
+        assert "Sel.dimuon" in f["events"].keys()  # noqa: SIM118 - uproot's keys()
+    for name in ("NMuon", "Muon_Px", "Muon_Charge", "EventWeight"):
         assert ak.to_list(got[name]) == ak.to_list(stream[name]), name
+    # A cutflow's flag: a flat dotted branch in a TTree, a record `Sel` with member `dimuon` in an RNTuple,
+    # which is how upstream writes it (LANGUAGE.md §9.2, probe t08).
+    flag = got["Sel.dimuon"] if fmt == "ttree" else got["Sel"]["dimuon"]
+    assert ak.to_list(flag) == ak.to_list(stream["Sel.dimuon"])
+    if fmt == "rntuple":
+        assert "Sel" in got.fields and "Sel.dimuon" not in got.fields
     mass = ak.to_numpy(got["Mass"])
     assert np.isnan(mass[stream["NMuon"] < 2]).all()  # missing values become NaN in ROOT
     np.testing.assert_array_equal(mass[stream["NMuon"] >= 2], stream["NMuon"][stream["NMuon"] >= 2])

@@ -77,22 +77,44 @@ def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: P
     ]
     result = run(make_plan(nodes), tmp_path, chunk_size=1000)
     assert result.ok
-    written = {f for f in files_in(tmp_path) if f.startswith("skim/")}
-    assert written == {f"skim/p.{i}.json" for i in range(7)} | {
-        "skim/d.data.json",
-        "skim/d.mc.json",
-        "skim/f.json",
-    }
+    # Upstream's placement (LANGUAGE.md §9.20): artifacts/files/<stem>/<dataset>/<file>_<chunk><suffix>
+    files = "artifacts/files/skim"
+    written = {f for f in files_in(tmp_path) if f.startswith(files)}
+    assert written == {f"{files}/p/data/0_{i}.json" for i in range(3)} | {
+        f"{files}/p/mc/0_{i}.json" for i in range(4)
+    } | {f"{files}/d/data.json", f"{files}/d/mc.json", f"{files}/f.json"}
 
     def ids(name: str) -> list[int]:
-        return json.loads((tmp_path / "skim" / name).read_text())["i"]
+        return json.loads((tmp_path / files / name).read_text())["i"]
 
     data, mc = selected_i(2500), selected_i(3700)
-    assert ids("d.data.json") == data
-    assert ids("d.mc.json") == mc
+    assert ids("d/data.json") == data
+    assert ids("d/mc.json") == mc
     assert ids("f.json") == data + mc  # concatenated in partition order
-    assert ids("p.0.json") == [i for i in data if i < 1000]
-    assert ids("p.3.json") == [i for i in mc if i < 1000]  # partition 3 is mc's first
+    assert ids("p/data/0_0.json") == [i for i in data if i < 1000]
+    assert ids("p/mc/0_0.json") == [i for i in mc if i < 1000]
+    assert ids("p/mc/0_3.json") == [i for i in mc if i >= 3000]
+
+
+def test_writer_path_tokens_are_substituted(tmp_path: Path) -> None:
+    nodes = [
+        read(),
+        stage("Select", "select", {"min": 30.0}),
+        attachment(
+            NodeKind.WRITE, "Select", 0, "json_sink", {"path": "tok/{dataset}_{part}.json"}, "partition"
+        ),
+        attachment(NodeKind.WRITE, "Select", 1, "json_sink", {"path": "by/{dataset}.json"}, "dataset"),
+    ]
+    assert run(make_plan(nodes), tmp_path, chunk_size=None).ok
+    written = {f for f in files_in(tmp_path) if f.startswith("artifacts/")}
+    assert written == {
+        "artifacts/files/tok/data_0_0.json",
+        "artifacts/files/tok/mc_0_0.json",
+        "artifacts/files/by/data.json",
+        "artifacts/files/by/mc.json",
+    }
+    got = json.loads((tmp_path / "artifacts/files/tok/mc_0_0.json").read_text())["i"]
+    assert got == selected_i(3700)
 
 
 def test_a_sink_stage_writes_and_passes_its_stream_on(tmp_path: Path) -> None:
@@ -104,7 +126,7 @@ def test_a_sink_stage_writes_and_passes_its_stream_on(tmp_path: Path) -> None:
     ]
     result = run(make_plan(nodes), tmp_path)
     assert result.ok
-    saved = json.loads((tmp_path / "saved.json").read_text())["i"]
+    saved = json.loads((tmp_path / "artifacts/files/saved.json").read_text())["i"]
     assert saved == selected_i(2500) + selected_i(3700)
     for total in ("total_data", "total_mc"):
         hist_total = result.products[("stage.Hist", total)]["hist"]
@@ -303,7 +325,7 @@ def test_an_op_error_keeps_its_code_and_hint(tmp_path: Path) -> None:
     assert "field 'Muon_Pt' is not in the data" in diag.message
 
 
-@pytest.mark.parametrize("path", ["../escape.json", "/tmp/abs.json", "run.json"])
+@pytest.mark.parametrize("path", ["../escape.json", "/tmp/abs.json", "{dataset}/../../../escape.json"])
 def test_output_paths_are_checked_at_write_time(tmp_path: Path, path: str) -> None:
     nodes = [
         read(),
@@ -413,11 +435,15 @@ def test_a_rerun_replaces_the_previous_outputs_without_mixing(tmp_path: Path) ->
     plan = make_plan(nodes)
     (tmp_path / "mine.txt").write_text("not the run's")
     first = run(plan, tmp_path, chunk_size=1000)
-    assert len([f for f in files_in(tmp_path) if f.startswith("skim/")]) == 7
+    skim = "artifacts/files/skim/p"
+    assert len([f for f in files_in(tmp_path) if f.startswith(skim)]) == 7
     second = run(plan, tmp_path, chunk_size=None)
     assert first.ok and second.ok
-    assert {f for f in files_in(tmp_path) if f.startswith("skim/")} == {"skim/p.0.json", "skim/p.1.json"}
-    assert json.loads((tmp_path / "skim/p.1.json").read_text())["i"] == selected_i(3700)
+    assert {f for f in files_in(tmp_path) if f.startswith(skim)} == {
+        f"{skim}/data/0_0.json",
+        f"{skim}/mc/0_0.json",
+    }
+    assert json.loads((tmp_path / skim / "mc/0_0.json").read_text())["i"] == selected_i(3700)
     assert (tmp_path / "mine.txt").read_text() == "not the run's"
     assert not list(tmp_path.glob(f"{STAGING_PREFIX}*"))
     listed = {o["path"] for o in json.loads((tmp_path / "run.json").read_text())["outputs"]}

@@ -128,7 +128,7 @@ def test_real_ops_write_every_documented_output(compiled: Any, tmp_path: Path) -
     assert {
         "run.json",
         "plan.json",
-        "skim.root",
+        "artifacts/files/skim.root",
         "Dimuon.csv",
         "hists/MuonPt.json",
         "hists/MuonPt.root",
@@ -140,7 +140,7 @@ def test_real_ops_write_every_documented_output(compiled: Any, tmp_path: Path) -
         result.products[("stage.Dimuon", t)]["cutflow"].to_rows()[-1]["events_out"]
         for t in ("total_data", "total_mc")
     )  # a `when: final` write holds every dataset
-    with uproot.open(tmp_path / "skim.root") as f:
+    with uproot.open(tmp_path / "artifacts/files/skim.root") as f:
         tree = f["events"]
         assert tree.num_entries == total
         assert sorted(tree.keys()) == ["EventWeight", "NMuon"]

@@ -17,7 +17,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 
 WHEN = ("partition", "dataset", "final")
-DEFAULT_WHEN = {"write": "final", "render": "final", "inspect": "partition"}
+DEFAULT_WHEN = {"write": "partition", "render": "final", "inspect": "partition"}  # as upstream
 
 
 @dataclass

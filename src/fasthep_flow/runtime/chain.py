@@ -29,6 +29,7 @@ from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import merge_named
 from fasthep_flow.runtime.outputs import clean_key, safe_relative, with_tag
+from fasthep_flow.runtime.placement import placed
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Job:
     """Index of each dataset's first partition (``mode: first_partition`` observers run there only)."""
     keep_going: bool = False
     debug: bool = False
+    part_names: Mapping[int, str] = field(default_factory=dict)
+    """Partition index -> ``<file index>_<chunk index>`` in its dataset (where a per-partition write lands)."""
 
 
 @dataclass
@@ -393,7 +396,7 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
                     streams[sid] = events
                     if applies:
                         if step.when == "partition":
-                            params = with_path(step.params, "path", job.staging, str(part.index))
+                            params = _placed_params(step, job, dataset.name, part)
                             _call(step, step.fn, events, params, ctx)
                         else:
                             partial.chunks.setdefault(sid, []).append(events)
@@ -456,6 +459,17 @@ def _stream_of(result: Any, events: Events, sid: str) -> Events:
             f"the implementation of {sid!r} returned {type(result).__name__}, not a StageResult"
         )
     return events if result.events is None else result.events
+
+
+def _placed_params(step: Step, job: Job, dataset: str, part: Partition) -> dict[str, Any]:
+    """A per-partition write's params, its path placed as upstream places it (``runtime/placement.py``)."""
+    if "path" not in step.params:
+        return with_path(step.params, "path", job.staging, None)  # reports the missing path
+    name = job.part_names.get(part.index, str(part.index))
+    rel = placed(
+        str(step.params["path"]), "partition", dataset=clean_key(dataset), part=name, node_id=step.id
+    )
+    return with_path({**step.params, "path": rel}, "path", job.staging, None)
 
 
 def with_path(params: Mapping[str, Any], key: str, staging: Path, tag: str | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import concat_events, fold_all, merge_named
 from fasthep_flow.runtime.output_folder import OutputDir
 from fasthep_flow.runtime.outputs import clean_key
+from fasthep_flow.runtime.placement import placed
 from fasthep_flow.runtime.product_files import (
     cutflows_json,
     hists_json,
@@ -186,7 +187,12 @@ class Finisher:
         role = SINK if node.kind is NodeKind.STAGE else WRITE
 
         def call() -> None:
-            params = with_path(node.params, "path", self.job.staging, tag)
+            path = node.params.get("path")
+            when = "dataset" if tag is not None else "final"
+            rel = placed(str(path), when, dataset=tag, part=None, node_id=node.id) if path else None
+            params = with_path(
+                {**node.params, "path": rel} if rel else node.params, "path", self.job.staging, None
+            )
             resolve(self.job.bindings.nodes[node.id])(concat_events(pieces), params, self._ctx(node, dataset))
 
         self._attempt(node, role, call, dataset.name)

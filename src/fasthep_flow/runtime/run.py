@@ -27,6 +27,7 @@ from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, Stag
 from fasthep_flow.runtime.output_folder import OutputDir, OutputRefused
 from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, safe_relative
 from fasthep_flow.runtime.partitions import make_partitions
+from fasthep_flow.runtime.placement import part_names
 from fasthep_flow.runtime.progress import (
     PartitionDone,
     PhaseStarted,
@@ -123,7 +124,10 @@ def run_plan(
         first: dict[str, int] = {}
         for part in parts:
             first.setdefault(part.dataset, part.index)
-        job = Job(uuid.uuid4().hex, plan, bindings, out.staging, first, options.keep_going, options.debug)
+        names = part_names(parts, {d.name: d.files for d in datasets})
+        job = Job(
+            uuid.uuid4().hex, plan, bindings, out.staging, first, options.keep_going, options.debug, names
+        )
         hasher = InputHasher((d.name, f) for d in datasets for f in d.files).start()
         emit(RunStarted(len(parts), tuple(d.name for d in datasets), options.executor, options.workers))
         phases["prepare"], mark = perf_counter() - mark, perf_counter()

@@ -220,6 +220,27 @@ def _writable(value: Any) -> Any:
     return value
 
 
+def _nested_records(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted names as records, the way upstream writes the flags a cutflow emits: ``Sel.two`` and
+    ``Sel.three`` become one record field ``Sel`` with members ``two`` and ``three`` (readers see ``Sel.two``).
+
+    A name whose prefix is itself a column stays flat (two fields may not share a name).
+    """
+    import awkward as ak
+
+    out: dict[str, Any] = {}
+    records: dict[str, dict[str, Any]] = {}
+    for name, value in columns.items():
+        outer, dot, inner = name.partition(".")
+        if dot and outer and inner and outer not in columns:
+            records.setdefault(outer, {})[inner] = value
+        else:
+            out[name] = value
+    for outer, members in records.items():
+        out[outer] = ak.zip(members, depth_limit=1)
+    return out
+
+
 def _ttree_groups(columns: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Jagged columns grouped by prefix (same counts per event) as records; returns data and counter names."""
     import awkward as ak
@@ -268,7 +289,7 @@ def write(events: Events, params: Mapping[str, Any], ctx: RunContext) -> list[Pa
     try:
         with uproot.recreate(tmp, compression=_compression(params)) as out:
             if fmt == "rntuple":
-                out.mkrntuple(tree, columns)
+                out.mkrntuple(tree, _nested_records(columns))
             else:
                 data, counters = _ttree_groups(columns)
                 types = {k: (v.type.content if hasattr(v, "layout") else v.dtype) for k, v in data.items()}
