@@ -321,3 +321,41 @@ def test_dataset_context_symbols_evaluate(tmp_path: Path) -> None:
     params = {"variables": [{"name": "scaled", "expr": "w * dataset_xs / n_unskimmed_events"}]}
     out = define_impl.run(events, params, ctx).events
     assert out["scaled"].tolist() == [0.0625, 0.125, 0.1875, 0.25]
+
+
+def test_choose_and_align_schema(tmp_path: Path, hzz: Path) -> None:
+    """p30 (row 85): `hep.choose` then `hep.align_schema` (rename, cast, keep), upstream's histogram."""
+    result = _run(
+        tmp_path,
+        hzz,
+        """\
+version: 1.0
+data:
+  datasets: [{name: zz, eventtype: mc, files: [HZZ]}]
+analysis:
+  stages:
+    - id: Pick
+      op: hep.choose
+      params:
+        cases:
+          - {name: many, when: "NMuon >= 2", values: {Chosen: "NMuon * 10", Tag: "1"}}
+          - {name: few, when: "NMuon < 2", values: {Chosen: "NJet", Tag: "2"}}
+    - id: Align
+      op: hep.align_schema
+      params:
+        schema:
+          fields:
+            nmu: {source: NMuon, dtype: float32}
+            chosen: {source: Chosen}
+        keep: [Tag]
+    - id: H
+      op: hep.hist
+      params:
+        axes:
+          - {name: c, source: chosen, type: regular, bins: {low: 0, high: 50, nbins: 5}}
+          - {name: t, source: Tag, type: int}
+""",
+    )
+    h = _product(result, "H", "hist")
+    assert list(h.axes["t"]) == [1, 2]
+    assert h.values(flow=True).tolist() == [[0, 0], [0, 1008], [0, 0], [1371, 0], [34, 0], [8, 0], [0, 0]]

@@ -17,6 +17,7 @@ BY_OP_PREFIX = {
     "root_tree": ("uproot",),
     "parquet": ("pyarrow",),
     "hep.hist": ("hist",),
+    "cms.match_l1t_jets": ("vector",),
 }
 EXTRA_OF = {
     "numpy": "hep",
@@ -24,6 +25,7 @@ EXTRA_OF = {
     "uproot": "hep",
     "hist": "hep",
     "pyarrow": "hep",
+    "vector": "hep",
     "matplotlib": "render",
     "mplhep": "render",
     "distributed": "dask",

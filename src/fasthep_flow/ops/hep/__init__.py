@@ -6,11 +6,14 @@ Only specs are imported here; implementations import uproot/awkward/hist inside 
 from types import MappingProxyType
 
 from fasthep_flow.ops.hep import (
+    align_schema,
+    choose,
     cutflow,
     define,
     di_object_mass,
     flag,
     hist,
+    match_l1t_jets,
     observers,
     project_fields,
     root_tree,
@@ -51,6 +54,9 @@ PLUGIN = Plugin(
         di_object_mass.SPEC,
         select_objects.SPEC,
         project_fields.SPEC,
+        choose.SPEC,
+        align_schema.SPEC,
+        match_l1t_jets.SPEC,
         observers.SCHEMA_SNAPSHOT,
         observers.BRANCHES,
     ),
