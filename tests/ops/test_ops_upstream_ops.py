@@ -1,0 +1,167 @@
+"""The ops upstream FAST-HEP has and ours lacked (LANGUAGE.md §9.8–9.19), each against a hand computation on the
+real ``uproot-HZZ.root``: plain Python loops over the events, no awkward/vector code shared with the op."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.ops.failures import OpError
+from fasthep_flow.ops.hep import align_schema_impl, choose_impl, match_l1t_jets_impl
+from fasthep_flow.ops.hep.root_tree_impl import read
+from fasthep_flow.plan import Partition, SourcePlan
+
+MakeCtx = Callable[..., RunContext]
+BRANCHES = ["NMuon", "NJet", "NElectron", "EventWeight", "Muon_Px", "Muon_Py", "Muon_Pz"]
+BRANCHES += ["Jet_Px", "Jet_Py", "Jet_Pz", "Electron_Px", "Electron_Py", "Electron_Pz"]
+
+
+@pytest.fixture(scope="module")
+def raw(shared_data_dir: Path) -> dict[str, list]:
+    """The branches as Python lists: the hand computations' only input."""
+    with uproot.open(shared_data_dir / "uproot-HZZ.root") as f:
+        arrays = f["events"].arrays(BRANCHES, library="ak")
+    return {name: ak.to_list(arrays[name]) for name in BRANCHES}
+
+
+@pytest.fixture
+def events(shared_data_dir: Path, make_ctx: MakeCtx) -> Events:
+    path = str(shared_data_dir / "uproot-HZZ.root")
+    return read(
+        SourcePlan("events", "root_tree", {"tree": "events"}),
+        Partition("zz", path, 0, None),
+        BRANCHES,
+        make_ctx(),
+    )
+
+
+def test_choose_takes_every_output_from_the_first_matching_case(
+    events: Events, raw, make_ctx: MakeCtx
+) -> None:
+    params = {
+        "cases": [
+            {"name": "muons", "when": "NMuon >= 2", "values": {"N": "NMuon", "W": "EventWeight * 2"}},
+            {"name": "jets", "when": "NJet >= 1", "values": {"N": "NJet + 100", "W": "EventWeight"}},
+        ],
+        "on_multiple": "first",
+        "on_no_match": "default",
+        "default": {"N": "-1", "W": "0"},
+    }
+    out = choose_impl.run(events, params, make_ctx()).events
+    want_n, want_w = [], []
+    for nmu, njet, w in zip(raw["NMuon"], raw["NJet"], raw["EventWeight"], strict=True):
+        if nmu >= 2:
+            want_n.append(nmu), want_w.append(2 * w)
+        elif njet >= 1:
+            want_n.append(njet + 100), want_w.append(w)
+        else:
+            want_n.append(-1), want_w.append(0.0)
+    assert np.asarray(out["N"]).tolist() == want_n
+    np.testing.assert_allclose(np.asarray(out["W"]), want_w, rtol=1e-6)
+    assert len(set(want_n) & {-1}) and any(n > 100 for n in want_n)  # every branch of the choice is exercised
+
+
+def test_choose_refuses_overlaps_gaps_and_clashes(events: Events, make_ctx: MakeCtx) -> None:
+    overlap = {
+        "cases": [{"when": "NMuon >= 1", "values": {"X": "1"}}, {"when": "NMuon >= 2", "values": {"X": "2"}}]
+    }
+    with pytest.raises(OpError, match="match several cases"):
+        choose_impl.run(events, overlap, make_ctx())
+    gap = {"cases": [{"when": "NMuon >= 2", "values": {"X": "1"}}]}
+    with pytest.raises(OpError, match="match no case"):
+        choose_impl.run(events, gap, make_ctx())
+    uneven = {
+        "cases": [{"when": "NMuon >= 2", "values": {"X": "1"}}, {"when": "NMuon < 2", "values": {"Y": "1"}}]
+    }
+    with pytest.raises(OpError, match="the cases together define"):
+        choose_impl.run(events, uneven, make_ctx())
+    clash = {"cases": [{"when": "NMuon >= 0", "values": {"NJet": "1"}}]}
+    with pytest.raises(OpError, match="already fields"):
+        choose_impl.run(events, clash, make_ctx())
+
+
+def test_align_schema_renames_casts_and_projects(
+    events: Events, raw, make_ctx: MakeCtx, tmp_path: Path
+) -> None:
+    schema = {"version": 1, "fields": {"nmu": {"source": "NMuon", "dtype": "float32"}, "EventWeight": None}}
+    out = align_schema_impl.run(events, {"schema": schema, "keep": ["Jet_P*"]}, make_ctx()).events
+    assert list(out.columns) == ["nmu", "EventWeight", "Jet_Px", "Jet_Py", "Jet_Pz"]
+    assert out["nmu"].dtype == np.float32 and out["nmu"].tolist() == [float(n) for n in raw["NMuon"]]
+    assert ak.to_list(out["Jet_Pz"]) == raw["Jet_Pz"]
+    dropped = align_schema_impl.run(events, {"schema": schema, "drop": ["*_P?"]}, make_ctx()).events
+    assert list(dropped.columns) == ["nmu", "EventWeight", "NMuon", "NJet", "NElectron"]
+    only = align_schema_impl.run(events, {"schema": schema, "extra": "drop"}, make_ctx()).events
+    assert list(only.columns) == ["nmu", "EventWeight"] and len(only) == len(raw["NMuon"])
+    path = tmp_path / "schema.yaml"
+    path.write_text("version: 1\nfields:\n  n: {source: NJet, dtype: int8}\n  gone: {source: Nope}\n")
+    with pytest.raises(OpError, match="Nope"):
+        align_schema_impl.run(events, {"schema": str(path)}, make_ctx())
+    lenient = align_schema_impl.run(
+        events, {"schema": str(path), "missing": "ignore", "extra": "drop"}, make_ctx()
+    )
+    assert list(lenient.events.columns) == ["n"] and lenient.events["n"].dtype == np.int8
+
+
+def _pt_eta_phi(px: float, py: float, pz: float) -> tuple[float, float, float]:
+    pt = math.hypot(px, py)
+    return pt, math.asinh(pz / pt), math.atan2(py, px)
+
+
+def test_match_l1t_jets_by_hand(events: Events, raw, make_ctx: MakeCtx) -> None:
+    """Jets as the "reco" jets and muons as the "L1" ones: each jet's closest muon in ΔR, by hand."""
+    ev = events.with_columns(
+        {
+            "Jet_Pt": np.sqrt(events["Jet_Px"] ** 2 + events["Jet_Py"] ** 2),
+            "Jet_Phi": np.arctan2(events["Jet_Py"], events["Jet_Px"]),
+            "Muon_Pt": np.sqrt(events["Muon_Px"] ** 2 + events["Muon_Py"] ** 2),
+            "Muon_Phi": np.arctan2(events["Muon_Py"], events["Muon_Px"]),
+        }
+    )
+    ev = ev.with_columns(
+        {
+            "Jet_Eta": np.arcsinh(ev["Jet_Pz"] / ev["Jet_Pt"]),
+            "Muon_Eta": np.arcsinh(ev["Muon_Pz"] / ev["Muon_Pt"]),
+        }
+    )
+    params = {
+        "reco": {"et": "Jet_Pt", "eta": "Jet_Eta", "phi": "Jet_Phi"},
+        "l1": {"et": "Muon_Pt", "eta": "Muon_Eta", "phi": "Muon_Phi"},
+        "dr_max": 1.0,
+    }
+    out = match_l1t_jets_impl.run(ev, params, make_ctx()).events
+    want = {"n": [], "reco": [], "l1": [], "nearest": []}
+    for i in range(len(raw["NMuon"])):
+        jets = [
+            _pt_eta_phi(*p) for p in zip(raw["Jet_Px"][i], raw["Jet_Py"][i], raw["Jet_Pz"][i], strict=True)
+        ]
+        mus = [
+            _pt_eta_phi(*p) for p in zip(raw["Muon_Px"][i], raw["Muon_Py"][i], raw["Muon_Pz"][i], strict=True)
+        ]
+        if not mus or not any(j[0] > 20 for j in jets):
+            continue
+        reco_et, l1_et, all_dr = [], [], []
+        for jet in jets:
+            drs = []
+            for mu in mus:
+                dphi = (jet[2] - mu[2] + math.pi) % (2 * math.pi) - math.pi
+                drs.append(math.hypot(jet[1] - mu[1], dphi))
+            all_dr.extend(drs)
+            k = min(range(len(drs)), key=drs.__getitem__)
+            if drs[k] <= 1.0:
+                reco_et.append(jet[0]), l1_et.append(mus[k][0])
+        want["n"].append(len(reco_et)), want["reco"].append(reco_et), want["l1"].append(l1_et)
+        want["nearest"].append(min(all_dr))
+    assert len(out) == len(want["n"]) > 100
+    assert out["n_matched"].tolist() == want["n"] and sum(want["n"]) > 50
+    flat = lambda lists: [x for xs in lists for x in xs]  # noqa: E731
+    np.testing.assert_allclose(ak.flatten(out["matched_reco_et"]).tolist(), flat(want["reco"]), rtol=1e-5)
+    np.testing.assert_allclose(ak.flatten(out["matched_l1_et"]).tolist(), flat(want["l1"]), rtol=1e-5)
+    np.testing.assert_allclose(out["unmatched_dr"], want["nearest"], rtol=1e-5)
+    assert len(set(np.round(out["unmatched_dr"], 6))) > 1  # per event, not one partition-wide number
