@@ -14,7 +14,7 @@ import uproot
 
 from fasthep_flow.ops.contract import Events, RunContext
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.ops.hep import align_schema_impl, choose_impl, match_l1t_jets_impl
+from fasthep_flow.ops.hep import align_schema_impl, choose_impl, clean_impl, match_l1t_jets_impl, weights_impl
 from fasthep_flow.ops.hep.root_tree_impl import read
 from fasthep_flow.plan import Partition, SourcePlan
 
@@ -165,3 +165,79 @@ def test_match_l1t_jets_by_hand(events: Events, raw, make_ctx: MakeCtx) -> None:
     np.testing.assert_allclose(ak.flatten(out["matched_l1_et"]).tolist(), flat(want["l1"]), rtol=1e-5)
     np.testing.assert_allclose(out["unmatched_dr"], want["nearest"], rtol=1e-5)
     assert len(set(np.round(out["unmatched_dr"], 6))) > 1  # per event, not one partition-wide number
+
+
+def test_pdf_envelope_is_the_largest_and_smallest_weight(events: Events, raw, make_ctx: MakeCtx) -> None:
+    params = {"inputs": "Muon_Pz", "outputs": {"up": "PdfUp", "down": "PdfDown"}}
+    out = weights_impl.pdf_envelope(events, params, make_ctx()).events
+    assert ak.to_list(out["PdfUp"]) == pytest.approx([max(v) if v else None for v in raw["Muon_Pz"]])
+    assert ak.to_list(out["PdfDown"]) == pytest.approx([min(v) if v else None for v in raw["Muon_Pz"]])
+    with pytest.raises(OpError, match="list of weights"):
+        weights_impl.pdf_envelope(events, {"inputs": "NMuon", "outputs": {"up": "U"}}, make_ctx())
+
+
+def test_lookup_csv_reads_half_open_bins(events: Events, raw, make_ctx: MakeCtx, tmp_path: Path) -> None:
+    table = tmp_path / "sf.csv"
+    table.write_text("n_min,n_max,sf,sf_up\n0,1,0.5,0.6\n1,2,0.9,1.0\n2,3,1.1,1.3\n3,100,2.0,2.5\n")
+    params = {
+        "path": str(table),
+        "variable": "NMuon",
+        "bins": {"column": "n"},
+        "values": {"nominal": "sf", "up": "sf_up"},
+        "outputs": {"nominal": "W", "up": "W_up"},
+    }
+    out = weights_impl.lookup_csv(events, params, make_ctx()).events
+    nominal = {0: 0.5, 1: 0.9, 2: 1.1}
+    up = {0: 0.6, 1: 1.0, 2: 1.3}
+    assert out["W"].tolist() == [nominal.get(n, 2.0) for n in raw["NMuon"]]
+    assert out["W_up"].tolist() == [up.get(n, 2.5) for n in raw["NMuon"]]
+    table.write_text("pt_min,pt_max,sf\n0,2,1.0\n")  # default bin columns; NMuon >= 2 falls outside
+    with pytest.raises(OpError, match="outside every bin"):
+        weights_impl.lookup_csv(
+            events, {**params, "bins": None, "values": {"n": "sf"}, "outputs": {"n": "W"}}, make_ctx()
+        )
+
+
+def test_clean_removes_jets_near_muons_by_hand(events: Events, raw, make_ctx: MakeCtx) -> None:
+    cols = {}
+    for c in ("Jet", "Muon", "Electron"):
+        pt = np.sqrt(events[f"{c}_Px"] ** 2 + events[f"{c}_Py"] ** 2)
+        cols[f"{c}_eta"] = np.arcsinh(events[f"{c}_Pz"] / pt)
+        cols[f"{c}_phi"] = np.arctan2(events[f"{c}_Py"], events[f"{c}_Px"])
+        cols[f"{c}_pt"] = pt
+    ev = events.with_columns(cols)
+    params = {
+        "source": "Jet",
+        "clean_against": ["Muon", "Electron"],
+        "min_delta_r": 1.0,
+        "sort_by": "pt",
+        "diagnostics": {"keep_removed": True},
+    }
+    out = clean_impl.run(ev, params, make_ctx()).events
+    want_pt, want_removed = [], []
+    for i in range(len(raw["NJet"])):
+        jets = [
+            _pt_eta_phi(*p) for p in zip(raw["Jet_Px"][i], raw["Jet_Py"][i], raw["Jet_Pz"][i], strict=True)
+        ]
+        others = [
+            _pt_eta_phi(*p)
+            for c in ("Muon", "Electron")
+            for p in zip(raw[f"{c}_Px"][i], raw[f"{c}_Py"][i], raw[f"{c}_Pz"][i], strict=True)
+        ]
+        kept = []
+        for jet in jets:
+            near = any(
+                math.hypot(jet[1] - o[1], (jet[2] - o[2] + math.pi) % (2 * math.pi) - math.pi) < 1.0
+                for o in others
+            )
+            if not near:
+                kept.append(jet[0])
+        want_pt.append(sorted(kept, reverse=True))
+        want_removed.append(len(jets) - len(kept))
+    got = ak.to_list(out["cleaned_Jet_pt"])
+    assert [len(g) for g in got] == [len(w) for w in want_pt]
+    np.testing.assert_allclose([x for g in got for x in g], [x for w in want_pt for x in w], rtol=1e-5)
+    assert out["ncleaned_Jet"].tolist() == [len(w) for w in want_pt]
+    assert out["nremoved_cleaned_Jet"].tolist() == want_removed and sum(want_removed) > 20
+    assert ak.to_list(ak.num(out["cleaned_Jet_removed_eta"], axis=1)) == want_removed
+    assert ak.to_list(out["Muon_eta"]) == ak.to_list(ev["Muon_eta"])  # targets untouched

@@ -18,6 +18,7 @@ BY_OP_PREFIX = {
     "parquet": ("pyarrow",),
     "hep.hist": ("hist",),
     "cms.match_l1t_jets": ("vector",),
+    "hep.clean": ("vector",),
 }
 EXTRA_OF = {
     "numpy": "hep",

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from fasthep_flow.ops.hep import (
     align_schema,
     choose,
+    clean,
     cutflow,
     define,
     di_object_mass,
@@ -18,6 +19,7 @@ from fasthep_flow.ops.hep import (
     project_fields,
     root_tree,
     select_objects,
+    weights,
 )
 from fasthep_flow.registry.specs import Plugin, Profile
 
@@ -57,6 +59,9 @@ PLUGIN = Plugin(
         choose.SPEC,
         align_schema.SPEC,
         match_l1t_jets.SPEC,
+        clean.SPEC,
+        weights.LOOKUP_CSV,
+        weights.PDF_ENVELOPE,
         observers.SCHEMA_SNAPSHOT,
         observers.BRANCHES,
     ),
