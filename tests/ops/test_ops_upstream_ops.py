@@ -14,7 +14,14 @@ import uproot
 
 from fasthep_flow.ops.contract import Events, RunContext
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.ops.hep import align_schema_impl, choose_impl, clean_impl, match_l1t_jets_impl, weights_impl
+from fasthep_flow.ops.hep import (
+    align_schema_impl,
+    build_pairs_impl,
+    choose_impl,
+    clean_impl,
+    match_l1t_jets_impl,
+    weights_impl,
+)
 from fasthep_flow.ops.hep.root_tree_impl import read
 from fasthep_flow.plan import Partition, SourcePlan
 
@@ -241,3 +248,71 @@ def test_clean_removes_jets_near_muons_by_hand(events: Events, raw, make_ctx: Ma
     assert out["nremoved_cleaned_Jet"].tolist() == want_removed and sum(want_removed) > 20
     assert ak.to_list(ak.num(out["cleaned_Jet_removed_eta"], axis=1)) == want_removed
     assert ak.to_list(out["Muon_eta"]) == ak.to_list(ev["Muon_eta"])  # targets untouched
+
+
+def _with_kinematics(events: Events, collections: tuple[str, ...]) -> Events:
+    cols: dict = {}
+    for c in collections:
+        px, py, pz = (events[f"{c}_P{k}"] for k in "xyz")
+        pt = np.sqrt(px**2 + py**2)
+        cols[f"{c}_pt"], cols[f"{c}_eta"], cols[f"{c}_phi"] = pt, np.arcsinh(pz / pt), np.arctan2(py, px)
+        if f"{c}_E" in events:
+            cols[f"{c}_mass"] = np.sqrt(np.maximum(events[f"{c}_E"] ** 2 - px**2 - py**2 - pz**2, 0))
+        if f"{c}_Charge" in events:
+            cols[f"{c}_charge"] = events[f"{c}_Charge"]
+    return events.with_columns(cols)
+
+
+def test_build_pairs_by_hand(shared_data_dir: Path, make_ctx: MakeCtx) -> None:
+    """Opposite-charge muon/electron pairs above 40 GeV, sorted by distance to the Z mass, against loops over
+    the four-momenta (E, p) as stored in the file."""
+    branches = [f"{c}_{k}" for c in ("Muon", "Electron") for k in ("Px", "Py", "Pz", "E", "Charge")]
+    path = str(shared_data_dir / "uproot-HZZ.root")
+    source = SourcePlan("events", "root_tree", {"tree": "events"})
+    events = _with_kinematics(
+        read(source, Partition("zz", path, 0, None), branches, make_ctx()), ("Muon", "Electron")
+    )
+    params = {
+        "collections": ["Muon", "Electron"],
+        "output": "LL",
+        "selection": {"pair": ["lepton_1_charge * lepton_2_charge < 0"], "candidate": ["mass > 40"]},
+        "sort": {"by": "abs(mass - 91.2)", "order": "ascending"},
+        "keep": {"candidate": ["mass", "pt"], "constituents": ["pt", "charge"]},
+    }
+    out = build_pairs_impl.run(events, params, make_ctx()).events
+    raw = {b: ak.to_list(events[b]) for b in branches}
+    want_n, want_mass, want_pt, want_l1 = [], [], [], []
+    for i in range(len(events)):
+        objs = [
+            (
+                raw[f"{c}_E"][i][k],
+                raw[f"{c}_Px"][i][k],
+                raw[f"{c}_Py"][i][k],
+                raw[f"{c}_Pz"][i][k],
+                raw[f"{c}_Charge"][i][k],
+            )
+            for c in ("Muon", "Electron")
+            for k in range(len(raw[f"{c}_E"][i]))
+        ]
+        cands = []
+        for a in range(len(objs)):
+            for b in range(a + 1, len(objs)):
+                if objs[a][4] * objs[b][4] >= 0:
+                    continue
+                e, px, py, pz = (objs[a][k] + objs[b][k] for k in range(4))
+                mass = math.sqrt(max(e * e - px * px - py * py - pz * pz, 0.0))
+                if mass > 40:
+                    cands.append(
+                        (abs(mass - 91.2), mass, math.hypot(px, py), math.hypot(objs[a][1], objs[a][2]))
+                    )
+        cands.sort(key=lambda t: t[0])  # stable, as the op's sort
+        want_n.append(len(cands))
+        want_mass += [t[1] for t in cands]
+        want_pt += [t[2] for t in cands]
+        want_l1 += [t[3] for t in cands]
+    assert out["nLL_Z"].tolist() == want_n and sum(want_n) > 500
+    np.testing.assert_allclose(ak.flatten(out["LL_Z_mass"]).tolist(), want_mass, rtol=2e-4)
+    np.testing.assert_allclose(ak.flatten(out["LL_Z_pt"]).tolist(), want_pt, rtol=2e-4)
+    np.testing.assert_allclose(ak.flatten(out["LL_lepton_1_pt"]).tolist(), want_l1, rtol=2e-4)
+    charges = ak.flatten(out["LL_lepton_1_charge"] * out["LL_lepton_2_charge"])
+    assert ak.all(charges < 0)

@@ -19,6 +19,7 @@ BY_OP_PREFIX = {
     "hep.hist": ("hist",),
     "cms.match_l1t_jets": ("vector",),
     "hep.clean": ("vector",),
+    "hep.build_pairs": ("vector",),
 }
 EXTRA_OF = {
     "numpy": "hep",

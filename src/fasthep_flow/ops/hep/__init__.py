@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from fasthep_flow.ops.hep import (
     align_schema,
+    build_pairs,
     choose,
     clean,
     cutflow,
@@ -60,6 +61,7 @@ PLUGIN = Plugin(
         align_schema.SPEC,
         match_l1t_jets.SPEC,
         clean.SPEC,
+        build_pairs.SPEC,
         weights.LOOKUP_CSV,
         weights.PDF_ENVELOPE,
         observers.SCHEMA_SNAPSHOT,
