@@ -19,7 +19,9 @@ from fasthep_flow.ops.hep import (
     build_pairs_impl,
     choose_impl,
     clean_impl,
+    lepton_met_impl,
     match_l1t_jets_impl,
+    recoil_impl,
     weights_impl,
 )
 from fasthep_flow.ops.hep.root_tree_impl import read
@@ -316,3 +318,92 @@ def test_build_pairs_by_hand(shared_data_dir: Path, make_ctx: MakeCtx) -> None:
     np.testing.assert_allclose(ak.flatten(out["LL_lepton_1_pt"]).tolist(), want_l1, rtol=2e-4)
     charges = ak.flatten(out["LL_lepton_1_charge"] * out["LL_lepton_2_charge"])
     assert ak.all(charges < 0)
+
+
+@pytest.fixture
+def lepton_events(shared_data_dir: Path, make_ctx: MakeCtx) -> Events:
+    branches = [f"Muon_{k}" for k in ("Px", "Py", "Pz", "E", "Charge")] + ["MET_px", "MET_py"]
+    path = str(shared_data_dir / "uproot-HZZ.root")
+    events = read(
+        SourcePlan("events", "root_tree", {"tree": "events"}),
+        Partition("zz", path, 0, None),
+        branches,
+        make_ctx(),
+    )
+    events = _with_kinematics(events, ("Muon",))
+    met_pt = np.hypot(events["MET_px"], events["MET_py"])
+    return events.with_columns({"MET_pt": met_pt, "MET_phi": np.arctan2(events["MET_py"], events["MET_px"])})
+
+
+def test_lepton_met_candidates_by_hand(lepton_events: Events, make_ctx: MakeCtx) -> None:
+    params = {
+        "lepton": "Muon",
+        "met": "MET",
+        "output": "Wmu",
+        "selection": {"lepton": ["pt > 20"], "candidate": ["MT > 30"]},
+        "keep": {"candidate": ["MT", "mass", "pt"], "lepton": ["pt", "charge"]},
+    }
+    out = lepton_met_impl.run(lepton_events, params, make_ctx()).events
+    raw = {
+        k: ak.to_list(lepton_events[k])
+        for k in ("Muon_Px", "Muon_Py", "Muon_Pz", "Muon_E", "MET_px", "MET_py")
+    }
+    n_lep, n_w, mt, mass, pt, lep_pt = [], [], [], [], [], []
+    for i in range(len(lepton_events)):
+        mx, my = raw["MET_px"][i], raw["MET_py"][i]
+        met = math.hypot(mx, my)
+        selected = 0
+        for px, py, pz, e in zip(*(raw[f"Muon_{k}"][i] for k in ("Px", "Py", "Pz", "E")), strict=True):
+            lpt = math.hypot(px, py)
+            if lpt <= 20:
+                continue
+            selected += 1
+            dphi = math.atan2(py, px) - math.atan2(my, mx)
+            w_mt = math.sqrt(2 * lpt * met * (1 - math.cos(dphi)))
+            if w_mt <= 30:
+                continue
+            m_l2 = max(e * e - px * px - py * py - pz * pz, 0.0)
+            e_l = math.sqrt(lpt**2 + pz**2 + m_l2)  # the lepton's energy from (pt, eta, phi, mass), as the op
+            m2 = (e_l + met) ** 2 - (px + mx) ** 2 - (py + my) ** 2 - pz**2
+            mt.append(w_mt), mass.append(math.sqrt(max(m2, 0.0))), pt.append(math.hypot(px + mx, py + my))
+            lep_pt.append(lpt)
+        n_lep.append(selected)
+        n_w.append(len(mt) - sum(n_w))
+    assert out["nWmu_lepton"].tolist() == n_lep
+    assert out["nWmu_W"].tolist() == n_w and 200 < sum(n_w) < sum(n_lep)
+    np.testing.assert_allclose(ak.flatten(out["Wmu_W_MT"]).tolist(), mt, rtol=1e-4)
+    np.testing.assert_allclose(ak.flatten(out["Wmu_W_mass"]).tolist(), mass, rtol=1e-3)
+    np.testing.assert_allclose(ak.flatten(out["Wmu_W_pt"]).tolist(), pt, rtol=1e-4)
+    np.testing.assert_allclose(ak.flatten(out["Wmu_lepton_pt"]).tolist(), lep_pt, rtol=1e-5)
+
+
+def test_recoil_against_muons_by_hand(lepton_events: Events, make_ctx: MakeCtx) -> None:
+    params = {
+        "met": "MET",
+        "visible": ["Muon"],
+        "output": "Recoil",
+        "selection": ["pt > 10"],
+        "keep": ["pt", "phi"],
+    }
+    out = recoil_impl.run(lepton_events, params, make_ctx()).events
+    raw = {k: ak.to_list(lepton_events[k]) for k in ("Muon_Px", "Muon_Py", "MET_px", "MET_py")}
+    counts, best_pt, best_phi = [], [], []
+    for i in range(len(lepton_events)):
+        cands = []
+        for px, py in zip(raw["Muon_Px"][i], raw["Muon_Py"][i], strict=True):
+            rx, ry = raw["MET_px"][i] + px, raw["MET_py"][i] + py
+            if math.hypot(rx, ry) > 10:
+                cands.append((math.hypot(rx, ry), math.atan2(ry, rx)))
+        counts.append(len(cands))
+        if cands:
+            top = max(cands, key=lambda c: c[0])
+            best_pt.append(top[0]), best_phi.append(top[1])
+    assert out["nRecoil"].tolist() == counts and sum(counts) > 1000
+    assert ak.to_list(ak.num(out["Recoil_pt"], axis=1)) == [min(c, 1) for c in counts]
+    np.testing.assert_allclose(ak.flatten(out["Recoil_pt"]).tolist(), best_pt, rtol=1e-5)
+    np.testing.assert_allclose(ak.flatten(out["Recoil_phi"]).tolist(), best_phi, rtol=1e-5, atol=1e-6)
+    met_only = recoil_impl.run(
+        lepton_events, {"met": "MET", "output": "R", "keep": ["pt"]}, make_ctx()
+    ).events
+    assert met_only["nR"].tolist() == [1] * len(lepton_events)
+    np.testing.assert_allclose(ak.flatten(met_only["R_pt"]).tolist(), lepton_events["MET_pt"], rtol=1e-6)

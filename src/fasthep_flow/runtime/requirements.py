@@ -20,6 +20,8 @@ BY_OP_PREFIX = {
     "cms.match_l1t_jets": ("vector",),
     "hep.clean": ("vector",),
     "hep.build_pairs": ("vector",),
+    "hep.build_lepton_met_candidate": ("vector",),
+    "hep.build_recoil": ("vector",),
 }
 EXTRA_OF = {
     "numpy": "hep",
