@@ -131,3 +131,28 @@ def test_cutflow_json(tmp_path: Path, make_ctx: MakeCtx) -> None:
     cutflow_csv_impl.render({"dy": {"cutflow": CUTFLOW}}, {}, out, make_ctx())
     (row,) = json.loads(out.read_text())
     assert row["dataset"] == "dy" and row["events_out"] == 4 and row["weights_sq_out"] == 5.25
+
+
+def test_int_axes_of_different_datasets_line_up(tmp_path: Path, make_ctx: MakeCtx) -> None:
+    """`int` axes grow per dataset in the order values are met (upstream's categories): the plots redraw every
+    dataset over one sorted category list, and pick the int axis (not the dataset axis) as x."""
+    from fasthep_flow.ops.contract import Events
+    from fasthep_flow.ops.hep import hist_impl
+
+    params = {"axes": [{"name": "n", "source": "n", "type": "int"}], "dataset_axis": True}
+    data = hist_impl.run(Events({"n": np.array([2, 2, 0])}), params, make_ctx(dataset="data")).products[
+        "hist"
+    ]
+    mc = hist_impl.run(Events({"n": np.array([1, 0, 0, 3])}), params, make_ctx(dataset="dy")).products["hist"]
+    assert list(data.axes["n"]) == [2, 0] and list(mc.axes["n"]) == [1, 0, 3]
+    table = tmp_path / "n.csv"
+    style = {"_eventtypes": {"data": "data", "dy": "mc"}}
+    data_mc_impl.render({"data": data, "dy": mc}, style, table, make_ctx())
+    rows = [(r["line"], r["low"], r["value"]) for r in csv.DictReader(table.open())]
+    assert rows == [
+        ("dy", "0", "2"), ("dy", "1", "1"), ("dy", "2", "0"), ("dy", "3", "1"),
+        ("data", "0", "1"), ("data", "1", "0"), ("data", "2", "2"), ("data", "3", "0"),
+    ]  # fmt: skip
+    lines = hist1d_impl.lines_of({"data": data, "dy": mc}, {})
+    assert [list(h.axes[0]) for h in lines.values()] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert lines["data"].values().tolist() == [1, 0, 2, 0]
