@@ -198,3 +198,17 @@ def test_hist_outputs_as_json_and_root(tmp_path, make_ctx: MakeCtx) -> None:
         assert f["x"].variances(flow=True).tolist() == [0.25, 1.0, 4.0, 0.0, 25.0]
         assert f["x_by_dataset"].classname == "TH2D"
     assert [p.name for p in tmp_path.iterdir()] == ["h.root"]
+
+
+def test_dataset_axis_has_a_bin_per_dataset_of_the_run(make_ctx: MakeCtx) -> None:
+    """Upstream (§9.4): `dataset_axis: true` lists every dataset, in the run's order, plus an overflow bin; a
+    dataset filling nothing is a row of zeros, and every partition's histogram has the same axes."""
+    from dataclasses import replace
+
+    params = {"axes": [{"name": "x", "source": "x", **REG}], "dataset_axis": True}
+    ctx = replace(make_ctx(dataset="dy"), symbols={"dataset_names": ("data", "dy", "tt")})
+    h = hist_impl.run(EVENTS, params, ctx).products["hist"]
+    assert list(h.axes["dataset"]) == ["data", "dy", "tt"]
+    assert h.values(flow=True).sum(axis=1).tolist() == [0, 5, 0, 0]  # data, dy, tt, overflow
+    empty = hist_impl.run(Events({k: v[:0] for k, v in EVENTS.columns.items()}), params, ctx).products["hist"]
+    assert merge_products(empty, h) == h

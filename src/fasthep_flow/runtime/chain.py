@@ -14,7 +14,7 @@ import gc
 import re
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -120,6 +120,7 @@ class Program:
     datasets: dict[str, DatasetPlan]
     functions: Mapping[str, Callable[..., Any]]
     retries: dict[str, int]
+    dataset_names: tuple[str, ...] = ()
 
 
 _PROGRAMS: dict[str, Program] = {}
@@ -192,6 +193,7 @@ def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
         datasets={d.name: d for d in plan.datasets},
         functions=function_table(bindings),
         retries={s.id: s.retries for s in steps},
+        dataset_names=tuple(d.name for d in plan.datasets),
     )
 
 
@@ -302,11 +304,13 @@ DATASET_METADATA = ("xs", "n_unskimmed_events", "filter_efficiency")
 """Dataset keys upstream exposes to expressions, both bare and as ``dataset_<key>`` (LANGUAGE.md §17.4)."""
 
 
-def context_symbols(dataset: DatasetPlan, part: Partition) -> dict[str, Any]:
+def context_symbols(dataset: DatasetPlan, part: Partition, names: Sequence[str] = ()) -> dict[str, Any]:
     """The context symbols expressions may use (DESIGN §2.1, LANGUAGE.md §17.4): the dataset's name, type,
-    group and metadata, and this partition's file and entries (``entries`` counts this partition's)."""
+    group and metadata, and this partition's file and entries (``entries`` counts this partition's).
+    ``dataset_names`` lists every dataset of the run, in order (a dataset axis has one bin per dataset)."""
     meta = dataset.meta or {}
     out: dict[str, Any] = {
+        "dataset_names": tuple(names),
         "dataset": dataset.name,
         "dataset_name": dataset.name,
         "dataset_eventtype": dataset.eventtype,
@@ -342,7 +346,7 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
     plan = job.plan
-    symbols = {**job.bindings.constants, **context_symbols(dataset, part)}
+    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
     partial = Partial(dataset.name, partitions=1)
     streams: dict[str, Events] = {}
     off: set[str] = set()

@@ -178,7 +178,8 @@ class Finisher:
 
     def _ctx(self, node: PlanNode, dataset: DatasetPlan) -> RunContext:
         part = Partition(dataset.name, None, 0, None, -1)
-        symbols = {**self.job.bindings.constants, **context_symbols(dataset, part)}
+        names = [d.name for d in self.plan.datasets]
+        symbols = {**self.job.bindings.constants, **context_symbols(dataset, part, names)}
         return RunContext(
             node.stage or node.id, dataset, part, self.job.staging, self.plan.globals, self.functions, symbols
         )

@@ -85,13 +85,23 @@ def storage_of(params: Mapping[str, Any]) -> str:
     return "weighted" if params.get("weight_expr") else "count"
 
 
-def make_hist(params: Mapping[str, Any]) -> Any:
-    """The empty histogram the params describe (the same for every partition, so partitions add)."""
+def make_hist(params: Mapping[str, Any], dataset_names: Sequence[str] = ()) -> Any:
+    """The empty histogram the params describe (the same for every partition, so partitions add).
+
+    A dataset axis filled from ``dataset_name`` without ``bins`` has one bin per dataset of the run, in the
+    run's order (upstream's rule), so a dataset that fills nothing still shows as zeros.
+    """
     import hist
 
     axes = [make_axis(a) for a in params.get("axes") or ()]
     dataset_axis = dataset_axis_spec(params)
     if dataset_axis is not None:
+        if (
+            dataset_names
+            and dataset_axis.get("source") in ("dataset_name", "dataset")
+            and not dataset_axis.get("bins")
+        ):
+            dataset_axis = {**dataset_axis, "bins": list(dataset_names)}
         axes.insert(0, make_axis(dataset_axis))
     variations = params.get("variations")
     if variations:
@@ -157,7 +167,7 @@ def _axis_values(spec: Mapping[str, Any], events: Events, symbols: Any, ctx: Run
 
 
 def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:
-    h = make_hist(params)
+    h = make_hist(params, (ctx.symbols or {}).get("dataset_names") or ())
     n = len(events)
     if n == 0:
         return StageResult(None, {"hist": h})
