@@ -156,3 +156,13 @@ def test_int_axes_of_different_datasets_line_up(tmp_path: Path, make_ctx: MakeCt
     lines = hist1d_impl.lines_of({"data": data, "dy": mc}, {})
     assert [list(h.axes[0]) for h in lines.values()] == [[0, 1, 2, 3], [0, 1, 2, 3]]
     assert lines["data"].values().tolist() == [1, 0, 2, 0]
+
+
+def test_overlay_on_the_dataset_axis_draws_each_dataset_once(tmp_path: Path, make_ctx: MakeCtx) -> None:
+    """Each dataset's histogram has a bin for every dataset of the run (upstream's dataset axis); overlaid on
+    that axis, a dataset's product gives its own line, not empty lines for the others."""
+    dy, tt = _hist(1.0, dataset_axis=True), _hist(0.0, dataset_axis=True)
+    tt.fill(np.array([0.5]), dataset="tt", weight=np.array([3.0]))
+    lines = hist1d_impl.lines_of({"dy": dy, "tt": tt}, {"overlay": "dataset"})
+    assert list(lines) == ["dy", "tt"]
+    assert lines["tt"].values().tolist() == [3.0, 0.0, 0.0, 0.0]
