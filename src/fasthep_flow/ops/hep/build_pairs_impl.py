@@ -17,17 +17,7 @@ from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.core.evaluate_impl import evaluate, symbols_for
 from fasthep_flow.ops.failures import OpError, did_you_mean
 from fasthep_flow.ops.hep.build_pairs import VECTOR_FIELDS, pair_fields
-
-
-def _mask(exprs: list[Any], columns: Mapping[str, Any], n: int, ctx: RunContext) -> Any:
-    import awkward as ak
-
-    mask = None
-    symbols = symbols_for(Events(columns, n), ctx)
-    for expr in exprs:
-        value = ak.fill_none(evaluate(expr, symbols, ctx), False)
-        mask = value if mask is None else mask & value
-    return mask
+from fasthep_flow.ops.hep.candidates_impl import cuts
 
 
 def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:
@@ -59,14 +49,14 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     n = len(events)
     if pair_cuts:
         columns = {f"lepton_{i}_{f}": lep[f] for i, lep in ((1, first), (2, second)) for f in fields}
-        ok = _mask(pair_cuts, columns, n, ctx)
+        ok = cuts(pair_cuts, columns, n, ctx)
         first, second = first[ok], second[ok]
     total = vector.zip({f: first[f] for f in VECTOR_FIELDS}) + vector.zip(
         {f: second[f] for f in VECTOR_FIELDS}
     )
     candidate = {"pt": total.pt, "eta": total.eta, "phi": total.phi, "mass": total.mass}
     if selection.get("candidate"):
-        ok = _mask(list(selection["candidate"]), candidate, n, ctx)
+        ok = cuts(list(selection["candidate"]), candidate, n, ctx)
         candidate = {k: v[ok] for k, v in candidate.items()}
         first, second = first[ok], second[ok]
     sort = params.get("sort")

@@ -8,45 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from fasthep_flow.document.codes import PARAM_VALUE, RUNTIME_MISSING_FIELD
+from fasthep_flow.document.codes import PARAM_VALUE
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
-from fasthep_flow.ops.core.evaluate_impl import evaluate, symbols_for
-from fasthep_flow.ops.failures import OpError, did_you_mean
+from fasthep_flow.ops.failures import OpError
+from fasthep_flow.ops.hep.candidates_impl import cuts, field, symbols_of
 from fasthep_flow.ops.hep.lepton_met import VECTOR_FIELDS
-
-
-def field(events: Events, name: str, what: str) -> Any:
-    if name not in events:
-        raise OpError(
-            RUNTIME_MISSING_FIELD,
-            f"{what} field '{name}' is not in the stream",
-            did_you_mean(name, events.columns) or "define it before this stage",
-        )
-    return events[name]
-
-
-def symbols_of(exprs: list[str]) -> list[str]:
-    """The names the expressions read (relative names, for a collection's own cuts)."""
-    from fasthep_flow.expressions import ExprError, parse
-
-    out: list[str] = []
-    for text in exprs:
-        parsed = parse(text)
-        if not isinstance(parsed, ExprError):
-            out.extend(sorted(parsed.symbols))
-    return out
-
-
-def cuts(exprs: list[Any], columns: Mapping[str, Any], n: int, ctx: RunContext) -> Any:
-    """The AND of ``exprs`` evaluated over ``columns`` (missing counts as false); None without cuts."""
-    import awkward as ak
-
-    mask = None
-    symbols = symbols_for(Events(columns, n), ctx)
-    for expr in exprs:
-        value = ak.fill_none(evaluate(expr, symbols, ctx), False)
-        mask = value if mask is None else mask & value
-    return mask
 
 
 def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:

@@ -12,7 +12,7 @@ import numpy as np
 from fasthep_flow.document.codes import PARAM_VALUE, STAGE_FAILED
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.ops.hep.lepton_met_impl import cuts, field
+from fasthep_flow.ops.hep.candidates_impl import cuts, field
 
 
 def _transverse(pt: Any, phi: Any) -> Any:
