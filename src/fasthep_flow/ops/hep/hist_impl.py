@@ -64,8 +64,9 @@ def make_axis(spec: Mapping[str, Any]) -> Any:
 
 
 def dataset_axis_spec(params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The dataset axis as an ordinary axis description: ``true`` → a growing category axis ``dataset`` filled
-    with ``dataset_name``; a mapping is taken as given (``{name}`` alone gets the rest of that default)."""
+    """The dataset axis as an ordinary axis description: ``true`` → a category axis ``dataset`` filled with
+    ``dataset_name`` (its bins: the run's datasets, see ``make_hist``); a mapping is taken as given (``{name}``
+    alone gets the rest of that default)."""
     value = params.get("dataset_axis")
     if value is None or value is False:
         return None
