@@ -188,9 +188,10 @@ def _resolve_op(ctx: Context, decl: StageDecl) -> None:
         decl.spec = spec
         if spec.kind.value == "sink" and decl.role == "transform":
             decl.role = "sink"
-        if spec.notes is not None and decl.params is not None:
-            for note in spec.notes(decl.params):
-                ctx.report(note.code, note.node, note.message, hint=note.hint, severity=Severity.WARNING)
+        if spec.problems is not None and decl.params is not None:
+            for problem in spec.problems(decl.params):
+                severity = Severity.WARNING if problem.warning else Severity.ERROR
+                ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)
         return
     other = _other_group(ctx, decl.op)
     if other is None and ctx.untrusted_op(decl.op_node, decl.op):

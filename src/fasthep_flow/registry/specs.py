@@ -17,8 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fasthep_flow.document.codes import Code
-    from fasthep_flow.document.nodes import MapNode, Node
+    from fasthep_flow.document.nodes import MapNode
     from fasthep_flow.registry.dataflow import FlowStep
 
 
@@ -326,14 +325,18 @@ PORT_KINDS = ("stream", "histogram", "cutflow", "table", "file")
 
 
 @dataclass(frozen=True)
-class ParamNote:
-    """A warning a valid param form deserves at check time: upstream accepts it and computes something the
-    author may not expect (a weight that is ignored, bins that are ignored). The compiler reports it."""
+class ParamProblem:
+    """A problem in a stage's params that the JSON Schema cannot see; the compiler reports it at ``node``.
 
-    code: Code
-    node: Node
+    ``warning`` marks a valid form that upstream accepts but computes in a way the author may not expect (a
+    weight that is ignored, bins that are ignored): reported as a warning, not an error.
+    """
+
+    code: Any
+    node: Any
     message: str
     hint: str | None = None
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -354,8 +357,8 @@ class OpSpec:
     impl: str | None = None
     """``module:callable`` of the implementation, imported only by the runtime."""
     plugin: str = ""
-    notes: Callable[[MapNode], list[ParamNote]] | None = field(default=None, compare=False)
-    """Warnings about the stage's params (see ``ParamNote``); pure, over the params' node tree."""
+    problems: Callable[[MapNode], list[ParamProblem]] | None = field(default=None, compare=False)
+    """Problems in the stage's params (see ``ParamProblem``); pure, over the params' node tree."""
 
     def __post_init__(self) -> None:
         for port in (*self.inputs, *self.outputs):

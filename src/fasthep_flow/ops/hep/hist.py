@@ -16,7 +16,7 @@ from fasthep_flow.registry.specs import (
     OpKind,
     OpSpec,
     Param,
-    ParamNote,
+    ParamProblem,
     Port,
     Str,
     Struct,
@@ -90,18 +90,19 @@ VARIATIONS = Struct(
 )
 
 
-def notes(params: MapNode) -> list[ParamNote]:
+def problems(params: MapNode) -> list[ParamProblem]:
     """Forms upstream accepts whose result surprises: an ignored weight, ignored `int` bins."""
-    out: list[ParamNote] = []
+    out: list[ParamProblem] = []
     storage = params.get("storage")
     weight = params.get("weight_expr")
     if isinstance(storage, ScalarNode) and storage.value == "count" and weight is not None:
         out.append(
-            ParamNote(
+            ParamProblem(
                 codes.WEIGHT_IGNORED,
                 storage,
                 "`storage: count` ignores `weight_expr`: every entry counts 1 (as upstream)",
                 "drop `storage: count` (a weighted histogram) or drop `weight_expr`",
+                warning=True,
             )
         )
     axes = params.get("axes")
@@ -112,11 +113,12 @@ def notes(params: MapNode) -> list[ParamNote]:
         bins = axis.entry("bins")
         if isinstance(kind, ScalarNode) and kind.value == "int" and bins is not None:
             out.append(
-                ParamNote(
+                ParamProblem(
                     codes.BINS_IGNORED,
                     bins.key,
                     "`int` axes ignore `bins`: one category per integer met (as upstream)",
                     "remove `bins`, or use `type: regular` for fixed bins",
+                    warning=True,
                 )
             )
     return out
@@ -163,5 +165,5 @@ SPEC = OpSpec(
     reads=("axes[].source", "weight_expr", "variations.weights{}"),
     impl="fasthep_flow.ops.hep.hist_impl:run",
     plugin="hep",
-    notes=notes,
+    problems=problems,
 )
