@@ -104,6 +104,7 @@ def test_storage_default_follows_the_weight_and_count_ignores_it(make_ctx: MakeC
 def test_bool_and_category_axes(make_ctx: MakeCtx) -> None:
     h = _fill(make_ctx, {"axes": [{"name": "f", "source": "flag", "type": "bool"}]})
     assert h.values().tolist() == [2.0, 3.0]
+    assert list(h.axes[0]) == [0, 1] and h.values(flow=True).tolist() == [2.0, 3.0, 0.0]  # upstream's form
     h = _fill(make_ctx, {"axes": [{"name": "t", "source": "tag", "type": "category", "bins": ["a", "b"]}]})
     assert list(h.axes[0]) == ["a", "b"] and h.values(flow=True).tolist() == [3.0, 1.0, 1.0]
     grown = _fill(make_ctx, {"axes": [{"name": "t", "source": "tag", "type": "category"}]})

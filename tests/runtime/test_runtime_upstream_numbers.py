@@ -130,7 +130,8 @@ analysis:
 
 
 def test_hist_axis_and_storage_forms(tmp_path: Path, hzz: Path) -> None:
-    """p03/p03b (rows 45-48): int axes grow (bins ignored), weight without storage is weighted, count ignores it."""
+    """p03/p03b (rows 45-49): int axes grow (bins ignored), bool axes are categories 0/1 with overflow, weight
+    without storage is weighted, count ignores it."""
     result = _run(
         tmp_path,
         hzz,
@@ -149,6 +150,10 @@ analysis:
       op: hep.hist
       params:
         axes: [{name: nmu, source: NMuon, type: int}]
+    - id: BoolAxis
+      op: hep.hist
+      params:
+        axes: [{name: trig, source: triggerIsoMu24, type: bool}]
     - id: JaggedWeighted
       op: hep.hist
       params:
@@ -165,6 +170,8 @@ analysis:
     ints = _product(result, "IntBins", "hist")
     assert list(ints.axes[0]) == [0, 1, 3, 2, 4, 5]
     assert ints.values(flow=True).tolist() == [716, 881, 168, 620, 32, 4]
+    boolean = _product(result, "BoolAxis", "hist")
+    assert list(boolean.axes[0]) == [0, 1] and boolean.values(flow=True).tolist() == [0, 2421, 0]
     nobins = _product(result, "IntNoBins", "hist")
     assert list(nobins.axes[0]) == [2, 1, 3, 4, 0]
     assert nobins.values(flow=True).tolist() == [1371, 949, 34, 8, 59]

@@ -52,7 +52,7 @@ AXIS = Struct(
                 "bin edges: `bins: [0, 10, 20, 50]`",
                 "named categories: `bins: [a, b]`, or `growth: true`",
                 "integer categories, one per value met, in order of first appearance (`bins` ignored)",
-                "two bins, false and true",
+                "integer categories 0 (false) and 1 (true), plus overflow (as upstream)",
             ),
             doc="Kind of axis.",
         ),

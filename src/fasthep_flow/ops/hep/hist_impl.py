@@ -52,8 +52,8 @@ def make_axis(spec: Mapping[str, Any]) -> Any:
         return hist.axis.Variable([float(e) for e in edges], name=name, label=label, **flow)
     if kind == "int":  # upstream: growing integer categories; `bins` are ignored (the check warns)
         return hist.axis.IntCategory([], growth=True, name=name, label=label)
-    if kind == "bool":
-        return hist.axis.Boolean(name=name, label=label)
+    if kind == "bool":  # upstream: integer categories 0 and 1, plus an overflow bin
+        return hist.axis.IntCategory([0, 1], name=name, label=label)
     if kind == "category":
         values = list(bins) if isinstance(bins, Sequence) and not isinstance(bins, str) else []
         growth = bool(spec.get("growth", False)) or not values
@@ -86,24 +86,30 @@ def storage_of(params: Mapping[str, Any]) -> str:
     return "weighted" if params.get("weight_expr") else "count"
 
 
+def _with_dataset_bins(spec: Mapping[str, Any], dataset_names: Sequence[str]) -> Mapping[str, Any]:
+    """A category axis filled from ``dataset_name`` without ``bins`` gets the run's datasets as its bins."""
+    by_dataset = (
+        spec.get("source") in ("dataset_name", "dataset") and spec.get("type", "category") == "category"
+    )
+    if dataset_names and by_dataset and not spec.get("bins") and not spec.get("growth"):
+        return {**spec, "bins": list(dataset_names)}
+    return spec
+
+
 def make_hist(params: Mapping[str, Any], dataset_names: Sequence[str] = ()) -> Any:
     """The empty histogram the params describe (the same for every partition, so partitions add).
 
-    A dataset axis filled from ``dataset_name`` without ``bins`` has one bin per dataset of the run, in the
-    run's order (upstream's rule), so a dataset that fills nothing still shows as zeros.
+    A category axis filled from ``dataset_name`` without ``bins`` (the ``dataset_axis`` one, say) has one bin per
+    dataset of the run, in the run's order (upstream's rule), so a dataset that fills nothing still shows as
+    zeros.
     """
     import hist
 
-    axes = [make_axis(a) for a in params.get("axes") or ()]
+    specs = list(params.get("axes") or ())
     dataset_axis = dataset_axis_spec(params)
     if dataset_axis is not None:
-        if (
-            dataset_names
-            and dataset_axis.get("source") in ("dataset_name", "dataset")
-            and not dataset_axis.get("bins")
-        ):
-            dataset_axis = {**dataset_axis, "bins": list(dataset_names)}
-        axes.insert(0, make_axis(dataset_axis))
+        specs.insert(0, dataset_axis)
+    axes = [make_axis(_with_dataset_bins(a, dataset_names)) for a in specs]
     variations = params.get("variations")
     if variations:
         axis = str(variations.get("axis") or "variation")
@@ -164,7 +170,14 @@ def _axis_values(spec: Mapping[str, Any], events: Events, symbols: Any, ctx: Run
     value = evaluate(source, symbols, ctx)
     if isinstance(value, str):
         return value  # a per-dataset name (`dataset_name`): hist broadcasts one category to every entry
-    return per_event(value, len(events))
+    value = per_event(value, len(events))
+    if spec.get("type") == "bool":  # the categories are the integers 0 and 1
+        if is_awkward(value):
+            import awkward as ak
+
+            return ak.values_astype(value, np.int64)
+        return np.asarray(value).astype(np.int64)
+    return value
 
 
 def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResult:
