@@ -106,6 +106,9 @@ def test_select_objects_ascending_and_unsorted(make_ctx: MakeCtx) -> None:
     stored = select_objects_impl.run(MUONS, {**base, "sort": False}, make_ctx()).events
     assert ak.to_list(stored["M_pt"]) == ak.to_list(MUONS["Muon_pt"])
     assert stored["nM"].tolist() == [3, 0, 1, 2]
+    no_pt = {"collection": "Muon", "output": "M", "keep": ["iso"], "sort": {}}  # upstream's "no sorting"
+    unsorted = select_objects_impl.run(MUONS, no_pt, make_ctx()).events
+    assert ak.to_list(unsorted["M_iso"]) == ak.to_list(MUONS["Muon_iso"])
 
 
 def test_select_objects_missing_fields(make_ctx: MakeCtx) -> None:

@@ -86,7 +86,7 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
         selected = {name: arr[mask] for name, arr in selected.items()}
 
     sort = params.get("sort", DEFAULT_SORT)
-    if sort is not False and sort is not None:
+    if sort:  # `sort: false` (ours) and `sort: {}` (upstream's spelling) keep the stored order
         by = str(sort.get("by", "pt"))
         order = sort.get("order", "descending")
         if order not in ("descending", "ascending"):
