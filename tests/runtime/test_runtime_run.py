@@ -79,10 +79,21 @@ def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: P
     assert result.ok
     # Upstream's placement (LANGUAGE.md §9.20): artifacts/files/<stem>/<dataset>/<file>_<chunk><suffix>
     files = "artifacts/files/skim"
-    written = {f for f in files_in(tmp_path) if f.startswith(files)}
+    written = {f for f in files_in(tmp_path) if f.startswith(files) and not f.endswith("manifest.json")}
     assert written == {f"{files}/p/data/0_{i}.json" for i in range(3)} | {
         f"{files}/p/mc/0_{i}.json" for i in range(4)
     } | {f"{files}/d/data.json", f"{files}/d/mc.json", f"{files}/f.json"}
+    # one manifest per writer beside its files (upstream's): files per dataset, in order, with their entries
+    manifest = json.loads((tmp_path / files / "p" / "manifest.json").read_text())
+    assert manifest["node_id"] == "write.Select.0" and manifest["input_node"] == "stage.Select"
+    assert [f["path"] for f in manifest["datasets"]["mc"]["files"]] == [
+        f"{files}/p/mc/0_{i}.json" for i in range(4)
+    ]
+    assert [f["partition"] for f in manifest["datasets"]["mc"]["files"]] == [0, 1, 2, 3]
+    assert manifest["datasets"]["mc"]["total_entries"] == len(selected_i(3700))
+    assert manifest["total_entries"] == len(selected_i(2500)) + len(selected_i(3700))
+    final = json.loads((tmp_path / files / "f" / "manifest.json").read_text())
+    assert [f["path"] for f in final["datasets"]["total"]["files"]] == [f"{files}/f.json"]
 
     def ids(name: str) -> list[int]:
         return json.loads((tmp_path / files / name).read_text())["i"]
@@ -108,6 +119,8 @@ def test_writer_path_tokens_are_substituted(tmp_path: Path) -> None:
     assert run(make_plan(nodes), tmp_path, chunk_size=None).ok
     written = {f for f in files_in(tmp_path) if f.startswith("artifacts/")}
     assert written == {
+        "artifacts/files/Select_0/manifest.json",  # writers with tokens: manifests under <stage>_<n>
+        "artifacts/files/Select_1/manifest.json",
         "artifacts/files/tok/data_0_0.json",
         "artifacts/files/tok/mc_0_0.json",
         "artifacts/files/by/data.json",
@@ -436,12 +449,13 @@ def test_a_rerun_replaces_the_previous_outputs_without_mixing(tmp_path: Path) ->
     (tmp_path / "mine.txt").write_text("not the run's")
     first = run(plan, tmp_path, chunk_size=1000)
     skim = "artifacts/files/skim/p"
-    assert len([f for f in files_in(tmp_path) if f.startswith(skim)]) == 7
+    assert len([f for f in files_in(tmp_path) if f.startswith(skim)]) == 7 + 1  # and the manifest
     second = run(plan, tmp_path, chunk_size=None)
     assert first.ok and second.ok
     assert {f for f in files_in(tmp_path) if f.startswith(skim)} == {
         f"{skim}/data/0_0.json",
         f"{skim}/mc/0_0.json",
+        f"{skim}/manifest.json",
     }
     assert json.loads((tmp_path / skim / "mc/0_0.json").read_text())["i"] == selected_i(3700)
     assert (tmp_path / "mine.txt").read_text() == "not the run's"

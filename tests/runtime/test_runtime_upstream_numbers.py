@@ -312,6 +312,15 @@ analysis:
             assert f["events"].num_entries == 1413, name
     with uproot.open(files / "skim/a/0_0.root") as f:
         assert f["events"].arrays()["Sel"].fields == ["two"]
+    import json
+
+    # upstream's manifests: artifacts/files/skim/ and, for the path with tokens, artifacts/files/Sel_1/
+    skim = json.loads((files / "skim" / "manifest.json").read_text())
+    assert (skim["name"], skim["node_id"], skim["total_entries"]) == ("skim", "write.Sel.0", 2826)
+    assert [f["path"] for f in skim["datasets"]["a"]["files"]] == ["artifacts/files/skim/a/0_0.root"]
+    tokens = json.loads((files / "Sel_1" / "manifest.json").read_text())
+    assert tokens["datasets"]["b"]["files"][0]["path"] == "artifacts/files/tok/b_0_0.root"
+    assert tokens["datasets"]["b"]["total_entries"] == 1413
 
 
 def test_dataset_context_symbols_evaluate(tmp_path: Path) -> None:

@@ -70,6 +70,8 @@ class Partial:
     dead: set[str] = field(default_factory=set)
     """Nodes that failed, or were skipped because something they depend on failed."""
     seconds: float = 0.0
+    written: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Node id -> the files its per-partition writes made: ``{path, partition, entries}`` (for the manifest)."""
 
 
 @dataclass(frozen=True)
@@ -402,6 +404,9 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
                         if step.when == "partition":
                             params = _placed_params(step, job, dataset.name, part)
                             _call(step, step.fn, events, params, ctx)
+                            partial.written.setdefault(sid, []).append(
+                                {"path": params["path"], "partition": part.index, "entries": len(events)}
+                            )
                         else:
                             partial.chunks.setdefault(sid, []).append(events)
                         _count(stats, sid, len(events), len(events), perf_counter() - t0)
@@ -584,6 +589,9 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
     chunks = {k: list(v) for k, v in left.chunks.items()}
     for node_id, pieces in right.chunks.items():
         chunks.setdefault(node_id, []).extend(pieces)
+    written = {k: list(v) for k, v in left.written.items()}
+    for node_id, files in right.written.items():
+        written.setdefault(node_id, []).extend(files)
     stats = {k: list(v) for k, v in left.stats.items()}
     for node_id, row in right.stats.items():
         mine = stats.get(node_id)
@@ -599,6 +607,7 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
         failures=[*left.failures, *right.failures],
         dead=left.dead | right.dead,
         seconds=left.seconds + right.seconds,
+        written=written,
     )
 
 

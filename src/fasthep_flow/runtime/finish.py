@@ -8,6 +8,7 @@ skipped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import concat_events, fold_all, merge_named
 from fasthep_flow.runtime.output_folder import OutputDir
 from fasthep_flow.runtime.outputs import clean_key
-from fasthep_flow.runtime.placement import placed
+from fasthep_flow.runtime.placement import FILES_DIR, manifest_name, placed
 from fasthep_flow.runtime.product_files import (
     cutflows_json,
     hists_json,
@@ -71,6 +72,8 @@ class Finisher:
         self.merge = resolve(job.bindings.merge)
         self.result = Finished()
         self.sinks = job.bindings.sinks
+        self.written: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        """Write node -> dataset -> files written ({path, partition, entries}), for the manifests."""
 
     # -- entry point ---------------------------------------------------------------------------------------
     def run(self, final: bool) -> Finished:
@@ -84,6 +87,11 @@ class Finisher:
                     self._write(node, partial.chunks[node.id], dataset, tag=clean_key(dataset.name))
             for node in self._renders(("dataset", "partition")):
                 self._render(node, [dataset], tag=clean_key(dataset.name))
+        for dataset in self.datasets:
+            partial = self.partials[dataset.name]
+            for node_id, files in partial.written.items():
+                if node_id not in partial.dead:
+                    self.written.setdefault(node_id, {})[dataset.name] = list(files)
         if final:
             self._totals()
             for node in self._stream_writes("final"):
@@ -95,6 +103,7 @@ class Finisher:
             for node in self._renders(("final",)):
                 self._render(node, self.datasets, tag=None)
         self._product_files(final)
+        self._manifests()
         return self.result
 
     # -- products ------------------------------------------------------------------------------------------
@@ -150,6 +159,47 @@ class Finisher:
             if cutflows:
                 self.out.write_text(f"cutflows/{stage}.json", cutflows_json(stage_id, cutflows))
 
+    def _manifests(self) -> None:
+        """``artifacts/files/<name>/manifest.json`` per writer, as upstream writes it: its files per dataset with
+        their entries, so downstream jobs find the skims without listing folders."""
+        for node_id, by_dataset in self.written.items():
+            node = next((n for n in self.plan.nodes if n.id == node_id), None)
+            if node is None or not by_dataset:
+                continue
+            params = node.params or {}
+            fmt = str(params.get("format", "rntuple"))
+            datasets: dict[str, Any] = {}
+            for dataset, files in by_dataset.items():
+                ordered = sorted(files, key=lambda f: -1 if f["partition"] is None else f["partition"])
+                entries = [self._manifest_file(f, dataset, i, fmt) for i, f in enumerate(ordered)]
+                datasets[dataset] = {"total_entries": sum(e["entries"] for e in entries), "files": entries}
+            name = manifest_name(str(params.get("path", node_id)), node_id)
+            manifest = {
+                "kind": node.op,
+                "name": name,
+                "node_id": node_id,
+                "input_node": node.inputs[0] if node.inputs else None,
+                "tree": str(params.get("tree") or "events"),
+                "format": fmt,
+                "total_entries": sum(d["total_entries"] for d in datasets.values()),
+                "datasets": datasets,
+            }
+            self.out.write_text(f"{FILES_DIR}/{name}/manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+    def _manifest_file(
+        self, written: Mapping[str, Any], dataset: str, position: int, fmt: str
+    ) -> dict[str, Any]:
+        path = Path(written["path"])
+        return {
+            "path": path.relative_to(self.job.staging).as_posix(),
+            "path_type": "relative_to_outdir",
+            "dataset": dataset,
+            "partition": position,
+            "entries": written["entries"],
+            "size_bytes": path.stat().st_size if path.exists() else None,
+            "format": fmt,
+        }
+
     def _warn(self, node: PlanNode, message: str) -> None:
         file = node.origin.file if node.origin else (self.plan.workflow_file or "<plan>")
         line = node.origin.line - 1 if node.origin else 0
@@ -194,7 +244,10 @@ class Finisher:
             params = with_path(
                 {**node.params, "path": rel} if rel else node.params, "path", self.job.staging, None
             )
-            resolve(self.job.bindings.nodes[node.id])(concat_events(pieces), params, self._ctx(node, dataset))
+            events = concat_events(pieces)
+            resolve(self.job.bindings.nodes[node.id])(events, params, self._ctx(node, dataset))
+            files = self.written.setdefault(node.id, {}).setdefault(dataset.name, [])
+            files.append({"path": params["path"], "partition": None, "entries": len(events)})
 
         self._attempt(node, role, call, dataset.name)
 

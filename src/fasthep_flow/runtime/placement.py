@@ -61,3 +61,13 @@ def placed(path: str, when: str, *, dataset: str | None, part: str | None, node_
     if when == "dataset":
         return f"{FILES_DIR}/{stem_dir / (values['dataset'] + rel.suffix)}"
     return f"{FILES_DIR}/{rel}"
+
+
+def manifest_name(path: str, node_id: str) -> str:
+    """The folder of a writer's manifest under ``artifacts/files/``: the path without its suffix (``skim`` for
+    ``skim.root``, where its per-partition files are), or ``<stage>_<n>`` for a path with tokens (upstream's)."""
+    if _TOKEN.search(path):
+        parts = node_id.split(".")
+        return "_".join(parts[1:]) if len(parts) > 1 else node_id
+    rel = PurePosixPath(path.replace("\\", "/"))
+    return (rel.parent / rel.stem).as_posix()
