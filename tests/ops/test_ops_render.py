@@ -154,8 +154,8 @@ def test_int_axes_of_different_datasets_line_up(tmp_path: Path, make_ctx: MakeCt
         ("data", "0", "1"), ("data", "1", "0"), ("data", "2", "2"), ("data", "3", "0"),
     ]  # fmt: skip
     lines = hist1d_impl.lines_of({"data": data, "dy": mc}, {})
-    assert [list(h.axes[0]) for h in lines.values()] == [[0, 1, 2, 3], [0, 1, 2, 3]]
-    assert lines["data"].values().tolist() == [1, 0, 2, 0]
+    assert [list(h.axes[0]) for _, h in lines.values()] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert lines["data"][1].values().tolist() == [1, 0, 2, 0]
 
 
 def test_overlay_on_the_dataset_axis_draws_each_dataset_once(tmp_path: Path, make_ctx: MakeCtx) -> None:
@@ -165,4 +165,4 @@ def test_overlay_on_the_dataset_axis_draws_each_dataset_once(tmp_path: Path, mak
     tt.fill(np.array([0.5]), dataset="tt", weight=np.array([3.0]))
     lines = hist1d_impl.lines_of({"dy": dy, "tt": tt}, {"overlay": "dataset"})
     assert list(lines) == ["dy", "tt"]
-    assert lines["tt"].values().tolist() == [3.0, 0.0, 0.0, 0.0]
+    assert lines["tt"][1].values().tolist() == [3.0, 0.0, 0.0, 0.0]

@@ -20,6 +20,7 @@ from fasthep_flow.ops.contract import RunContext
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.render.normalisation import Scale, luminosity, mc_scales
 from fasthep_flow.ops.render.plotting_impl import (
+    aligned,
     dataset_look,
     decorate,
     drawing,
@@ -106,13 +107,15 @@ def stack_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> Stack:
         raise OpError(PARAM_VALUE, "data_mc has neither data nor simulated datasets to draw")
     scales = mc_scales(style, [*mc, *signal], data)
 
+    one_d = aligned({d: _one_d(products[d], style) for d in (*data, *mc, *signal)})
+
     def drawn(name: str) -> Any:
-        h = _one_d(products[name], style)
+        h = one_d[name]
         return scaled(h, scales[name].factor) if name in scales else h
 
     data_hist = None
     for d in data:
-        h = _one_d(products[d], style)
+        h = one_d[d]
         data_hist = h if data_hist is None else data_hist + h
     return Stack(
         data_hist,

@@ -14,6 +14,7 @@ from typing import Any
 from fasthep_flow.ops.contract import RunContext
 from fasthep_flow.ops.render.normalisation import luminosity, mc_scales
 from fasthep_flow.ops.render.plotting_impl import (
+    aligned,
     dataset_look,
     decorate,
     drawing,
@@ -42,12 +43,16 @@ def lines_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str,
     for dataset in names:
         factor = scales[dataset].factor if dataset in scales else None
         for category, h in slices(hist_of(products[dataset]), style, style.get("overlay")).items():
-            key = (
-                dataset if category is None else (category if len(products) == 1 else f"{dataset} {category}")
-            )
+            if category is not None and category != dataset and category in products:
+                continue  # overlaid on the dataset axis: another dataset's bin, empty in this dataset's product
+            if category is None or category == dataset:
+                key = dataset
+            else:
+                key = category if len(products) == 1 else f"{dataset} {category}"
             label = dataset_look(style, key)[0]
             lines[label] = (dataset, h if factor is None else scaled(h, factor))
-    return lines
+    drawn = aligned({label: h for label, (_, h) in lines.items()})
+    return {label: (dataset, drawn[label]) for label, (dataset, _) in lines.items()}
 
 
 def render(products: Mapping[str, Any], style: Mapping[str, Any], out: Path, ctx: RunContext) -> list[Path]:

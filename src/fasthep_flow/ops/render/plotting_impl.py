@@ -52,7 +52,42 @@ def x_axis_name(h: Any, style: Mapping[str, Any]) -> str:
     for axis in h.axes:
         if not _is_category(axis):
             return str(axis.name)
-    return str(names[0])
+    for axis in h.axes:  # an `int` (or `bool`) axis is an integer category axis, as upstream makes it
+        if type(axis).__name__ == "IntCategory":
+            return str(axis.name)
+    others = [n for n in names if n not in ("dataset", VARIATION_AXIS)]
+    return str(others[0] if others else names[0])
+
+
+def aligned(hists: Mapping[str, Any]) -> dict[str, Any]:
+    """1-D histograms over one category list, so that their bins line up when drawn together.
+
+    Each dataset's histogram grows its category axes (an ``int`` axis is one) in the order it met the values,
+    so two datasets' bins may hold different categories; they are redrawn over the union (integers in
+    ascending order). Histograms on other axes are returned as they are.
+    """
+    import hist
+
+    items = list(hists.items())
+    if not items or not all(len(h.axes) == 1 and _is_category(h.axes[0]) for _, h in items):
+        return dict(hists)
+    kinds = {type(h.axes[0]).__name__ for _, h in items}
+    if len(kinds) != 1:
+        return dict(hists)
+    categories = list(dict.fromkeys(c for _, h in items for c in h.axes[0]))
+    integer = kinds == {"IntCategory"}
+    if integer:
+        categories.sort()
+    out: dict[str, Any] = {}
+    for key, h in items:
+        old = h.axes[0]
+        axis_type = hist.axis.IntCategory if integer else hist.axis.StrCategory
+        new = hist.Hist(axis_type(categories, name=old.name, label=old.label), storage=h.storage_type())
+        where = [categories.index(c) for c in old]
+        view = new.view()
+        view[where] = h.view()[: len(where)]
+        out[key] = new
+    return out
 
 
 def slices(h: Any, style: Mapping[str, Any], overlay: str | None = None) -> dict[str | None, Any]:
