@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.symbols import Definition, Reference, StageInfo, SymbolKind
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import Related
+from fasthep_flow.document.diagnostics import Related, Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 
 if TYPE_CHECKING:

@@ -394,6 +394,7 @@ BAD_NAME = _c(
     fix="Quote a name meant as text (`'1.5':`); use short names of letters, digits, `_` and `-` for stage ids "
     "and datasets.",
     example="diagnostics/FF124-float-global-key.yaml",
+)  # fmt: skip
 WEIGHT_IGNORED = _c(
     "FF130", "weight-ignored", "A histogram with `storage: count` and a `weight_expr`: the weight is not applied.",
     "`storage: count` ignores `weight_expr`: every entry counts 1 (as upstream)",
