@@ -39,8 +39,10 @@ def test_normalise_prints_defaults_and_refuses_errors(tmp_path: Path) -> None:
     done = cli("normalise", "wf.flow.yaml", "analysis.globals.iso_cut=0.3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     data = yaml.safe_load(done.stdout)
+    cutflow = next(s for s in data["analysis"]["stages"] if s["id"] == "Dimuon")
+    assert cutflow["params"]["filter"] == "all"  # a default filled in
     hist = next(s for s in data["analysis"]["stages"] if s["id"] == "MuonPt")
-    assert hist["params"]["storage"] == "count"  # a default filled in
+    assert "storage" not in hist["params"]  # no default: it follows `weight_expr`, as upstream
     assert data["analysis"]["globals"]["iso_cut"] == 0.3
     (tmp_path / "bad.flow.yaml").write_text(
         (tmp_path / "wf.flow.yaml").read_text().replace("hep.hist", "hep.hsit"), encoding="utf-8"
