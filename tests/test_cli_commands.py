@@ -21,7 +21,7 @@ analysis:
     - id: NMu
       op: hep.hist
       params:
-        axes: [{name: n, source: NMuon, type: int, bins: {low: 0, high: 6}}]
+        axes: [{name: n, source: NMuon, type: regular, bins: {low: 0, high: 6, nbins: 6}}]
 """
 
 
@@ -40,7 +40,8 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
         ("wf.flow.yaml", "unknown command 'wf.flow.yaml' (to run a workflow: fasthep-flow run wf.flow.yaml)"),
         (
             "xyzzy",
-            "unknown command 'xyzzy'; the commands are: check, compile, plan, run, run-plan, ops, schema, lsp",
+            "unknown command 'xyzzy'; the commands are: check, compile, plan, run, run-plan, ops, schema, lsp, "
+            "normalise, diff, show-defaults, inspect, init",
         ),
     ],
 )
@@ -90,7 +91,7 @@ def test_run_in_a_log_writes_plain_lines_and_a_table(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     both = done.stdout + done.stderr
     assert "\r" not in both and "\x1b" not in both
-    assert done.stderr.splitlines()[0] == "running 1 partitions of default (serial)"
+    assert done.stderr.splitlines()[0] == "running 1 partition of default (serial)"
     assert re.search(r"^\[100%\] 1/1 partitions, 500 events", done.stderr, re.MULTILINE)
     header = next(line for line in done.stdout.splitlines() if line.startswith("stage"))
     assert header.split() == ["stage", "events", "in", "events", "out", "time"]
@@ -116,7 +117,8 @@ def test_run_shows_warnings_unless_quiet(tmp_path: Path) -> None:
     )
     assert loud.returncode == 0, loud.stderr
     assert (
-        "warning[FF405]: histogram 'total' of stage 'Counts' has more than 3 axes: JSON only" in loud.stderr
+        "warning[FF405]: histogram 'total_mc' of stage 'Counts' has more than 3 axes: JSON only"
+        in loud.stderr
     )
     quiet = subprocess.run(
         [*base, "--quiet", "--outdir", str(tmp_path / "b")],

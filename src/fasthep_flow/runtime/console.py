@@ -102,7 +102,8 @@ class ConsoleProgress:
         if isinstance(event, RunStarted):
             datasets = ", ".join(event.datasets) or "no datasets"
             workers = f", {event.workers} workers" if event.executor != "serial" else ""
-            self._line(f"running {event.total} partitions of {datasets} ({event.executor}{workers})")
+            noun = "partition" if event.total == 1 else "partitions"
+            self._line(f"running {event.total} {noun} of {datasets} ({event.executor}{workers})")
             if self.tty and event.total:
                 self._start_bar(event.total)
         elif isinstance(event, PartitionDone):
