@@ -60,6 +60,9 @@ class FlowState:
     per_stage: dict[str, StageFlow] = field(default_factory=dict)
     unloaded: tuple[str, ...] = ()
     """Stages whose op was not loaded (untrusted code): the fields they define are unknown, not missing."""
+    opaque: set[str] = field(default_factory=set)
+    """Stages whose op is unknown: what they define cannot be known, so fields read downstream of them are not
+    reported missing (the unknown op is the one error, not one per field it would have defined)."""
 
 
 @lru_cache(maxsize=16)
@@ -94,6 +97,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
     steps_of: dict[int, list[FlowStep]] = {}
     for d in decls:
         if d.spec is None:
+            state.opaque.add(d.id)
             continue
         steps = flow_of(d.spec, d.params, d.id, anchor=d.op_node)
         steps_of[d.index] = steps
@@ -131,6 +135,42 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
                 local.add(fd.name)
                 if fd.name not in flow.writes:
                     flow.writes.append(fd.name)
+        for use in _written_fields(ctx, d):
+            _check_use(ctx, d, use, sigs, constants, ancestors, src_fields, state, local, flow)
+
+
+def _written_fields(ctx: Context, d: StageDecl) -> list[ExprUse]:
+    """The field names a stage's writers list (``write: {keep: [...]}``, or the ``keep`` of the output layout
+    a writer names): they are read from the stream the stage leaves, so they resolve like any other use (and
+    a typo is found by ``check``, not by the run)."""
+    from fasthep_flow.document.nodes import MapNode, SeqNode
+
+    node = d.node.get("write")
+    items = [node] if isinstance(node, MapNode) else list(node.items) if isinstance(node, SeqNode) else []
+    outputs = ctx.root.get("outputs")
+    uses: list[ExprUse] = []
+    for item in items:
+        if not isinstance(item, MapNode):
+            continue
+        holder: MapNode | None = item
+        if item.get("keep") is None:
+            name = item.get("output") or item.get("use")
+            layout = (
+                outputs.get(name.text)
+                if isinstance(name, ScalarNode) and isinstance(outputs, MapNode)
+                else None
+            )
+            holder = layout if isinstance(layout, MapNode) else None
+        if holder is None:
+            continue
+        op_node = item.get("op") or item.get("kind") or (holder.get("op") or holder.get("kind"))
+        op = op_node.text if isinstance(op_node, ScalarNode) else "root_tree"
+        spec = ctx.registry.stage_op(op)
+        if spec is None or spec.kind.value != "sink":
+            continue
+        for step in flow_of(spec, holder, d.id):
+            uses.extend(u for u in step.uses if not u.implicit)
+    return uses
 
 
 def _check_redefinition(
@@ -355,6 +395,9 @@ def _unresolved(
         # branches not listed and the file could not be inspected: assume a branch, read it
         src_fields.need(full)
         ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id))  # type: ignore[arg-type]
+        return
+    if any(stage in ancestors for stage in state.opaque):
+        ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False))  # type: ignore[arg-type]
         return
     visible = set(local) | state.globals | set(CONTEXT_SYMBOLS)
     if src_fields is not None:

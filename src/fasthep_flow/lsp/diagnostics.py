@@ -121,7 +121,7 @@ class DiagnosticsHost:
         self.server.collect_when_idle()
 
     async def compute(self, doc: Document, ctx: Context) -> list[types.Diagnostic]:
-        includer = self._includer_of(doc.uri)
+        includer = self.includer_of(doc.uri)
         loop = asyncio.get_running_loop()
         found = await loop.run_in_executor(self.server.thread_pool, _diagnose, doc, ctx, includer)
         if includer is None:
@@ -157,7 +157,7 @@ class DiagnosticsHost:
             )
         self._elsewhere[uri] = now
 
-    def _includer_of(self, uri: str) -> Document | None:
+    def includer_of(self, uri: str) -> Document | None:
         """An open workflow that includes this file: its diagnostics here are the includer's (in context)."""
         path = _resolved(uri_to_path(uri))
         for other, files in self.includes.items():

@@ -174,7 +174,13 @@ def register(server: FlowServer) -> None:
     async def on_references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
         doc, ctx, conv = _doc(ls, params.text_document.uri)
         spans = await in_thread(
-            ls, service.references, doc, conv.pos(params.position), ctx, params.context.include_declaration
+            ls,
+            service.references,
+            doc,
+            conv.pos(params.position),
+            ctx,
+            params.context.include_declaration,
+            ls.diagnostics.includer_of(doc.uri),
         )
         lookup = ls.converters()
         return [convert.location(s, conv if s.file == doc.path else lookup(s.file)) for s in spans]
@@ -183,7 +189,14 @@ def register(server: FlowServer) -> None:
     async def on_prepare_rename(ls: FlowServer, params: types.PrepareRenameParams) -> Any:
         doc, ctx, conv = _doc(ls, params.text_document.uri)
         try:
-            found = await in_thread(ls, service.prepare_rename, doc, conv.pos(params.position), ctx)
+            found = await in_thread(
+                ls,
+                service.prepare_rename,
+                doc,
+                conv.pos(params.position),
+                ctx,
+                ls.diagnostics.includer_of(doc.uri),
+            )
         except Exception:
             log.exception("prepareRename failed")
             return None
@@ -197,7 +210,15 @@ def register(server: FlowServer) -> None:
     async def on_rename(ls: FlowServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
         doc, ctx, conv = _doc(ls, params.text_document.uri)
         try:
-            found = await in_thread(ls, service.rename, doc, conv.pos(params.position), params.new_name, ctx)
+            found = await in_thread(
+                ls,
+                service.rename,
+                doc,
+                conv.pos(params.position),
+                params.new_name,
+                ctx,
+                ls.diagnostics.includer_of(doc.uri),
+            )
         except Exception:
             log.exception("rename failed")
             return None

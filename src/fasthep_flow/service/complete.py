@@ -327,10 +327,11 @@ def _stage_refs(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completi
     index = w.doc.index(ctx, w.pos)
     own = w.stage_keys.get("id")
     taken = _listed(w)
+    downstream = _downstream(index, str(own)) if own else set()
     out = []
     for info in index.stages:
-        if info.id == own or info.id in taken:
-            continue
+        if info.id == own or info.id in taken or info.id in downstream:
+            continue  # depending on a stage that depends on this one would close a cycle (FF302)
         before = info.index < found.stage_index
         out.append(
             Completion(
@@ -355,6 +356,22 @@ def _stage_refs(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completi
                         sort="2" + d.name,
                     )
                 )
+    return out
+
+
+def _downstream(index: Any, stage_id: str) -> set[str]:
+    """Stages that depend on ``stage_id`` (data input or ``needs``), transitively."""
+    users: dict[str, list[str]] = {}
+    for info in index.stages:
+        for up in (*info.inputs, *info.needs):
+            users.setdefault(up, []).append(info.id)
+    out: set[str] = set()
+    todo = [stage_id]
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in out:
+                out.add(user)
+                todo.append(user)
     return out
 
 
@@ -463,14 +480,15 @@ def _expression(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completi
     replace = found.span_of(start, end)
     index = w.doc.index(ctx, w.pos)
     items: list[Completion] = []
+    listed = _listed(w) if found.kind == "field" else set()  # `keep: [A, |]` leaves out `A`
     coll = found.prefix_collection
-    for d in fieldinfo.visible_fields(index, found.stage_id, w.doc.path, w.pos):
+    for d in fieldinfo.visible_fields(index, found.stage_id, w.doc.path, w.pos, found.step_order):
         name = d.name
         if coll:
             if not name.startswith(coll):
                 continue
             name = name[len(coll) :]
-        if head and not name.startswith(head):
+        if (head and not name.startswith(head)) or name in listed:
             continue
         if not name.lower().startswith((head + prefix).lower()):
             continue

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 def diagnose(doc: Document, ctx: Context, includer: Document | None = None) -> list[Diagnostic]:
     if includer is not None:
         result = includer.compiled(ctx)
-        mine = _same_file(doc.path)
+        mine = same_file(doc.path)
         return sorted(
-            (d for d in result.diagnostics if _same_file(d.span.file) == mine), key=Diagnostic.sort_key
+            (d for d in result.diagnostics if same_file(d.span.file) == mine), key=Diagnostic.sort_key
         )
     result = doc.compiled(ctx)
     return sorted((d for d in result.diagnostics if d.span.file == doc.path), key=Diagnostic.sort_key)
@@ -30,10 +30,11 @@ def diagnose(doc: Document, ctx: Context, includer: Document | None = None) -> l
 
 def files_read(doc: Document, ctx: Context) -> list[str]:
     """Every file the compile of ``doc`` read (itself first, then its includes), as resolved paths."""
-    return [_same_file(f) for f in doc.compiled(ctx).loaded.files]
+    return [same_file(f) for f in doc.compiled(ctx).loaded.files]
 
 
-def _same_file(path: str) -> str:
+def same_file(path: str) -> str:
+    """A path as the compile names the files it read (resolved), so two spellings of one file compare equal."""
     try:
         return str(Path(path).resolve())
     except OSError:
@@ -44,9 +45,9 @@ def diagnostics_elsewhere(doc: Document, ctx: Context) -> dict[str, list[Diagnos
     """What `check` of ``doc`` reports in *other* files (its includes), by file: shown where the problem is."""
     out: dict[str, list[Diagnostic]] = {}
     for f in files_read(doc, ctx):
-        if f != _same_file(doc.path):
+        if f != same_file(doc.path):
             out[f] = []
     for d in doc.compiled(ctx).diagnostics:
         if d.span.file != doc.path:
-            out.setdefault(_same_file(d.span.file), []).append(d)
+            out.setdefault(same_file(d.span.file), []).append(d)
     return {f: sorted(ds, key=Diagnostic.sort_key) for f, ds in out.items()}

@@ -30,8 +30,20 @@ def ancestors(index: SymbolIndex, stage_id: str | None) -> set[str]:
     return out
 
 
-def visible_fields(index: SymbolIndex, stage_id: str | None, file: str, pos: Pos | None) -> list[Definition]:
-    """Definitions an expression in stage ``stage_id`` at ``pos`` can read (first definition of each name)."""
+def visible_fields(
+    index: SymbolIndex,
+    stage_id: str | None,
+    file: str,
+    pos: Pos | None,
+    before_order: int | None = None,
+) -> list[Definition]:
+    """Definitions an expression in stage ``stage_id`` at ``pos`` can read (first definition of each name).
+
+    A field the same stage defines is visible only to later steps: ``before_order`` is the flow order of the
+    step being written (a variable is not offered inside its own expression, a cutflow's flags not inside its
+    own selection), ``sys.maxsize`` after the stage (a writer's ``keep``). Without it, the cursor's position
+    decides (definitions written above it).
+    """
     ups = ancestors(index, stage_id)
     seen: dict[str, Definition] = {}
     for d in index.definitions:
@@ -39,7 +51,10 @@ def visible_fields(index: SymbolIndex, stage_id: str | None, file: str, pos: Pos
             continue
         if d.origin is FieldOrigin.DEFINE:
             if d.stage == stage_id:
-                if pos is None or d.span.file != file or not d.span.start < pos:
+                if before_order is not None:
+                    if d.order >= before_order:
+                        continue
+                elif pos is None or d.span.file != file or not d.span.start < pos:
                     continue
             elif d.stage not in ups:
                 continue

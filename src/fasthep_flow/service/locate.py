@@ -138,6 +138,9 @@ class InExpression(Located):
     """Document position of ``text[0]`` when no scalar node is available (the YAML does not parse)."""
     line_shift: int = 0
     """The scalar's spans count lines from the start of its stage (the stage was parsed alone)."""
+    step_order: int | None = None
+    """Flow order of the data-flow step the cursor is in (fields its own stage defines from it on are not
+    visible yet); ``sys.maxsize`` for a writer's ``keep``, which sees everything the stage left."""
 
     def span_of(self, start: int, end: int) -> Span:
         """The document span of ``text[start:end]``."""
@@ -280,6 +283,10 @@ def classify(w: Where, ctx: Context) -> Located:
         spec = _source_spec(w, reg, str(path[1]))
         return _params_place(place, span, spec, path[3:], w, ctx)
 
+    if len(path) == 3 and path[0] == "outputs" and path[2] == "keep" and role == "item":
+        kept = _kept_field(w, span, ctx, str(path[1]))
+        if kept is not None:
+            return kept
     schemas = tuple(schemas_at(workflow_schema_for(reg), path, w))
     if role == "key":
         return DocKey(place, span, schemas=schemas)
@@ -288,6 +295,34 @@ def classify(w: Where, ctx: Context) -> Located:
         schemas_at(workflow_schema_for(reg), key_path if role == "value" else (*path, 0), w)
     )
     return DocValue(place, span, key=place.key or "", schemas=value_schemas)
+
+
+def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression | None:
+    """An entry of an output layout's ``keep``: a field of the stream left by the (first) stage writing it."""
+    import sys
+
+    place = w.place
+    if place.scalar_start is None:
+        return None
+    index = w.doc.index(ctx, w.pos)
+    for info in index.stages:
+        write = info.node.get("write")
+        items = [write] if isinstance(write, MapNode) else write.items if isinstance(write, SeqNode) else []
+        for item in items:
+            target = item.get("output") if isinstance(item, MapNode) else None
+            if isinstance(target, ScalarNode) and target.text == output:
+                return InExpression(
+                    place,
+                    span,
+                    text=place.scalar_text,
+                    offset=max(0, min(place.end_pos.col, w.pos.col) - place.scalar_start),
+                    stage_index=info.index,
+                    stage_id=info.id,
+                    kind="field",
+                    text_start=Pos(place.line, place.scalar_start),
+                    step_order=sys.maxsize,
+                )
+    return None
 
 
 def _is(path: tuple[PathPart, ...], role: str, key: str | None, target: tuple[str, ...]) -> bool:
@@ -428,12 +463,16 @@ def scalar_at(root: Node | None, pos: Pos) -> ScalarNode | None:
 def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InExpression | None:
     place = w.place
     doc = w.doc
-    use = _flow_use_at(w, ctx)
+    use, step = _flow_use_at(w, ctx)
     kind = use.kind if use is not None else is_expression_type(value_types)
     if kind is None:
         return None
     prefix = use.prefix if use is not None else ""
     stage_id = str(w.stage_keys.get("id") or "") or None
+    step_order = None
+    if step is not None and stage_id is not None:
+        info = w.doc.index(ctx, w.pos).stage(stage_id)  # its place in the merged flow (includes come first)
+        step_order = (info.index + 1) * 1000 + step + 1 if info is not None else None
     span = Span(doc.path, place.start_pos, place.end_pos)
     scalar = use.node if use is not None else None
     if scalar is None and w.stage_node is not None:
@@ -454,6 +493,7 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
             kind=kind,
             prefix_collection=prefix,
             line_shift=w.line_shift,
+            step_order=step_order,
         )
     if place.scalar_start is None and not place.block:
         return None
@@ -469,20 +509,22 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
         kind=kind,
         prefix_collection=prefix,
         text_start=Pos(place.line, start),
+        step_order=step_order,
     )
 
 
-def _flow_use_at(w: Where, ctx: Context) -> Any:
-    """The registry's data-flow entry (``ExprUse``) for the scalar at the cursor, from the stage's node."""
+def _flow_use_at(w: Where, ctx: Context) -> tuple[Any, int | None]:
+    """The registry's data-flow entry (``ExprUse``) for the scalar at the cursor, from the stage's node, and
+    the index of the step it belongs to."""
     if w.stage_node is None or w.registry is None:
-        return None
+        return None, None
     steps = stage_flow(w.stage_node, w.registry)
     here = w.tree_pos
-    for step in steps:
+    for k, step in enumerate(steps):
         for use in step.uses:
             if not use.implicit and use.node.span.file == w.doc.path and use.node.span.contains(here):
-                return use
-    return None
+                return use, k
+    return None, None
 
 
 def get_path(node: Node | None, *keys: str) -> Node | None:

@@ -57,12 +57,26 @@ class RenameTarget:
     placeholder: str
 
 
-def symbol_at(doc: Document, pos: Pos, ctx: Context) -> Symbol | None:
-    index = doc.compiled(ctx).index
+def _index(doc: Document, ctx: Context, includer: Document | None) -> SymbolIndex:
+    """The symbol index that knows this file's names in context: an included file (styles.yaml) is compiled
+    as part of the workflow that includes it, so its definitions meet their uses there."""
+    return (includer if includer is not None else doc).compiled(ctx).index
+
+
+def _in_file(span: Span, doc: Document) -> bool:
+    if span.file == doc.path:
+        return True
+    from fasthep_flow.service.diagnose import same_file
+
+    return same_file(span.file) == same_file(doc.path)
+
+
+def symbol_at(doc: Document, pos: Pos, ctx: Context, includer: Document | None = None) -> Symbol | None:
+    index = _index(doc, ctx, includer)
     best: Symbol | None = None
     for r in index.references:
         if (
-            r.span.file == doc.path
+            _in_file(r.span, doc)
             and r.span.contains(pos)
             and (best is None or r.span.start >= best.span.start)
         ):
@@ -71,7 +85,7 @@ def symbol_at(doc: Document, pos: Pos, ctx: Context) -> Symbol | None:
         return best
     for d in index.definitions:
         if (
-            d.span.file == doc.path
+            _in_file(d.span, doc)
             and d.span.contains(pos)
             and (best is None or d.span.start >= best.span.start)
         ):
@@ -114,11 +128,18 @@ def _same_symbol(index: SymbolIndex, sym: Symbol) -> tuple[list[Definition], lis
     return defs, refs
 
 
-def references(doc: Document, pos: Pos, ctx: Context, include_declaration: bool = True) -> list[Span]:
-    sym = symbol_at(doc, pos, ctx)
+def references(
+    doc: Document,
+    pos: Pos,
+    ctx: Context,
+    include_declaration: bool = True,
+    includer: Document | None = None,
+) -> list[Span]:
+    """Every occurrence of the symbol at ``pos``; ``includer`` is the workflow including ``doc``, if any."""
+    sym = symbol_at(doc, pos, ctx, includer)
     if sym is None:
         return []
-    index = doc.compiled(ctx).index
+    index = _index(doc, ctx, includer)
     defs, refs = _same_symbol(index, sym)
     spans = ([d.span for d in defs] if include_declaration else []) + refs
     return _unique(spans)
@@ -149,17 +170,20 @@ def _why_not(sym: Symbol) -> str | None:
 
 
 def _text(doc: Document, ctx: Context, span: Span) -> str | None:
-    text = doc.text if span.file == doc.path else ctx.reader.read(span.file)
+    mine = _in_file(span, doc)
+    text = doc.text if mine else ctx.reader.read(span.file)
     if text is None:
         return None
     from fasthep_flow.document.spans import LineIndex
 
-    index = doc.lines if span.file == doc.path else LineIndex(text)
+    index = doc.lines if mine else LineIndex(text)
     return text[index.offset(span.start) : index.offset(span.end)]
 
 
-def prepare_rename(doc: Document, pos: Pos, ctx: Context) -> RenameTarget | Refusal | None:
-    sym = symbol_at(doc, pos, ctx)
+def prepare_rename(
+    doc: Document, pos: Pos, ctx: Context, includer: Document | None = None
+) -> RenameTarget | Refusal | None:
+    sym = symbol_at(doc, pos, ctx, includer)
     if sym is None:
         return None
     why = _why_not(sym)
@@ -177,19 +201,24 @@ def prepare_rename(doc: Document, pos: Pos, ctx: Context) -> RenameTarget | Refu
     return RenameTarget(sym.span, written or sym.name)
 
 
-def rename(doc: Document, pos: Pos, new_name: str, ctx: Context) -> dict[str, list[Edit]] | Refusal:
-    """Edits per file renaming the symbol at ``pos`` everywhere it occurs."""
-    target = prepare_rename(doc, pos, ctx)
+def rename(
+    doc: Document, pos: Pos, new_name: str, ctx: Context, includer: Document | None = None
+) -> dict[str, list[Edit]] | Refusal:
+    """Edits per file renaming the symbol at ``pos`` everywhere it occurs (across included files)."""
+    target = prepare_rename(doc, pos, ctx, includer)
     if target is None:
         return Refusal("there is no renameable symbol here")
     if isinstance(target, Refusal):
         return target
-    sym = symbol_at(doc, pos, ctx)
+    sym = symbol_at(doc, pos, ctx, includer)
     assert sym is not None
     pattern = _IDENT if sym.kind in (SymbolKind.FIELD, SymbolKind.GLOBAL) else _NAME
     if not pattern.match(new_name):
         return Refusal(f"'{new_name}' is not a valid {sym.kind.value} name")
-    index = doc.compiled(ctx).index
+    index = _index(doc, ctx, includer)
+    taken = _taken(index, sym, new_name)
+    if taken is not None:
+        return Refusal(taken)
     defs, refs = _same_symbol(index, sym)
     edits: dict[str, list[Edit]] = {}
     for span in _unique([d.span for d in defs] + refs):
@@ -211,6 +240,35 @@ def rename(doc: Document, pos: Pos, new_name: str, ctx: Context) -> dict[str, li
     if sym.kind is SymbolKind.STAGE:
         _rename_stage_flags(doc, ctx, index, sym.name, new_name, edits)
     return edits
+
+
+_CLASHES = {
+    SymbolKind.STAGE: (SymbolKind.STAGE, SymbolKind.SOURCE),
+    SymbolKind.SOURCE: (SymbolKind.STAGE, SymbolKind.SOURCE),
+    SymbolKind.FIELD: (SymbolKind.FIELD, SymbolKind.GLOBAL, SymbolKind.CONTEXT),
+    SymbolKind.GLOBAL: (SymbolKind.FIELD, SymbolKind.GLOBAL, SymbolKind.CONTEXT),
+}
+
+
+def _taken(index: SymbolIndex, sym: Symbol, new_name: str) -> str | None:
+    """Why ``new_name`` cannot be used: something the new name would collide with already has it.
+
+    Stage and source ids share one namespace (``needs``/``from`` name either); fields share theirs with
+    globals and context symbols (an expression could no longer tell them apart).
+    """
+    if new_name == sym.name:
+        return None
+    from fasthep_flow.compiler.dataflow import CONTEXT_SYMBOLS
+
+    kinds = _CLASHES.get(sym.kind, (sym.kind,))
+    if SymbolKind.CONTEXT in kinds and new_name in CONTEXT_SYMBOLS:
+        return f"'{new_name}' is a context symbol provided by fasthep-flow; choose another name"
+    for d in index.definitions:
+        if d.name == new_name and d.kind in kinds:
+            what = d.kind.value if d.origin is None else f"{d.origin.value} {d.kind.value}"
+            where = f" (stage '{d.stage}')" if d.stage and d.kind is SymbolKind.FIELD else ""
+            return f"'{new_name}' is already the name of a {what}{where}; choose a name not in use"
+    return None
 
 
 def _rename_stage_flags(
