@@ -11,9 +11,21 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "fasthep_flow", "lsp"]
-PUSH_PROFILES = ("visual-studio-code", "neovim@v0.7.0")
-PULL_PROFILES = ("neovim@v0.11.0",)
+PULL_WITH_REFRESH = "pull-with-refresh"
+"""Neovim 0.11's capabilities plus ``workspace/diagnostic/refresh``: the only kind of client offered pull."""
+PUSH_PROFILES = ("visual-studio-code", "neovim@v0.7.0", "neovim@v0.11.0")
+PULL_PROFILES = (PULL_WITH_REFRESH,)
 PROFILES = PUSH_PROFILES + PULL_PROFILES
+
+
+def capabilities_of(profile: str) -> types.ClientCapabilities:
+    if profile != PULL_WITH_REFRESH:
+        return client_capabilities(profile)
+    caps = client_capabilities("neovim@v0.11.0")
+    assert caps.workspace is not None
+    caps.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    return caps
+
 
 WORKFLOW = """\
 version: 1.0
@@ -47,6 +59,8 @@ class Session:
         self.result = result
         self.published: list[types.PublishDiagnosticsParams] = []
         self.registrations: list[types.Registration] = []
+        self.refreshes = 0
+        """How many ``workspace/diagnostic/refresh`` requests the server sent."""
 
     @property
     def pull(self) -> bool:
@@ -104,12 +118,20 @@ def _record(session: Session) -> None:
     def register(params: types.RegistrationParams) -> None:
         session.registrations.extend(params.registrations)
 
+    original_refresh = fm.features.get(types.WORKSPACE_DIAGNOSTIC_REFRESH)
+
+    def refresh(params: None) -> Any:
+        session.refreshes += 1
+        return original_refresh(params) if original_refresh is not None else None
+
+    fm.features[types.WORKSPACE_DIAGNOSTIC_REFRESH] = refresh
+
 
 async def start(lsp_client: LanguageClient, profile: str) -> Session:
     s = Session(lsp_client, profile, types.InitializeResult(capabilities=types.ServerCapabilities()))
     _record(s)
     s.result = await lsp_client.initialize_session(
-        types.InitializeParams(capabilities=client_capabilities(profile))
+        types.InitializeParams(capabilities=capabilities_of(profile))
     )
     lsp_client.fasthep_session = s  # type: ignore[attr-defined]
     return s

@@ -254,3 +254,37 @@ analysis:
     assert not isinstance(edits, Refusal)
     assert {Path(f).name for f in edits} == {"styles.yaml", "workflow.yaml"}
     assert diagnose(wdoc, ctx) == []
+
+
+# --- included files' warnings ---------------------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_the_including_file_shows_an_included_files_warnings(tmp_path: Path) -> None:
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(
+        f"data:\n  datasets:\n    - {{name: hzz, files: [{DATA / 'uproot-HZZ.root'}]}}\n", encoding="utf-8"
+    )
+    workflow = tmp_path / "workflow.yaml"
+    text = """\
+version: 1.0
+include: [datasets.yaml]
+sources:
+  events: {kind: root_tree, tree: event}
+analysis:
+  stages:
+    - id: Vars
+      op: hep.define
+      params:
+        variables:
+          - {name: x, expr: "NMuon * 2"}
+"""
+    workflow.write_text(text, encoding="utf-8")
+    found = diagnose(Document(path_to_uri(str(workflow)), text, 1), Context())
+    assert [(d.code.id, d.severity.name, d.span.start.line) for d in found] == [("FF005", "WARNING", 1)]
+    (summary,) = found
+    assert "1 warning" in summary.message
+    (related,) = summary.related
+    assert Path(related.span.file).name == "datasets.yaml" and related.span.start.line == 2
+    assert "FF306" in related.message and "no tree 'event'" in related.message

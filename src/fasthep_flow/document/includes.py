@@ -13,13 +13,13 @@ always the including file's own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import Diagnostic, Related, error
+from fasthep_flow.document.diagnostics import Diagnostic, Related, Severity, error
 from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
 from fasthep_flow.document.loader import Loaded, parse_yaml
 from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
@@ -102,9 +102,26 @@ def include_errors(workflow: LoadedWorkflow, diagnostics: Iterable[Diagnostic]) 
     A later layer that finds more errors in included files (an unknown key, say) drops the FF005s and asks
     again with every diagnostic, so that each include item carries one summary pointing at all of them.
     """
+    return _summaries(workflow, [d for d in diagnostics if d.is_error], _summary)
+
+
+def include_warnings(workflow: LoadedWorkflow, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One warning-level FF005 on each ``include:`` item whose file, or a file below it, has warnings.
+
+    ``check`` prints warnings where they are; an editor shows only the open file, so the language service
+    adds these to the including workflow (a wrong tree name in datasets.yaml is visible from workflow.yaml).
+    """
+    return _summaries(workflow, [d for d in diagnostics if d.severity is Severity.WARNING], _warning_summary)
+
+
+def _summaries(
+    workflow: LoadedWorkflow,
+    diagnostics: list[Diagnostic],
+    make: Callable[[ScalarNode, list[Diagnostic]], Diagnostic],
+) -> list[Diagnostic]:
     errors: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
-        if d.is_error and d.code is not codes.INCLUDE_ERROR:
+        if d.code is not codes.INCLUDE_ERROR:
             errors.setdefault(d.span.file, []).append(d)
     edges: dict[str, list[IncludeRef]] = {}
     for ref in workflow.includes:
@@ -123,7 +140,7 @@ def include_errors(workflow: LoadedWorkflow, diagnostics: Iterable[Diagnostic]) 
                     continue  # the include closing a loop: FF004 says so
                 inner = collect(ref.path, (*chain, identity))
                 if inner:
-                    summaries.append(_summary(ref.node, inner))
+                    summaries.append(make(ref.node, inner))
                 found.extend(inner)
         return below[file]
 
@@ -139,6 +156,18 @@ def _summary(item: ScalarNode, problems: list[Diagnostic]) -> Diagnostic:
         codes.INCLUDE_ERROR,
         item.span,
         f"included file '{item.text}' has {count} error{'s' if count > 1 else ''}",
+        hint="they are reported in that file",
+        related=tuple(Related(d.span, f"{d.code.id}: {d.message}") for d in problems),
+    )
+
+
+def _warning_summary(item: ScalarNode, problems: list[Diagnostic]) -> Diagnostic:
+    count = len(problems)
+    return Diagnostic(
+        codes.INCLUDE_ERROR,
+        Severity.WARNING,
+        item.span,
+        f"included file '{item.text}' has {count} warning{'s' if count > 1 else ''}",
         hint="they are reported in that file",
         related=tuple(Related(d.span, f"{d.code.id}: {d.message}") for d in problems),
     )

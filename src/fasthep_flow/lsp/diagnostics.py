@@ -6,7 +6,8 @@ one (last edit wins). The compile runs in a worker thread on an immutable snapsh
 only if no newer diagnosis of that URI has been scheduled meanwhile, so a slow compile of version 3 can
 never overwrite the diagnostics of version 4.
 
-Pull: the client asks (``textDocument/diagnostic``); the answer is cached by ``resultId`` (document version
+Pull (only for clients that support ``workspace/diagnostic/refresh``, so that an edit to an included file can
+reach the workflows including it): the client asks (``textDocument/diagnostic``); the answer is cached by ``resultId`` (document version
 and workspace snapshot), so an unchanged document answers "unchanged".
 
 Included files: after each compile the host remembers which files a workflow read. An edit to one of them
@@ -51,8 +52,17 @@ class DiagnosticsHost:
 
     # -- choosing push or pull (called from `initialize`) -----------------------------------------------------
     def choose_mode(self, capabilities: types.ClientCapabilities) -> None:
+        """Pull only from a client that can also be told to pull again (``workspace/diagnostic/refresh``).
+
+        An edit to an included file changes the diagnostics of the workflows including it; a pull client
+        learns that only through a refresh. Neovim 0.11 pulls but does not advertise refresh, so it is
+        pushed to instead (and then offered no pull at all: both at once shows everything twice).
+        """
         td = capabilities.text_document
-        self.pull = bool(td is not None and td.diagnostic is not None)
+        ws = capabilities.workspace
+        can_pull = td is not None and td.diagnostic is not None
+        can_refresh = ws is not None and ws.diagnostics is not None and bool(ws.diagnostics.refresh_support)
+        self.pull = can_pull and can_refresh
         log.info("diagnostics mode: %s", "pull" if self.pull else "push")
 
     @property

@@ -2,7 +2,8 @@
 
 An included file opened in the editor is diagnosed *as part of* the workflow that includes it (its problems
 in context: a dataset file alone has no stages, and that is not an error). Problems inside included files are
-shown in those files; the including file carries one ``FF005`` on its ``include:`` item that points at them.
+shown in those files; the including file carries one ``FF005`` on its ``include:`` item that points at them
+(an error for their errors, a warning for their warnings: the editor shows only the open file).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ def diagnose(doc: Document, ctx: Context, includer: Document | None = None) -> l
             (d for d in result.diagnostics if same_file(d.span.file) == mine), key=Diagnostic.sort_key
         )
     result = doc.compiled(ctx)
-    return sorted((d for d in result.diagnostics if d.span.file == doc.path), key=Diagnostic.sort_key)
+    mine = [d for d in result.diagnostics if d.span.file == doc.path]
+    if result.loaded.includes:
+        from fasthep_flow.document.includes import include_warnings
+
+        mine.extend(d for d in include_warnings(result.loaded, result.diagnostics) if d.span.file == doc.path)
+    return sorted(mine, key=Diagnostic.sort_key)
 
 
 def files_read(doc: Document, ctx: Context) -> list[str]:
