@@ -26,6 +26,8 @@ export function serverEnvironment(base: Record<string, string | undefined>): Rec
 
 export interface InitializationOptions {
   trust: boolean;
+  /** The extension shows "Preview plan" in its own webview: the server need not open a Markdown preview. */
+  previewDocument: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface InitializationOptions {
  * when the user asked for it *and* VS Code's workspace trust is granted.
  */
 export function initializationOptions(trustSetting: boolean, workspaceTrusted: boolean): InitializationOptions {
-  return { trust: trustSetting && workspaceTrusted };
+  return { trust: trustSetting && workspaceTrusted, previewDocument: false };
 }
 
 export interface ImportFailure {

@@ -31,10 +31,10 @@ describe("server command line", () => {
 
 describe("initializationOptions", () => {
   test("trust only when the setting is on and VS Code trusts the workspace", () => {
-    assert.deepEqual(initializationOptions(true, true), { trust: true });
-    assert.deepEqual(initializationOptions(true, false), { trust: false });
-    assert.deepEqual(initializationOptions(false, true), { trust: false });
-    assert.deepEqual(initializationOptions(false, false), { trust: false });
+    assert.deepEqual(initializationOptions(true, true), { trust: true, previewDocument: false });
+    assert.deepEqual(initializationOptions(true, false), { trust: false, previewDocument: false });
+    assert.deepEqual(initializationOptions(false, true), { trust: false, previewDocument: false });
+    assert.deepEqual(initializationOptions(false, false), { trust: false, previewDocument: false });
   });
 });
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
@@ -41,9 +42,11 @@ _ANSWERED = _Answered()
 class FlowProtocol(LanguageServerProtocol):
     """pygls's protocol with three repairs.
 
-    - Keeps a command request's ``workDoneToken``: pygls hands command handlers only their arguments. A client
-      that sends a token (VS Code does) expects progress on that token rather than on one the server creates;
-      "Run plan" looks it up by command and document URI.
+    - Keeps a command request's ``workDoneToken`` and its request future: pygls hands command handlers only
+      their arguments. A client that sends a token (VS Code does) expects progress on that token rather than
+      on one the server creates; "Run plan" looks it up by command and document URI. pygls answers
+      ``$/cancelRequest`` for a command by cancelling the request's future without stopping the handler, so
+      "Run plan" watches that future to stop its run.
     - Answers every request: pygls drops a request whose params do not structure (a negative position,
       ``params: null``, a string where a position belongs) and one that arrives after ``shutdown`` without a
       reply, and JSON-RPC requires one. They get ``InvalidParams`` / ``InvalidRequest`` errors.
@@ -82,8 +85,14 @@ class FlowProtocol(LanguageServerProtocol):
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
         server = self._server
-        if params.work_done_token is not None and params.arguments and isinstance(server, FlowServer):
-            server.work_done_tokens[(params.command, str(params.arguments[0]))] = params.work_done_token
+        if params.arguments and isinstance(server, FlowServer):
+            key = (params.command, str(params.arguments[0]))
+            if params.work_done_token is not None:
+                server.work_done_tokens[key] = params.work_done_token
+            msg_id = self._ctx_msg_id.get(None)
+            request = self._request_futures.get(msg_id) if msg_id is not None else None
+            if request is not None:
+                server.command_requests[key] = request
         return (yield from super().lsp_workspace__execute_command(params))
 
 
@@ -111,7 +120,12 @@ class FlowServer(LanguageServer):
             protocol_cls=FlowProtocol,
         )
         self.work_done_tokens: dict[tuple[str, str], types.ProgressToken] = {}
+        self.command_requests: dict[tuple[str, str], Future[Any]] = {}
+        """(command, document URI) -> the request's future, cancelled by ``$/cancelRequest``."""
         self.trust = False
+        self.preview_document = True
+        """"Preview plan" also opens a document with the graph (``window/showDocument``); the VS Code extension
+        turns it off (``previewDocument: false``): it shows its own webview."""
         self.settings = Settings()
         self.generation = 0
         """Bumped whenever an open buffer changes: the workspace snapshot (``ctx``) is rebuilt."""
@@ -174,10 +188,12 @@ class FlowServer(LanguageServer):
         return convert.ConverterLookup(self.ctx.reader.read, self.codec)
 
     def configure(self, options: Any) -> None:
-        """``initializationOptions``: ``{trust: bool, debounceMs: int, checkInputs: bool, inlayHints: bool}``."""
+        """``initializationOptions``: ``{trust: bool, debounceMs: int, checkInputs: bool, inlayHints: bool,
+        previewDocument: bool}``."""
         if not isinstance(options, dict):
             return
         self.trust = bool(options.get("trust", self.trust))
+        self.preview_document = bool(options.get("previewDocument", self.preview_document))
         s = self.settings
         self.settings = Settings(
             debounce_ms=int(options.get("debounceMs", s.debounce_ms)),

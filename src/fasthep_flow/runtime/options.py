@@ -87,3 +87,5 @@ class RunResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
     """The content of ``run.json``."""
+    cancelled: bool = False
+    """The caller cancelled the run: the executor stopped and nothing was promoted into ``outdir``."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic
@@ -51,7 +51,16 @@ from fasthep_flow.runtime.requirements import install_hint, missing, needed_pack
 class RunCollector:
     """Receives results from the executor: counts progress, stops at the first failure unless keep_going."""
 
-    def __init__(self, plan: ExecutionPlan, total: int, keep_going: bool, emit: ProgressCallback, t0: float):
+    def __init__(
+        self,
+        plan: ExecutionPlan,
+        total: int,
+        keep_going: bool,
+        emit: ProgressCallback,
+        t0: float,
+        cancel: Cancel | None = None,
+    ):
+        self.cancel = cancel
         self.plan = plan
         self.total = total
         self.keep_going = keep_going
@@ -69,10 +78,17 @@ class RunCollector:
         self.failures.extend(info.failures)
         elapsed = perf_counter() - self.t0
         self.emit(PartitionDone(self.done, self.total, self.events, elapsed, part.label, bool(info.failures)))
+        if self.cancelled:
+            self.stopped = True
+            return False
         if info.failures and not self.keep_going:
             self.stopped = True
             return False
         return True
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
     def dataset_done(self, dataset: str, partial: Partial) -> None:
         self.partials[dataset] = partial
@@ -91,11 +107,19 @@ def default_registry(plan: ExecutionPlan) -> RegistryLike:
     return registry
 
 
+class Cancel(Protocol):
+    """Set by the caller to stop a run (``threading.Event``): the executor takes no new partition, the ones
+    running finish, and nothing is promoted into the output folder."""
+
+    def is_set(self) -> bool: ...
+
+
 def run_plan(
     plan: ExecutionPlan,
     options: RunOptions,
     progress: ProgressCallback | None = None,
     registry: RegistryLike | None = None,
+    cancel: Cancel | None = None,
 ) -> RunResult:
     emit = progress or ignore
     t0 = perf_counter()
@@ -131,11 +155,13 @@ def run_plan(
         hasher = InputHasher((d.name, f) for d in datasets for f in d.files).start()
         emit(RunStarted(len(parts), tuple(d.name for d in datasets), options.executor, options.workers))
         phases["prepare"], mark = perf_counter() - mark, perf_counter()
-        collector = RunCollector(plan, len(parts), options.keep_going, emit, t0)
+        collector = RunCollector(plan, len(parts), options.keep_going, emit, t0, cancel)
         collector.failures.extend(partitioning.problems)
-        if parts and (options.keep_going or not partitioning.problems):
+        if parts and (options.keep_going or not partitioning.problems) and not collector.cancelled:
             make_executor(options.executor, options.workers, options.scheduler).execute(job, parts, collector)
         phases["execute"], mark = perf_counter() - mark, perf_counter()
+        if collector.cancelled:
+            return _cancelled(plan, options, collector, len(parts), datasets, out.root, t0)
         emit(PhaseStarted("outputs", perf_counter() - t0))
         complete = (
             not collector.stopped
@@ -221,6 +247,32 @@ def _output_paths(plan: ExecutionPlan) -> list[PurePosixPath]:
                 except OpError:
                     continue  # reported when the node writes
     return paths
+
+
+def _cancelled(
+    plan: ExecutionPlan,
+    options: RunOptions,
+    collector: RunCollector,
+    partitions: int,
+    datasets: Sequence[DatasetPlan],
+    root: Path,
+    t0: float,
+) -> RunResult:
+    """The run was cancelled: what was staged is discarded (``cleanup``), earlier outputs stay as they were."""
+    elapsed = perf_counter() - t0
+    summary = RunSummary(
+        executor=options.executor,
+        workers=options.workers,
+        partitions=partitions,
+        partitions_done=collector.done,
+        events=collector.events,
+        elapsed=elapsed,
+        datasets=tuple(d.name for d in datasets),
+        stages=(),
+        phases={},
+    )
+    collector.emit(RunFinished(False, elapsed, collector.events, root))
+    return RunResult(ok=False, outdir=root, outputs=[], errors=[], summary=summary, cancelled=True)
 
 
 def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:

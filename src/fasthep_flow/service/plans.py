@@ -25,9 +25,36 @@ class PlanPreview:
     mermaid: str = ""
     plan: dict[str, Any] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    text: str = ""
+    """The plan as plain text (one line per node with what it reads): readable in any editor."""
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "mermaid": self.mermaid, "plan": self.plan, "problems": list(self.problems)}
+
+    def markdown(self, title: str) -> str:
+        """A document an editor without a webview can open: the text graph, then the Mermaid source."""
+        if not self.ok:
+            lines = [f"# Plan of {title}: not available", "", "The workflow has errors:", ""]
+            return "\n".join(lines + [f"- {p}" for p in self.problems]) + "\n"
+        return (
+            f"# Plan of {title}\n\nplan hash `{self.plan.get('hash', '')}`\n\n```text\n{self.text}```\n\n"
+            f"```mermaid\n{self.mermaid}```\n"
+        )
+
+
+def plan_text(plan: ExecutionPlan) -> str:
+    """``node (op) <- inputs`` per node, in plan order (dependencies first); ``after`` marks ``needs``."""
+    width = max((len(n.id) for n in plan.nodes), default=0)
+    lines = []
+    for n in plan.nodes:
+        line = f"{n.id.ljust(width)}  {n.op}"
+        if n.inputs:
+            line += "  <- " + ", ".join(n.inputs)
+        after = [a for a in n.after if a not in n.inputs]
+        if after:
+            line += "  (after " + ", ".join(after) + ")"
+        lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -59,7 +86,7 @@ def preview_plan(doc: Document, ctx: Context) -> PlanPreview:
 
     data = result.plan.to_dict()
     data["hash"] = result.plan.hash
-    return PlanPreview(True, to_mermaid(result.plan), data)
+    return PlanPreview(True, to_mermaid(result.plan), data, text=plan_text(result.plan))
 
 
 def plan_until(plan: ExecutionPlan, stage_id: str) -> ExecutionPlan | None:
@@ -89,7 +116,9 @@ def run_plan(
     stage: str | None = None,
     progress: Callable[[Any], None] | None = None,
     outdir: Path | None = None,
+    cancel: Any = None,
 ) -> RunReport:
+    """Run the plan (or up to ``stage``); ``cancel`` (a ``threading.Event``) stops it, writing nothing."""
     result = doc.compiled(ctx)
     if result.plan is None:
         problems = _problems(doc, ctx)
@@ -115,9 +144,15 @@ def run_plan(
     target = outdir or default_outdir(doc)
     confine = None if outdir else target.parent.parent  # the default: no link on the way to it
     options = RunOptions(outdir=target, confine_to=confine)
-    run = execute(plan, options, progress=progress, registry=result.registry)
+    run = execute(plan, options, progress=progress, registry=result.registry, cancel=cancel)
     s = run.summary
     what = f"up to stage '{stage}'" if stage else "plan"
+    if run.cancelled:
+        return RunReport(
+            False,
+            f"Run of {what} cancelled after {s.partitions_done}/{s.partitions} partitions; nothing was written",
+            str(run.outdir),
+        )
     if run.ok:
         message = (
             f"Ran {what}: {s.partitions_done}/{s.partitions} partitions, {s.events:,} events in {s.elapsed:.1f} s; "
