@@ -1,12 +1,13 @@
 """fasthep-flow: compile, check, run and edit FAST-HEP workflows.
 
 ``fasthep_flow.load("wf.yaml")`` is the Python API (``fasthep_flow.api``); it is imported on first use, so that
-``import fasthep_flow`` (and ``fasthep-flow check``) stays light.
+``import fasthep_flow`` (and ``fasthep-flow check``) stays light. ``__version__`` too is looked up on first use:
+`fasthep-flow check` and the language server never need it early.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from fasthep_flow._version import __version__
+from typing import Any
 
 __all__ = ["Workflow", "WorkflowError", "__version__", "load", "loads"]
 
@@ -18,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from fasthep_flow import api
 
         return getattr(api, name)
+    if name == "__version__":
+        from fasthep_flow._version import __version__
+
+        return __version__
     raise AttributeError(f"module 'fasthep_flow' has no attribute {name!r}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import time
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -200,11 +200,6 @@ def test_package_profile_inside_the_workflow_folder_is_untrusted(tmp_path: Path)
     assert "localprof" not in sys.modules
 
 
-class _BrokenEntryPoint(EntryPoint):
-    def load(self):  # type: ignore[override]
-        raise RuntimeError("boom")
-
-
 def test_broken_and_clashing_third_party_plugins_become_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     clash = Plugin(
         "clash", ops=(OpSpec("hep.hist", OpKind.TRANSFORM, "an impostor", params=(Param("x", Str),)),)
@@ -213,16 +208,14 @@ def test_broken_and_clashing_third_party_plugins_become_warnings(monkeypatch: py
     module = type(sys)("fake_plugins_for_test")
     module.CLASH, module.EXTRA, module.NOT_A_PLUGIN = clash, extra, 42  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fake_plugins_for_test", module)
-    eps = [
-        EntryPoint(
-            "hep", "fasthep_flow.ops.hep:PLUGIN", plugins_mod.ENTRY_POINT_GROUP
-        ),  # a built-in: deduped
-        _BrokenEntryPoint("broken", "nowhere:PLUGIN", plugins_mod.ENTRY_POINT_GROUP),
-        EntryPoint("clash", "fake_plugins_for_test:CLASH", plugins_mod.ENTRY_POINT_GROUP),
-        EntryPoint("extra", "fake_plugins_for_test:EXTRA", plugins_mod.ENTRY_POINT_GROUP),
-        EntryPoint("junk", "fake_plugins_for_test:NOT_A_PLUGIN", plugins_mod.ENTRY_POINT_GROUP),
+    refs = [
+        ("hep", "fasthep_flow.ops.hep:PLUGIN"),  # a built-in: deduped
+        ("broken", "nowhere:PLUGIN"),
+        ("clash", "fake_plugins_for_test:CLASH"),
+        ("extra", "fake_plugins_for_test:EXTRA"),
+        ("junk", "fake_plugins_for_test:NOT_A_PLUGIN"),
     ]
-    monkeypatch.setattr(plugins_mod, "entry_points", lambda group: eps)
+    monkeypatch.setattr(plugins_mod, "entry_point_refs", lambda: refs)
     for cached in (plugins_mod.installed_plugins, registry_mod._known_profiles, registry_mod._registry_for):
         cached.cache_clear()
     try:
@@ -233,7 +226,7 @@ def test_broken_and_clashing_third_party_plugins_become_warnings(monkeypatch: py
         assert reg.plugins == ("core", "hep", "render", "clash", "extra")
         problems = {p.source.split(" ")[-1]: p.message for p in reg.problems}
         assert set(problems) == {"nowhere:PLUGIN", "fake_plugins_for_test:NOT_A_PLUGIN", "clash"}
-        assert "RuntimeError: boom" in problems["nowhere:PLUGIN"]
+        assert "ModuleNotFoundError" in problems["nowhere:PLUGIN"]
         assert "not a fasthep_flow Plugin" in problems["fake_plugins_for_test:NOT_A_PLUGIN"]
         assert "already provided by plugin 'hep'" in problems["clash"]
         assert {d.code for d in diags} == {codes.REGISTRY_LOAD}
@@ -252,3 +245,36 @@ def test_builtin_registry_ignores_third_party_plugins() -> None:
     assert isinstance(reg, Registry)
     assert reg.plugins == ("core", "hep", "render")
     assert reg.problems == ()
+
+
+def test_entry_points_are_remembered_per_state_of_the_import_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The scan result is cached on disk; installing into a folder on sys.path (its mtime moves) rescans."""
+    import importlib.metadata
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setenv("FASTHEP_FLOW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "path", [str(site)])
+    scans: list[str] = []
+    found = [EntryPointLike("mine", "my_pkg:PLUGIN")]
+
+    def fake_entry_points(group: str) -> list[EntryPointLike]:
+        scans.append(group)
+        return found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    assert plugins_mod.entry_point_refs() == [("mine", "my_pkg:PLUGIN")]
+    assert plugins_mod.entry_point_refs() == [("mine", "my_pkg:PLUGIN")]
+    assert len(scans) == 1  # the second answer came from the cache
+    found.append(EntryPointLike("other", "other_pkg:PLUGIN"))
+    (site / "other_pkg-1.0.dist-info").mkdir()  # an install changes the folder
+    os.utime(site, ns=(1, 10**18))
+    assert plugins_mod.entry_point_refs() == [("mine", "my_pkg:PLUGIN"), ("other", "other_pkg:PLUGIN")]
+    assert len(scans) == 2
+
+
+class EntryPointLike:
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value

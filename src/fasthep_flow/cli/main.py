@@ -11,9 +11,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from fasthep_flow._version import __version__
-
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for: every other command starts without it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from fasthep_flow._version import __version__
+
+        parser.exit(message=f"fasthep-flow {__version__}\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `fasthep-flow COMMAND --help` for a command's options. With no command, `run` runs the "
         "shipped toy example.",
     )
-    parser.add_argument("--version", action="version", version=f"fasthep-flow {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

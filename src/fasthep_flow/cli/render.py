@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from fasthep_flow._version import __version__
 from fasthep_flow.document.codes import ALL_CODES
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.spans import LineIndex
@@ -195,7 +194,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
                 "tool": {
                     "driver": {
                         "name": "fasthep-flow",
-                        "version": __version__,
+                        "version": _version(),
                         "rules": [
                             {
                                 "id": c.id,
@@ -212,3 +211,9 @@ def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def _version() -> str:
+    from fasthep_flow._version import __version__
+
+    return __version__

@@ -1,7 +1,8 @@
 """Input files' metadata, read lazily with uproot: which branches a tree has and their types.
 
-Only metadata is read (no baskets), the result is cached per (path, size, mtime), and uproot is imported only
-when a workflow names a ROOT file that exists: checking a toy workflow never pays for it.
+Only metadata is read (no baskets), the result is cached per (path, size, mtime) in memory and on disk
+(``input_cache.py``), and uproot is imported only when a workflow names a ROOT file that exists and was not
+read before: checking a toy workflow, or a workflow whose inputs are cached, never pays for it.
 """
 
 from __future__ import annotations
@@ -30,13 +31,38 @@ class TreeInfo:
 
 
 @lru_cache(maxsize=256)
-def _read_tree_info(path: str, tree: str, size: int, mtime: float) -> TreeInfo:
+def _read_tree_info(path: str, tree: str, size: int, mtime_ns: int) -> TreeInfo:
+    """From the on-disk cache when this file identity was read before, else from the file (then stored)."""
+    from fasthep_flow.compiler import input_cache
+
+    stored = input_cache.load(path, tree, size, mtime_ns)
+    if stored is not None:
+        return TreeInfo(
+            branches=dict(stored["branches"]),
+            entries=int(stored.get("entries", 0)),
+            error=stored.get("error"),
+        )
+    info = _read_with_uproot(path, tree)
+    if info is not None:
+        input_cache.store(
+            path,
+            tree,
+            size,
+            mtime_ns,
+            {"branches": info.branches, "entries": info.entries, "error": info.error},
+        )
+        return info
+    from fasthep_flow.install import install_command
+
+    return TreeInfo(error=f"uproot is not installed; add the hep extra: {install_command(['hep'])}")
+
+
+def _read_with_uproot(path: str, tree: str) -> TreeInfo | None:
+    """The tree's metadata as uproot reads it (an error included); None when uproot is not installed."""
     try:
         import uproot
     except ImportError:
-        from fasthep_flow.install import install_command
-
-        return TreeInfo(error=f"uproot is not installed; add the hep extra: {install_command(['hep'])}")
+        return None
     try:
         with uproot.open(path) as f:
             if tree not in f:
@@ -79,7 +105,7 @@ def tree_info(path: str, tree: str) -> TreeInfo | None:
         return None
     if not stat.S_ISREG(st.st_mode):  # opening a FIFO or a device would block or never end
         return TreeInfo(error=f"it is {describe_kind(st.st_mode)}, not a regular file")
-    return _read_tree_info(path, tree, st.st_size, st.st_mtime)
+    return _read_tree_info(path, tree, st.st_size, st.st_mtime_ns)
 
 
 def check_input_kinds(ctx: Context, datasets: list[DatasetDecl]) -> None:

@@ -265,22 +265,85 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
             )
         )
     if any(d.needs or d.inputs for d in decls):
-        # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for,
-        # and `fasthep-flow check` need not import networkx at all
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from(d.id for d in decls)
-        graph.add_edges_from(edges)
-        _report_cycles(ctx, decls, graph)
+        # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for
+        _report_cycles(ctx, decls, edges)
 
 
-def _report_cycles(ctx: Context, decls: list[StageDecl], graph: Any) -> None:
+def find_cycles(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """One cycle (stage ids along the edges) per strongly connected component of two or more stages.
+
+    Tarjan's algorithm, iterative, then a breadth-first walk inside the component back to its first node;
+    pure Python so that `check` does not import networkx (a sixth of its start-up).
+    """
+    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        if a in succ and b in succ:
+            succ[a].append(b)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(succ[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, rest = work[-1]
+            nxt = next(rest, None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(succ[nxt])))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    comp.append(top)
+                    if top == node:
+                        break
+                if len(comp) > 1:
+                    components.append(comp)
+    cycles = []
+    order = {n: i for i, n in enumerate(nodes)}
+    for comp in components:
+        members = set(comp)
+        start = min(comp, key=order.__getitem__)
+        parent: dict[str, str] = {}
+        queue = [start]
+        found = None
+        while queue and found is None:
+            node = queue.pop(0)
+            for nxt in succ[node]:
+                if nxt == start:
+                    found = node
+                    break
+                if nxt in members and nxt not in parent:
+                    parent[nxt] = node
+                    queue.append(nxt)
+        path = [found] if found is not None else []
+        while path and path[-1] != start:
+            path.append(parent[path[-1]])
+        cycles.append(path[::-1])
+    return cycles
+
+
+def _report_cycles(ctx: Context, decls: list[StageDecl], edges: list[tuple[str, str]]) -> None:
     by_id = {d.id: d for d in decls}
     reported: set[frozenset[str]] = set()
-    import networkx as nx
-
-    for cycle in nx.simple_cycles(graph):
+    for cycle in find_cycles(list(by_id), edges):
         key = frozenset(cycle)
         if key in reported or len(cycle) < 2:
             continue

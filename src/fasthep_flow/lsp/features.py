@@ -27,30 +27,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Keyed by the service's enum values (StrEnum members equal their strings), so that registering the
+# handlers imports no service module: the server answers `initialize` before the compiler is loaded.
 _COMPLETION_KIND = {
-    service.CompletionKind.KEY: types.CompletionItemKind.Property,
-    service.CompletionKind.VALUE: types.CompletionItemKind.Value,
-    service.CompletionKind.OP: types.CompletionItemKind.Module,
-    service.CompletionKind.STAGE: types.CompletionItemKind.Reference,
-    service.CompletionKind.FIELD: types.CompletionItemKind.Field,
-    service.CompletionKind.FUNCTION: types.CompletionItemKind.Function,
-    service.CompletionKind.CONSTANT: types.CompletionItemKind.Constant,
-    service.CompletionKind.STYLE: types.CompletionItemKind.Color,
-    service.CompletionKind.OUTPUT: types.CompletionItemKind.File,
-    service.CompletionKind.DATASET: types.CompletionItemKind.Folder,
-    service.CompletionKind.PROFILE: types.CompletionItemKind.Module,
-    service.CompletionKind.FILE: types.CompletionItemKind.File,
-    service.CompletionKind.SNIPPET: types.CompletionItemKind.Snippet,
+    "key": types.CompletionItemKind.Property,
+    "value": types.CompletionItemKind.Value,
+    "op": types.CompletionItemKind.Module,
+    "stage": types.CompletionItemKind.Reference,
+    "field": types.CompletionItemKind.Field,
+    "function": types.CompletionItemKind.Function,
+    "constant": types.CompletionItemKind.Constant,
+    "style": types.CompletionItemKind.Color,
+    "output": types.CompletionItemKind.File,
+    "dataset": types.CompletionItemKind.Folder,
+    "profile": types.CompletionItemKind.Module,
+    "file": types.CompletionItemKind.File,
+    "snippet": types.CompletionItemKind.Snippet,
 }
 _OUTLINE_KIND = {
-    service.OutlineKind.SECTION: types.SymbolKind.Namespace,
-    service.OutlineKind.DATASET: types.SymbolKind.Package,
-    service.OutlineKind.SOURCE: types.SymbolKind.Interface,
-    service.OutlineKind.STAGE: types.SymbolKind.Function,
-    service.OutlineKind.FIELD: types.SymbolKind.Field,
-    service.OutlineKind.GLOBAL: types.SymbolKind.Constant,
-    service.OutlineKind.STYLE: types.SymbolKind.Class,
-    service.OutlineKind.OUTPUT: types.SymbolKind.File,
+    "section": types.SymbolKind.Namespace,
+    "dataset": types.SymbolKind.Package,
+    "source": types.SymbolKind.Interface,
+    "stage": types.SymbolKind.Function,
+    "field": types.SymbolKind.Field,
+    "global": types.SymbolKind.Constant,
+    "style": types.SymbolKind.Class,
+    "output": types.SymbolKind.File,
 }
 TRIGGER_CHARACTERS = [":", " ", "[", ",", "(", ".", "-", '"', "'", "/"]
 
@@ -257,15 +259,27 @@ def register(server: FlowServer) -> None:
             for f in service.folding_ranges(doc.text)
         ]
 
-    @server.feature(
-        types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
-        types.SemanticTokensLegend(token_types=list(service.LEGEND), token_modifiers=[]),
-    )
+    legend = types.SemanticTokensLegend(token_types=list(service.LEGEND), token_modifiers=[])
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, legend)
     @guarded(lambda: types.SemanticTokens(data=[]))
     async def on_tokens(ls: FlowServer, params: types.SemanticTokensParams) -> types.SemanticTokens:
         doc, ctx, conv = _doc(ls, params.text_document.uri)
         found = await in_thread(ls, service.semantic_tokens, doc, ctx)
         return types.SemanticTokens(data=convert.semantic_tokens(found, conv))
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, legend)
+    @guarded(lambda: types.SemanticTokens(data=[]))
+    async def on_tokens_range(
+        ls: FlowServer, params: types.SemanticTokensRangeParams
+    ) -> types.SemanticTokens:
+        """The tokens of the lines in view (editors ask for these first on a long file)."""
+        doc, ctx, conv = _doc(ls, params.text_document.uri)
+        first, last = conv.pos(params.range.start).line, conv.pos(params.range.end).line
+        found = await in_thread(ls, service.semantic_tokens, doc, ctx)
+        return types.SemanticTokens(
+            data=convert.semantic_tokens([t for t in found if first <= t.span.start.line <= last], conv)
+        )
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     @guarded(lambda: [])

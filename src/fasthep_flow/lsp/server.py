@@ -139,7 +139,7 @@ class FlowServer(LanguageServer):
     def collect_when_idle(self) -> None:
         """Run Python's cyclic collector once the user pauses, instead of in the middle of a keystroke.
 
-        The server runs with automatic collection off (see ``_warm_up``): a compile builds ~100k objects that
+        The server runs with automatic collection off (see ``warm_up``): a compile builds ~100k objects that
         are freed by reference counting, and the collections they would trigger cost several milliseconds of
         every diagnosis. Whatever cycles pile up (asyncio and protocol bookkeeping) are collected here, two
         seconds after the last diagnosis, with a full collection every tenth time.
@@ -236,11 +236,13 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def _warm_up() -> None:
-    """Compile a tiny workflow before the first request, then freeze what is loaded by then.
+def warm_up() -> None:
+    """Compile a tiny workflow once the client is initialized, then freeze what is loaded by then.
 
-    The first compile builds the expression parser, the registry and the schema validators (~100 ms); doing it
-    here moves that cost out of the first `didOpen`. Freezing those long-lived objects keeps Python's garbage
+    Runs in a worker thread after `initialized` (``lsp/sync.py``), so `initialize` is answered with only pygls
+    loaded. The first compile imports the compiler and builds the expression parser, the registry and the
+    schema validators; doing it while the client opens its first file moves that cost out of the first
+    `didOpen` (which waits on the same imports if it comes first). Freezing those long-lived objects keeps Python's garbage
     collector from rescanning them during every later compile (it halves the slowest diagnostics).
     """
     import gc
@@ -272,8 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Compiles run in worker threads; a short GIL switch interval keeps requests answered meanwhile
     # (completion does not wait ~5 ms for every slice of a running compile).
     sys.setswitchinterval(0.0005)
-    server = build_server()
-    _warm_up()
+    server = build_server()  # `initialize` is answered before the compiler is imported: see `warm_up`
     if args.tcp:
         host, port = _host_port(args.tcp)
         server.start_tcp(host, port)

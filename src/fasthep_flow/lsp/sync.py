@@ -34,6 +34,9 @@ def register(server: FlowServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: FlowServer, params: types.InitializedParams) -> None:
+        from fasthep_flow.lsp.server import warm_up
+
+        ls.thread_pool.submit(warm_up)
         ws = ls.client_capabilities.workspace
         watched = ws.did_change_watched_files if ws is not None else None
         if watched is not None and watched.dynamic_registration:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.registry.specs import OpSpec, Plugin
@@ -71,6 +70,39 @@ def builtin_plugins() -> tuple[Plugin, ...]:
     return tuple(plugins)
 
 
+def entry_point_refs() -> list[tuple[str, str]]:
+    """``(name, "module:attr")`` of every installed entry point of the group.
+
+    Remembered in the user cache per state of the import path (each folder on ``sys.path`` with its mtime,
+    which changes when a distribution is installed or removed there): importing ``importlib.metadata`` and
+    scanning every installed distribution costs more than the rest of a `check` start-up.
+    """
+    import hashlib
+    import json
+    import os
+    import sys
+
+    from fasthep_flow._cache import read_json, user_cache_dir, write_json
+
+    state = []
+    for folder in sys.path:
+        try:
+            state.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            continue
+    key = hashlib.sha256(json.dumps([ENTRY_POINT_GROUP, state]).encode()).hexdigest()[:32]
+    entry = user_cache_dir() / "entry-points" / f"{key}.json"
+    found = read_json(entry)
+    if isinstance(found, list) and all(isinstance(e, list) and len(e) == 2 for e in found):
+        return [(str(n), str(v)) for n, v in found]
+
+    import importlib.metadata
+
+    refs = sorted({(ep.name, ep.value) for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
+    write_json(entry, [list(r) for r in refs])
+    return refs
+
+
 @functools.cache
 def installed_plugins() -> Installed:
     """Built-ins first, then entry points of group ``fasthep_flow.registry`` (deduplicated; first wins)."""
@@ -78,15 +110,15 @@ def installed_plugins() -> Installed:
     problems: list[PluginProblem] = []
     seen_refs = set(BUILTIN_PLUGINS)
     names = {p.name for p in plugins}
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
-        ref = ep.value.replace(" ", "")
+    for name, value in sorted(entry_point_refs()):
+        ref = value.replace(" ", "")
         if ref in seen_refs:
             continue
         seen_refs.add(ref)
-        source = f"{ep.name} = {ep.value}"
+        source = f"{name} = {value}"
         try:
             with isolated(f"entry point {ref}"):  # its prints go to stderr, its SystemExit is contained
-                loaded = ep.load()
+                loaded = import_object(ref)
             plugin = _check_plugin(loaded, ref)
         except ImportFailed as exc:
             problems.append(PluginProblem(source, f"plugin could not be loaded: {exc}"))

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fasthep_flow.document.spans import Span
-from fasthep_flow.service import locate as loc
 
 if TYPE_CHECKING:
     from fasthep_flow.service.context import Context
@@ -32,6 +31,7 @@ class Token:
 
 def semantic_tokens(doc: Document, ctx: Context) -> list[Token]:
     from fasthep_flow.expressions import Expr, parse
+    from fasthep_flow.service import locate as loc  # here: the LSP host reads LEGEND before any compile
 
     reg = loc.registry_for(doc, ctx)
     out: list[Token] = []
