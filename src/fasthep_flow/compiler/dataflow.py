@@ -75,18 +75,21 @@ def _signatures(ctx: Context) -> dict[str, FunctionSig]:
     return _signatures_of(ctx.registry)
 
 
-_CHECKED: dict[tuple[str, int], tuple[ExprError, ...]] = {}
+_CHECKED: dict[tuple[str, int], tuple[dict[str, FunctionSig], tuple[ExprError, ...]]] = {}
 
 
 def _checked(expr: Expr, sigs: dict[str, FunctionSig]) -> tuple[ExprError, ...]:
     """`check` remembered per expression text and function table: most expressions are unchanged between
-    two keystrokes, and the parse is already cached the same way."""
+    two keystrokes, and the parse is already cached the same way. The entry holds the table it was made with
+    (so its id is not reused by another table while the entry lives) and a hit must be that very table."""
     key = (expr.text, id(sigs))
-    found = _CHECKED.get(key)
-    if found is None:
-        if len(_CHECKED) > 16384:
-            _CHECKED.clear()
-        found = _CHECKED[key] = tuple(check(expr, sigs))
+    hit = _CHECKED.get(key)
+    if hit is not None and hit[0] is sigs:
+        return hit[1]
+    if len(_CHECKED) > 16384:
+        _CHECKED.clear()
+    found = tuple(check(expr, sigs))
+    _CHECKED[key] = (sigs, found)
     return found
 
 

@@ -82,7 +82,9 @@ def _validators_for(registry: object) -> _Validators:
     return _Validators(cls(document), cls({"$defs": defs, "$ref": "#/$defs/stage"}), params)
 
 
-_ERRORS_CACHE: dict[tuple[int, str, str], tuple[ValidationError, ...]] = {}
+_ERRORS_CACHE: dict[tuple[int, str, str], tuple[object, tuple[ValidationError, ...]]] = {}
+"""(id of the validator, what, canonical JSON) -> (the validator itself, its errors). Holding the validator
+keeps its id from being reused by another one while the entry lives; the identity is checked on a hit."""
 _ERRORS_CACHE_MAX = 8192
 
 
@@ -98,12 +100,13 @@ def _errors_of(
         key = (id(validator), what, json.dumps(instance, sort_keys=True, default=repr))
     except (TypeError, ValueError):
         return tuple(validator.iter_errors(instance))
-    found = _ERRORS_CACHE.get(key)
-    if found is None:
-        found = tuple(validator.iter_errors(instance))
-        if len(_ERRORS_CACHE) >= _ERRORS_CACHE_MAX:
-            _ERRORS_CACHE.clear()
-        _ERRORS_CACHE[key] = found
+    hit = _ERRORS_CACHE.get(key)
+    if hit is not None and hit[0] is validator:
+        return hit[1]
+    found = tuple(validator.iter_errors(instance))
+    if len(_ERRORS_CACHE) >= _ERRORS_CACHE_MAX:
+        _ERRORS_CACHE.clear()
+    _ERRORS_CACHE[key] = (validator, found)
     return found
 
 

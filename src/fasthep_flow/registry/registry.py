@@ -345,6 +345,38 @@ def _registry_for(profile_names: tuple[str, ...]) -> Registry:
     return build_registry(installed.plugins, active, known, installed.problems)
 
 
+_WITH_FILES: dict[str, tuple[tuple[Profile, ...], Registry]] = {}
+_WITH_FILES_MAX = 16
+
+
+def _profile_key(profiles: tuple[Profile, ...]) -> str:
+    """Everything a registry is built from, as text: profiles compare equal without their ``defaults`` and
+    ``observers``, which a profile file's edit may change."""
+    import json
+
+    return json.dumps(
+        [[p.name, p.plugins, p.origin, p.defaults, list(p.observers)] for p in profiles],
+        sort_keys=True,
+        default=lambda o: dict(o) if isinstance(o, Mapping) else repr(o),
+    )
+
+
+def _registry_with_files(profiles: tuple[Profile, ...]) -> Registry:
+    """The registry for profiles that include files (``./local.yaml``), shared while their content is the
+    same: the editor compiles on every keystroke, and a new registry would rebuild its schema and validators
+    each time. Bounded; an edited profile file gives a new key."""
+    key = _profile_key(profiles)
+    hit = _WITH_FILES.get(key)
+    if hit is not None:
+        return hit[1]
+    installed = installed_plugins()
+    registry = build_registry(installed.plugins, profiles, _known_profiles(), installed.problems)
+    if len(_WITH_FILES) >= _WITH_FILES_MAX:
+        _WITH_FILES.pop(next(iter(_WITH_FILES)))
+    _WITH_FILES[key] = (profiles, registry)
+    return registry
+
+
 def default_registry() -> Registry:
     """Every installed op under the default profile: what an editor offers before a workflow says more."""
     from fasthep_flow.registry.profiles import DEFAULT_PROFILE
@@ -379,7 +411,7 @@ def load_registry(
     if resolved.builtin_only:
         registry = _registry_for(tuple(p.name for p in resolved.profiles))
     else:
-        registry = build_registry(installed.plugins, tuple(resolved.profiles), known, installed.problems)
+        registry = _registry_with_files(tuple(resolved.profiles))
     if layer_nodes:
         layers = tuple(_load_layer(n, workflow_dir, trust, diagnostics) for n in layer_nodes)
         registry = registry.with_layers(tuple(layer for layer in layers if layer is not None))

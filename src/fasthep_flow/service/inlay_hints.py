@@ -212,6 +212,8 @@ def _functions(reg: Registry) -> dict[str, Callable[..., Any]]:
             table[name] = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError, ValueError):
             continue
+    if len(_TABLES) >= 8:  # registries of local profiles come and go: keep the table bounded
+        _TABLES.clear()
     _TABLES[id(reg)] = (reg, table)
     return table
 

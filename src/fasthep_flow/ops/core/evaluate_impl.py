@@ -24,6 +24,7 @@ Evaluator = Callable[[Mapping[str, Any]], Any]
 
 _CACHE: dict[tuple[str, int], tuple[Mapping[str, Callable[..., Any]], Evaluator]] = {}
 _LOCK = threading.Lock()
+_CACHE_MAX = 4096
 _DEFAULT_FUNCTIONS: dict[str, Callable[..., Any]] | None = None
 
 
@@ -45,7 +46,7 @@ def compiled(text: str, functions: Mapping[str, Callable[..., Any]]) -> Evaluato
     """
     key = (text, id(functions))
     hit = _CACHE.get(key)
-    if hit is not None:
+    if hit is not None and hit[0] is functions:
         return hit[1]
     from fasthep_flow.expressions import ExprError, parse
     from fasthep_flow.expressions.evaluator import compile_expr
@@ -56,6 +57,8 @@ def compiled(text: str, functions: Mapping[str, Callable[..., Any]]) -> Evaluato
         raise OpError(parsed.code, f"expression '{text}': {parsed.message}", parsed.hint)
     evaluator = compile_expr(parsed, functions)
     with _LOCK:
+        if len(_CACHE) >= _CACHE_MAX:  # a long-lived process (the language server) runs many plans
+            _CACHE.clear()
         _CACHE[key] = (functions, evaluator)
     return evaluator
 
