@@ -133,10 +133,10 @@ def neovim_snippet() -> str:
 
 def test_neovim_snippet_has_the_documented_calls() -> None:
     snippet = neovim_snippet()
-    assert (
-        "vim.lsp.config('fasthep_flow', {cmd = {'fasthep-flow', 'lsp'}, filetypes = {'yaml.fasthep'}, "
-        "root_markers = {'.git'}})" in snippet
-    )
+    assert "vim.lsp.config('fasthep_flow', {" in snippet
+    assert "cmd = {'fasthep-flow', 'lsp'}," in snippet
+    assert "filetypes = {'yaml', 'yaml.fasthep'}," in snippet  # any YAML, decided by content in root_dir
+    assert "root_dir = function(bufnr, on_dir)" in snippet
     assert "vim.lsp.enable('fasthep_flow')" in snippet
     assert "vim.filetype.add({pattern = {['.*%.flow%.ya?ml'] = 'yaml.fasthep'}})" in snippet
 

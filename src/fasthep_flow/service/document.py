@@ -70,9 +70,20 @@ class Document:
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
 
-    @cached_property
+    @property
     def parsed(self) -> Loaded:
-        """This file alone as a node tree (no includes): locating the cursor needs only this file's nodes."""
+        """This file alone as a node tree (no includes): locating the cursor needs only this file's nodes.
+
+        The compile of this text already parsed it (``loaded.main``): that tree is the one used when it
+        exists, so symbols, tokens and links after an edit do not read the YAML a second time.
+        """
+        own = self.own_compile()
+        if own is not None and own.loaded.main is not None:
+            return own.loaded.main
+        return self._parsed_alone
+
+    @cached_property
+    def _parsed_alone(self) -> Loaded:
         from fasthep_flow.document.loader import parse_yaml
 
         return parse_yaml(self.text, self.path)
@@ -156,7 +167,10 @@ class Document:
     @property
     def has_tree(self) -> bool:
         """True when this file's node tree is at hand without parsing again."""
-        return "parsed" in self.__dict__
+        if "_parsed_alone" in self.__dict__:
+            return True
+        own = self.own_compile()
+        return own is not None and own.loaded.main is not None
 
     def without_line(self, line: int) -> Document:
         """This document with one line blanked: what a half-typed line leaves of the workflow."""
