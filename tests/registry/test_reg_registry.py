@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
@@ -269,10 +268,14 @@ def test_entry_points_are_remembered_per_state_of_the_import_path(
     assert plugins_mod.entry_point_refs() == [("mine", "my_pkg:PLUGIN")]
     assert len(scans) == 1  # the second answer came from the cache
     found.append(EntryPointLike("other", "other_pkg:PLUGIN"))
-    (site / "other_pkg-1.0.dist-info").mkdir()  # an install changes the folder
-    os.utime(site, ns=(1, 10**18))
+    (site / "other_pkg-1.0.dist-info").mkdir()  # an install adds a distribution
     assert plugins_mod.entry_point_refs() == [("mine", "my_pkg:PLUGIN"), ("other", "other_pkg:PLUGIN")]
     assert len(scans) == 2
+    found.pop(0)
+    entry_points_txt = site / "other_pkg-1.0.dist-info" / "entry_points.txt"
+    entry_points_txt.write_text("[fasthep_flow.registry]\nother = other_pkg:PLUGIN\n")  # a reinstall
+    assert plugins_mod.entry_point_refs() == [("other", "other_pkg:PLUGIN")]
+    assert len(scans) == 3
 
 
 class EntryPointLike:
