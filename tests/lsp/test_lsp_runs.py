@@ -149,3 +149,7 @@ async def test_preview_of_an_unopened_missing_file_has_no_traceback(vscode: Sess
         assert result["ok"] is False
         text = str(result)
         assert "cannot read" in text and "Traceback" not in text and 'File "' not in text
+    # the run's progress began and, although the run never started, ended
+    [reports] = list(vscode.client.progress_reports.values())
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "cannot read" in (reports[-1].message or "")
