@@ -84,9 +84,11 @@ class Document:
 
     @cached_property
     def _parsed_alone(self) -> Loaded:
+        """Before this version is compiled (symbols or tokens asked right after a keystroke): typing inside
+        one scalar re-uses the parse of the version it follows, as the compile will."""
         from fasthep_flow.document.loader import parse_yaml
 
-        return parse_yaml(self.text, self.path)
+        return parse_yaml(self.text, self.path, previous=self._previous_parse())
 
     def compiled(self, ctx: Context) -> CompileResult:
         """The full compile (includes, registry, data-flow, plan) — once per version and workspace snapshot.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import FieldOrigin
 from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
@@ -74,7 +74,8 @@ def document_symbols(doc: Document, ctx: Context) -> list[OutlineSymbol]:
         elif name == "analysis" and isinstance(value, MapNode):
             for e in value.entries:
                 if e.key.text == "stages" and isinstance(e.value, SeqNode):
-                    stages = [_stage(s, index) for s in e.value.items if isinstance(s, MapNode)]
+                    by_stage = _defined_by_stage(index)
+                    stages = [_stage(s, by_stage) for s in e.value.items if isinstance(s, MapNode)]
                     children.append(
                         OutlineSymbol(
                             "stages",
@@ -124,17 +125,23 @@ def _datasets(node: Node | None) -> list[OutlineSymbol]:
     return out
 
 
-def _stage(stage: MapNode, index: object) -> OutlineSymbol | None:
+def _defined_by_stage(index: object) -> dict[str, list[Any]]:
+    """Fields defined by each stage, grouped once (not one scan of every definition per stage)."""
+    out: dict[str, list[Any]] = {}
+    for d in getattr(index, "definitions", ()):
+        if d.origin is FieldOrigin.DEFINE and d.stage is not None:
+            out.setdefault(d.stage, []).append(d)
+    return out
+
+
+def _stage(stage: MapNode, by_stage: dict[str, list[Any]]) -> OutlineSymbol | None:
     ident = stage.get("id")
     if not isinstance(ident, ScalarNode) or ident.value is None:
         return None
     op = _scalar_text(stage.get("op"))
     fields = tuple(
         OutlineSymbol(d.name, OutlineKind.FIELD, d.span, d.span, d.detail)
-        for d in getattr(index, "definitions", ())
-        if d.origin is FieldOrigin.DEFINE
-        and d.stage == ident.text
-        and d.span.file == ident.span.file
-        and stage.span.start <= d.span.start <= stage.span.end
+        for d in by_stage.get(ident.text, ())
+        if d.span.file == ident.span.file and stage.span.start <= d.span.start <= stage.span.end
     )
     return OutlineSymbol(ident.text, OutlineKind.STAGE, stage.span, ident.span, op, fields)
