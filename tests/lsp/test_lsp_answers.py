@@ -71,3 +71,32 @@ async def test_a_typo_in_an_output_keep_is_diagnosed(session: Session, tmp_path:
     items = await session.diagnostics(uri, 1)
     assert [(d.code, d.range.start.line) for d in items] == [("FF303", 4)]
     assert "did you mean 'Muon_Pt'?" in items[0].message
+
+
+def _absolute(data: list[int]) -> list[tuple[int, int, int, int]]:
+    out, line, col = [], 0, 0
+    for i in range(0, len(data), 5):
+        d_line, d_col, length, kind = data[i : i + 4]
+        line += d_line
+        col = col + d_col if d_line == 0 else d_col
+        out.append((line, col, length, kind))
+    return out
+
+
+async def test_semantic_tokens_for_a_range_are_those_of_the_full_answer_on_its_lines(
+    vscode: Session, tmp_path: Path
+) -> None:
+    uri = vscode.open(tmp_path / "w.flow.yaml", WORKFLOW)
+    assert vscode.result.capabilities.semantic_tokens_provider is not None
+    doc = types.TextDocumentIdentifier(uri)
+    full = await vscode.client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(doc))
+    first = WORKFLOW[: WORKFLOW.index("selection:")].count("\n")
+    window = types.Range(types.Position(first, 0), types.Position(first + 5, 0))
+    part = await vscode.client.text_document_semantic_tokens_range_async(
+        types.SemanticTokensRangeParams(doc, window)
+    )
+    assert full is not None and part is not None
+    whole = _absolute(full.data)
+    in_range = [t for t in whole if first <= t[0] <= first + 5]
+    assert in_range and _absolute(part.data) == in_range
+    assert len(in_range) < len(whole)

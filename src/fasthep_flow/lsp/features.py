@@ -276,7 +276,7 @@ def register(server: FlowServer) -> None:
         """The tokens of the lines in view (editors ask for these first on a long file)."""
         doc, ctx, conv = _doc(ls, params.text_document.uri)
         first, last = conv.pos(params.range.start).line, conv.pos(params.range.end).line
-        found = await in_thread(ls, service.semantic_tokens, doc, ctx)
+        found = await in_thread(ls, service.semantic_tokens, doc, ctx, (first, last))
         return types.SemanticTokens(
             data=convert.semantic_tokens([t for t in found if first <= t.span.start.line <= last], conv)
         )

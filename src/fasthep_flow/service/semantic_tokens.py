@@ -29,7 +29,9 @@ class Token:
     """Index into ``LEGEND``."""
 
 
-def semantic_tokens(doc: Document, ctx: Context) -> list[Token]:
+def semantic_tokens(doc: Document, ctx: Context, lines: tuple[int, int] | None = None) -> list[Token]:
+    """Tokens of every expression in the file, or only of those on ``lines`` (first, last; a range request
+    for the lines in view, which need not parse the others' expressions)."""
     from fasthep_flow.expressions import Expr, parse
     from fasthep_flow.service import locate as loc  # here: the LSP host reads LEGEND before any compile
 
@@ -39,6 +41,8 @@ def semantic_tokens(doc: Document, ctx: Context) -> list[Token]:
     for use in loc.expression_uses(doc, reg):
         node = use.node
         if id(node) in seen or not node.is_string or not node.offsets:
+            continue
+        if lines is not None and (node.span.end.line < lines[0] or node.span.start.line > lines[1]):
             continue
         seen.add(id(node))
         if use.kind == "field":
