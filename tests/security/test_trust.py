@@ -184,20 +184,17 @@ def test_trusted_check_of_this_keeps_stdout_clean(tmp_path: Path) -> None:
 
 
 def test_an_installed_plugin_that_exits_or_prints_is_contained(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from importlib.metadata import EntryPoint
-
+    """A real module, registered as an entry point, that prints and calls sys.exit while it is imported."""
     from fasthep_flow.registry import plugins as plugins_mod
     from fasthep_flow.registry import registry as registry_mod
 
-    class Exiting(EntryPoint):
-        def load(self):  # type: ignore[override]
-            print("plugin import chatter")
-            raise SystemExit(0)
-
-    eps = [Exiting("bad", "bad_plugin:PLUGIN", plugins_mod.ENTRY_POINT_GROUP)]
-    monkeypatch.setattr(plugins_mod, "entry_points", lambda group: eps)
+    (tmp_path / "bad_plugin.py").write_text(
+        'print("plugin import chatter")\nraise SystemExit(0)\n', encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(plugins_mod, "entry_point_refs", lambda: [("bad", "bad_plugin:PLUGIN")])
     caches = (plugins_mod.installed_plugins, registry_mod._known_profiles, registry_mod._registry_for)
     for cached in caches:
         cached.cache_clear()
@@ -206,6 +203,7 @@ def test_an_installed_plugin_that_exits_or_prints_is_contained(
     finally:
         for cached in caches:
             cached.cache_clear()
+        sys.modules.pop("bad_plugin", None)
     assert [p.message for p in problems] == [
         "plugin could not be loaded: entry point bad_plugin:PLUGIN raised SystemExit: 0"
     ]
