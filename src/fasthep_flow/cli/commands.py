@@ -280,9 +280,13 @@ def _execute(
 ) -> int:
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
-    from fasthep_flow.runtime.console import ConsoleProgress, make_console, print_summary
+    from fasthep_flow.runtime.cache_store import cache_folder
+    from fasthep_flow.runtime.console import ConsoleProgress, format_explain, make_console, print_summary
 
+    setting = getattr(plan, "execution", {}).get("cache")
+    workflow_file = getattr(plan, "workflow_file", None)
     options = RunOptions(
+        cache_dir=cache_folder(setting, workflow_file, args.cache_dir, args.no_cache),
         outdir=outdir,
         executor=args.executor,
         workers=args.workers or (2 if args.executor != "serial" else 1),
@@ -304,12 +308,101 @@ def _execute(
     if result.summary.partitions and (not args.quiet or not result.ok):
         # A run refused before it started has nothing to summarise. Colours only on a terminal.
         print_summary(result, make_console(sys.stdout, terminal=None if _use_color("auto") else False))
+    if args.explain and result.record:
+        print(format_explain(result.record.get("cache", {})))
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 
 def _plan_chunk(plan: object) -> int | None:
     value = getattr(plan, "execution", {}).get("chunk_size")
     return value if isinstance(value, int) else 100_000
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from fasthep_flow.runtime.cache_store import CacheStore, cache_folder, parse_size
+
+    folder = cache_folder(None, None, args.cache_dir)
+    assert folder is not None  # no --no-cache here
+    store = CacheStore(folder)
+    if args.action == "clear":
+        store.clear()
+        print(f"cleared {folder}")
+        return EXIT_OK
+    if args.action == "gc":
+        limit = parse_size(args.max_size) if args.max_size else None
+        if args.max_size and limit is None:
+            print(f"fasthep-flow: error: cannot read size {args.max_size!r} (e.g. 500M, 5G)", file=sys.stderr)
+            return EXIT_USAGE
+        freed = store.gc(limit)
+        print(f"freed {freed:,} bytes in {folder}")
+        return EXIT_OK
+    info = store.info()
+    print(f"cache folder: {info.folder}")
+    print(
+        f"entries: {info.entries:,}  blobs: {info.blobs:,}  size: {info.bytes:,} bytes (limit {info.limit:,})"
+    )
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from fasthep_flow.runtime.cache_store import CacheStore, cache_folder
+    from fasthep_flow.runtime.run_history import diff_runs, find_run, list_runs
+
+    folder = cache_folder(None, None, args.cache_dir)
+    assert folder is not None  # no --no-cache here
+    store = CacheStore(folder)
+    wanted = {"list": 0, "show": 1, "diff": 2}[args.action]
+    if len(args.ids) != wanted:
+        print(f"fasthep-flow: error: `runs {args.action}` takes {wanted} run id(s)", file=sys.stderr)
+        return EXIT_USAGE
+    found = [find_run(store, i) for i in args.ids]
+    for run in found:
+        if isinstance(run, str):
+            print(f"fasthep-flow: error: {run}", file=sys.stderr)
+            return EXIT_ERRORS
+    if args.action == "list":
+        runs = list_runs(store)
+        if args.json:
+            print(
+                json.dumps([{k: r.get(k) for k in ("run_id", "started", "status", "workflow")} for r in runs])
+            )
+        for r in [] if args.json else runs:
+            print(f"{r.get('run_id')}  {r.get('status'):6}  {r.get('workflow')}")
+        return EXIT_OK
+    if args.action == "show":
+        print(json.dumps(found[0], indent=2, sort_keys=True, default=str))
+        return EXIT_OK
+    diff = diff_runs(store, found[0], found[1])  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(diff, indent=2, sort_keys=True, default=str))
+        return EXIT_OK
+    print(f"runs {diff['a']} -> {diff['b']}")
+    for change in diff["products"]:
+        where = f"{change['node']} [{change['dataset']}] {change['product']}"
+        if change["kind"] == "cutflow":
+            for step in change["steps"]:
+                moved = ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in step.items() if isinstance(v, list))
+                label = step["step"][-1] if isinstance(step["step"], list) else step["step"]
+                print(f"  cutflow {where}: {step['group']}/{label}: {moved or step.get('change')}")
+        elif change["kind"] == "histogram":
+            if change.get("binning_changed"):
+                print(f"  histogram {where}: binning changed")
+            else:
+                print(
+                    f"  histogram {where}: {change['bins_changed']} bins changed, max |change| "
+                    f"{change['max_abs_change']:g}, sum {change['sum_a']:g} -> {change['sum_b']:g}"
+                )
+        else:
+            print(f"  {where}: {change['kind']}")
+    for param in diff["params"]:
+        print(f"  params of {param['node']} changed")
+    for path in diff["inputs"]:
+        print(f"  input changed: {path}")
+    if diff["overrides"]:
+        print(f"  overrides: {diff['overrides']['a']} -> {diff['overrides']['b']}")
+    if not (diff["products"] or diff["params"] or diff["inputs"] or diff["overrides"]):
+        print("  no differences")
+    return EXIT_OK
 
 
 def cmd_ops(args: argparse.Namespace) -> int:

@@ -148,6 +148,27 @@ def build_parser() -> argparse.ArgumentParser:
     run_plan.add_argument("plan", metavar="PLAN", help="a plan.json written by `fasthep-flow compile`")
     _run_options(run_plan)
 
+    cache = sub.add_parser("cache", help="inspect or empty the result cache")
+    cache.add_argument(
+        "action", choices=("info", "gc", "clear"), help="info: size; gc: evict to the limit; clear"
+    )
+    cache.add_argument(
+        "--cache-dir", default=None, metavar="DIR", help="the cache folder (default: the user's)"
+    )
+    cache.add_argument(
+        "--max-size", default=None, metavar="SIZE", help="gc: the size to evict down to (e.g. 500M, 5G)"
+    )
+
+    runs = sub.add_parser("runs", help="list, show or compare recorded runs")
+    runs.add_argument("action", choices=("list", "show", "diff"), help="list; show RUN; diff RUN_A RUN_B")
+    runs.add_argument(
+        "ids", nargs="*", metavar="RUN", help="run ids (a unique prefix), or `latest` / `previous`"
+    )
+    runs.add_argument(
+        "--cache-dir", default=None, metavar="DIR", help="the cache folder (default: the user's)"
+    )
+    runs.add_argument("--json", action="store_true", help="print JSON")
+
     ops = sub.add_parser("ops", help="document the registry's operations")
     ops.add_argument("name", nargs="?", metavar="NAME", help="one op (or function) to describe")
     ops.add_argument(
@@ -191,6 +212,16 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help="wait this long for another run to release the output folder (default: refuse at once)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="the result cache (default: execution.cache, else ~/.cache/fasthep-flow)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="recompute everything; read and write no cache")
+    p.add_argument(
+        "--explain", action="store_true", help="say for each stage what was reused or recomputed, and why"
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(

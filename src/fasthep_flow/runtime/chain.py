@@ -28,7 +28,16 @@ from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Part
 from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.merge import merge_named
+from fasthep_flow.runtime.node_events import NodeStats, node_event, node_span
 from fasthep_flow.runtime.outputs import clean_key, safe_relative, with_tag
+from fasthep_flow.runtime.partition_cache import (
+    RECOMPUTED,
+    REUSED,
+    CacheConfig,
+    CacheVanished,
+    Explained,
+    PartitionCache,
+)
 from fasthep_flow.runtime.placement import placed
 
 
@@ -48,6 +57,8 @@ class Job:
     debug: bool = False
     part_names: Mapping[int, str] = field(default_factory=dict)
     """Partition index -> ``<file index>_<chunk index>`` in its dataset (where a per-partition write lands)."""
+    cache: CacheConfig | None = None
+    """The content-addressed cache to reuse and fill (None: every node runs)."""
 
 
 @dataclass
@@ -64,14 +75,18 @@ class Partial:
     """Node id -> product name -> product."""
     chunks: dict[str, list[Events]] = field(default_factory=dict)
     """Node id -> the stream pieces a `when: dataset|final` write collects, in partition order."""
-    stats: dict[str, list[float]] = field(default_factory=dict)
-    """Node id -> [events in, events out, seconds, calls]."""
+    written: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Node id -> the files its per-partition writes made: ``{path, partition, entries}`` (for the manifest)."""
+    stats: dict[str, NodeStats] = field(default_factory=dict)
+    """Node id -> events in and out, seconds and calls, summed over partitions."""
+    explain: list[Explained] = field(default_factory=list)
+    """With a cache: each node in each partition, reused or recomputed and why (partition order)."""
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """The node events of these partitions (the run's ``events.jsonl``), in partition order."""
     failures: list[StageError] = field(default_factory=list)
     dead: set[str] = field(default_factory=set)
     """Nodes that failed, or were skipped because something they depend on failed."""
     seconds: float = 0.0
-    written: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Node id -> the files its per-partition writes made: ``{path, partition, entries}`` (for the manifest)."""
 
 
 @dataclass(frozen=True)
@@ -347,95 +362,158 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
     dataset = program.datasets.get(part.dataset)
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
-    plan = job.plan
-    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
-    partial = Partial(dataset.name, partitions=1)
-    streams: dict[str, Events] = {}
-    off: set[str] = set()
-    dead = partial.dead
-    stats = partial.stats
-    is_first = job.first.get(dataset.name) == part.index
+    off = _off_steps(program, dataset)
+    cache = None
+    if job.cache is not None:
+        cache = PartitionCache.prepare(
+            job.cache,
+            job.plan,
+            program.steps,
+            job.bindings.nodes,
+            job.bindings.functions,
+            job.bindings.constants,
+            dataset,
+            part,
+            off,
+        )
+    try:
+        partial = _run_steps(program, job, part, dataset, off, cache, t_start)
+        if not partial.failures or cache is None or not cache.loads:
+            return partial
+        # A stage failed on a stream read back from the cache: run the partition from its inputs, so a cached
+        # stream can never be the reason of a failure (e.g. an op reading a field it does not declare).
+        cache.loads.clear()
+        cache.run_all("a stage failed on cached events; recomputed from the inputs")
+        return _run_steps(program, job, part, dataset, off, cache, t_start)
+    except CacheVanished:
+        if cache is None:
+            raise InternalError("a cache entry vanished from a run without a cache") from None
+        cache.run_all("its cache entry vanished while running")
+        return _run_steps(program, job, part, dataset, off, cache, t_start)
 
+
+def _run_steps(
+    program: Program,
+    job: Job,
+    part: Partition,
+    dataset: DatasetPlan,
+    off: set[str],
+    cache: PartitionCache | None,
+    t_start: float,
+) -> Partial:
+    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
+    state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
+    if cache is not None:
+        state.partial.explain.extend(cache.explain(part.index))
+    dead = state.partial.dead
     for step in program.steps:
-        sid = step.id
-        if step.role == READ:
-            if step.source != dataset.source:
-                off.add(sid)
-                continue
-        elif step.src in off:
-            off.add(sid)
+        if step.id in off:
             continue
         if dead and any(d in dead for d in step.deps):
-            dead.add(sid)
+            dead.add(step.id)
             continue
-        ctx = RunContext(step.stage, dataset, part, job.staging, plan.globals, program.functions, symbols)
+        if not run_node(step, state, cache) and not job.keep_going:
+            break
+        for freed in step.release:
+            state.streams.pop(freed, None)
+    state.partial.seconds = perf_counter() - t_start
+    return state.partial
+
+
+def _off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
+    """Steps that do not apply to this dataset's source (a read of another source, and all below it)."""
+    off: set[str] = set()
+    for step in program.steps:
+        if (step.role == READ and step.source != dataset.source) or (
+            step.src is not None and step.src in off
+        ):
+            off.add(step.id)
+    return off
+
+
+@dataclass
+class _PartitionState:
+    job: Job
+    part: Partition
+    dataset: DatasetPlan
+    symbols: dict[str, Any]
+    partial: Partial
+    streams: dict[str, Events] = field(default_factory=dict)
+
+
+@dataclass
+class _Outcome:
+    n_in: int
+    n_out: int
+    products: dict[str, Any] | None = None
+    files: list[Path] = field(default_factory=list)
+    counted: bool = True
+    generator_weights: float | None = None
+    """A read node: the sum of the dataset's generator weights over the partition (kept in the cache too)."""
+    """False for a stage that does not apply to this dataset: cached, but not in the stage statistics."""
+
+
+def run_node(step: Step, state: _PartitionState, cache: PartitionCache | None) -> bool:
+    """The one per-node step: cache reuse or the op's call, then timings, cache store and events.
+
+    Returns False when the node failed (the failure is recorded in the partial).
+    """
+    partial, part = state.partial, state.part
+    with node_span(step.id, step.stage, state.dataset.name, part.index) as span:
         t0 = perf_counter()
-        try:
+        if cache is not None and step.id not in cache.runs:
+            products, n_in, n_out, weights = cache.restore(step.id, state.job.staging)
+            if weights is not None:
+                partial.generator_weights = weights
+            if step.id in cache.loads:
+                state.streams[step.id] = cache.load_stream(step.id)
+            if products:
+                partial.products[step.id] = products
             if step.role == READ:
-                source = plan.source(step.source or "")
-                weight = dataset.meta.get("generator_weight")
-                weight = weight if isinstance(weight, str) and weight else None
-                extra = weight is not None and bool(source.fields) and weight not in source.fields
-                fields = (*source.fields, weight) if extra else source.fields
-                events = _call(step, step.fn, source, part, fields, ctx)
-                if weight is not None:
-                    partial.generator_weights = _sum_of(events, weight)
-                    if extra:  # read only for the sum: the stages never asked for it
-                        events = Events({k: v for k, v in events.columns.items() if k != weight}, len(events))
-                streams[sid] = events
-                partial.events += len(events)
-                _count(stats, sid, 0, len(events), perf_counter() - t0)
-            else:
-                events = streams[step.src]  # type: ignore[index]
-                applies = step.applies is None or step.applies(dataset)
-                if step.role == TRANSFORM:
-                    if not applies:
-                        streams[sid] = events
-                    else:
-                        result = _call(step, step.fn, events, step.params, ctx)
-                        out = _stream_of(result, events, sid)
-                        streams[sid] = out
-                        if result.products:
-                            partial.products[sid] = dict(result.products)
-                        _count(stats, sid, len(events), len(out), perf_counter() - t0)
-                elif step.role in (SINK, WRITE):
-                    streams[sid] = events
-                    if applies:
-                        if step.when == "partition":
-                            params = _placed_params(step, job, dataset.name, part)
-                            _call(step, step.fn, events, params, ctx)
-                            partial.written.setdefault(sid, []).append(
-                                {"path": params["path"], "partition": part.index, "entries": len(events)}
-                            )
-                        else:
-                            partial.chunks.setdefault(sid, []).append(events)
-                        _count(stats, sid, len(events), len(events), perf_counter() - t0)
-                elif step.role == INSPECT:
-                    streams[sid] = events
-                    mode = step.params.get("mode", "first_partition")
-                    if mode != "first_partition" or is_first:
-                        tag = clean_key(dataset.name) + (
-                            "" if mode == "first_partition" else f".{part.index}"
-                        )
-                        params = dict(step.params)
-                        params.setdefault("out", f"inspect/{clean_key(step.stage)}.json")
-                        params = with_path(params, "out", job.staging, tag)
-                        result = _call(step, step.fn, events, params, ctx)
-                        if isinstance(result, StageResult) and result.products:
-                            partial.products[sid] = dict(result.products)
-                        _count(stats, sid, len(events), len(events), perf_counter() - t0)
+                partial.events += n_out
+            applies = step.applies is None or step.applies(state.dataset)
+            if step.role in (SINK, WRITE) and step.when == "partition" and applies:
+                params = _placed_params(step, state.job, state.dataset.name, part)
+                _record_written(step, state, params, n_out)  # restored from the cache into the same place
+            if applies:
+                partial.stats.setdefault(step.id, NodeStats()).add_run(n_in, n_out, 0.0, reused=True)
+            partial.log.append(node_event(step.id, part.index, REUSED, perf_counter() - t0, n_in, n_out))
+            span.set(REUSED, n_in, n_out)
+            return True
+        try:
+            outcome = _ROLES[step.role](step, state)
         except InternalError:
             raise
         except Exception as exc:  # an op's failure is reported, never allowed to crash the run
-            dead.add(sid)
-            partial.failures.append(failure_of(job, step.node, step.role, exc, dataset.name, part))
-            if not job.keep_going:
-                break
-            continue
-        for freed in step.release:
-            streams.pop(freed, None)
-    partial.seconds = perf_counter() - t_start
-    return partial
+            partial.dead.add(step.id)
+            partial.failures.append(
+                failure_of(state.job, step.node, step.role, exc, state.dataset.name, part)
+            )
+            partial.log.append(node_event(step.id, part.index, "failed", perf_counter() - t0, 0, 0))
+            span.set("failed", 0, 0)
+            return False
+        seconds = perf_counter() - t0
+        if outcome is None:
+            return True
+        if outcome.products:
+            partial.products[step.id] = outcome.products
+        if outcome.counted:
+            partial.stats.setdefault(step.id, NodeStats()).add_run(outcome.n_in, outcome.n_out, seconds)
+        if cache is not None:
+            cache.save(
+                step.id,
+                outcome.products,
+                outcome.files,
+                state.job.staging,
+                outcome.n_in,
+                outcome.n_out,
+                outcome.generator_weights,
+            )
+            if outcome.products and step.src is not None:
+                cache.save_stream(step.src, _input(step, state))
+        partial.log.append(node_event(step.id, part.index, RECOMPUTED, seconds, outcome.n_in, outcome.n_out))
+        span.set(RECOMPUTED, outcome.n_in, outcome.n_out)
+        return True
 
 
 def _sum_of(events: Events, column: str) -> float:
@@ -451,23 +529,77 @@ def _sum_of(events: Events, column: str) -> float:
     return float(np.sum(np.asarray(events[column], dtype=np.float64)))
 
 
-def _count(stats: dict[str, list[float]], sid: str, n_in: int, n_out: int, seconds: float) -> None:
-    row = stats.get(sid)
-    if row is None:
-        stats[sid] = [n_in, n_out, seconds, 1]
-    else:
-        row[0] += n_in
-        row[1] += n_out
-        row[2] += seconds
-        row[3] += 1
+def _ctx(step: Step, state: _PartitionState) -> RunContext:
+    job = state.job
+    return RunContext(
+        step.stage,
+        state.dataset,
+        state.part,
+        job.staging,
+        job.plan.globals,
+        program_for(job).functions,
+        state.symbols,
+    )
 
 
-def _stream_of(result: Any, events: Events, sid: str) -> Events:
-    if not isinstance(result, StageResult):
+def _input(step: Step, state: _PartitionState) -> Events:
+    events = state.streams.get(step.src or "")
+    if events is None:
         raise InternalError(
-            f"the implementation of {sid!r} returned {type(result).__name__}, not a StageResult"
+            f"{step.id!r} runs but the stream of {step.src!r} was neither computed nor loaded"
         )
-    return events if result.events is None else result.events
+    return events
+
+
+def _read(step: Step, state: _PartitionState) -> _Outcome:
+    source = state.job.plan.source(step.source or "")
+    weight = state.dataset.meta.get("generator_weight")
+    weight = weight if isinstance(weight, str) and weight else None
+    extra = weight is not None and bool(source.fields) and weight not in source.fields
+    fields = (*source.fields, weight) if extra else source.fields
+    events = _call(step, step.fn, source, state.part, fields, _ctx(step, state))
+    outcome = _Outcome(0, len(events))
+    if weight is not None:
+        outcome.generator_weights = state.partial.generator_weights = _sum_of(events, weight)
+        if extra:  # read only for the sum: the stages never asked for it
+            events = Events({k: v for k, v in events.columns.items() if k != weight}, len(events))
+    state.streams[step.id] = events
+    state.partial.events += len(events)
+    outcome.n_out = len(events)
+    return outcome
+
+
+def _transform(step: Step, state: _PartitionState) -> _Outcome:
+    events = _input(step, state)
+    if step.applies is not None and not step.applies(state.dataset):
+        state.streams[step.id] = events
+        return _Outcome(len(events), len(events), counted=False)
+    result = _call(step, step.fn, events, step.params, _ctx(step, state))
+    out = _stream_of(result, events, step.id)
+    state.streams[step.id] = out
+    return _Outcome(len(events), len(out), dict(result.products) if result.products else None)
+
+
+def _write(step: Step, state: _PartitionState) -> _Outcome | None:
+    events = _input(step, state)
+    state.streams[step.id] = events
+    if step.applies is not None and not step.applies(state.dataset):
+        return _Outcome(len(events), len(events), counted=False)
+    files: list[Path] = []
+    if step.when == "partition":
+        params = _placed_params(step, state.job, state.dataset.name, state.part)
+        written = _call(step, step.fn, events, params, _ctx(step, state))
+        files = _written_files(written, Path(params["path"]))
+        _record_written(step, state, params, len(events))
+    else:
+        state.partial.chunks.setdefault(step.id, []).append(events)
+    return _Outcome(len(events), len(events), None, files)
+
+
+def _record_written(step: Step, state: _PartitionState, params: Mapping[str, Any], entries: int) -> None:
+    state.partial.written.setdefault(step.id, []).append(
+        {"path": params["path"], "partition": state.part.index, "entries": entries}
+    )
 
 
 def _placed_params(step: Step, job: Job, dataset: str, part: Partition) -> dict[str, Any]:
@@ -479,6 +611,44 @@ def _placed_params(step: Step, job: Job, dataset: str, part: Partition) -> dict[
         str(step.params["path"]), "partition", dataset=clean_key(dataset), part=name, node_id=step.id
     )
     return with_path({**step.params, "path": rel}, "path", job.staging, None)
+
+
+def _written_files(result: Any, target: Path) -> list[Path]:
+    if isinstance(result, list | tuple) and all(isinstance(p, str | Path) for p in result):
+        return [Path(p) for p in result if Path(p).is_file()]
+    return [target] if target.is_file() else []
+
+
+def _inspect(step: Step, state: _PartitionState) -> _Outcome | None:
+    events = _input(step, state)
+    state.streams[step.id] = events
+    mode = step.params.get("mode", "first_partition")
+    if mode == "first_partition" and state.job.first.get(state.dataset.name) != state.part.index:
+        return None
+    tag = clean_key(state.dataset.name) + ("" if mode == "first_partition" else f".{state.part.index}")
+    params = dict(step.params)
+    params.setdefault("out", f"inspect/{clean_key(step.stage)}.json")
+    params = with_path(params, "out", state.job.staging, tag)
+    result = _call(step, step.fn, events, params, _ctx(step, state))
+    products = dict(result.products) if isinstance(result, StageResult) and result.products else None
+    return _Outcome(len(events), len(events), products)
+
+
+_ROLES: dict[str, Callable[[Step, _PartitionState], _Outcome | None]] = {
+    READ: _read,
+    TRANSFORM: _transform,
+    SINK: _write,
+    WRITE: _write,
+    INSPECT: _inspect,
+}
+
+
+def _stream_of(result: Any, events: Events, sid: str) -> Events:
+    if not isinstance(result, StageResult):
+        raise InternalError(
+            f"the implementation of {sid!r} returned {type(result).__name__}, not a StageResult"
+        )
+    return events if result.events is None else result.events
 
 
 def with_path(params: Mapping[str, Any], key: str, staging: Path, tag: str | None) -> dict[str, Any]:
@@ -592,10 +762,10 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
     written = {k: list(v) for k, v in left.written.items()}
     for node_id, files in right.written.items():
         written.setdefault(node_id, []).extend(files)
-    stats = {k: list(v) for k, v in left.stats.items()}
+    stats = dict(left.stats)
     for node_id, row in right.stats.items():
         mine = stats.get(node_id)
-        stats[node_id] = list(row) if mine is None else [a + b for a, b in zip(mine, row, strict=True)]
+        stats[node_id] = row if mine is None else mine + row
     return Partial(
         dataset=left.dataset,
         partitions=left.partitions + right.partitions,
@@ -603,11 +773,13 @@ def combine(merge_ref: str, left: Partial, right: Partial) -> Partial:
         generator_weights=_add_optional(left.generator_weights, right.generator_weights),
         products=products,
         chunks=chunks,
+        written=written,
         stats=stats,
+        explain=[*left.explain, *right.explain],
+        log=[*left.log, *right.log],
         failures=[*left.failures, *right.failures],
         dead=left.dead | right.dead,
         seconds=left.seconds + right.seconds,
-        written=written,
     )
 
 

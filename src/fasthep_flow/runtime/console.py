@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -258,3 +258,18 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def format_explain(cache: Mapping[str, Any]) -> str:
+    """``--explain``: per node and dataset, partitions reused and recomputed, and the reasons."""
+    if not cache.get("enabled"):
+        return "cache: off (every node ran)"
+    lines = [f"cache: {cache.get('reused', 0)} reused, {cache.get('recomputed', 0)} recomputed"]
+    for row in cache.get("nodes", ()):
+        total = row["reused"] + row["recomputed"]
+        state = f"{row['reused']}/{total} reused"
+        why = "; ".join(f"{reason} ({n})" for reason, n in row["why"].items())
+        lines.append(
+            f"  {row['node']} [{row['dataset']}]: {state}" + (f" - recomputed: {why}" if why else "")
+        )
+    return "\n".join(lines)

@@ -32,6 +32,10 @@ class RunOptions:
     """The command-line overrides the plan was compiled with; recorded in run.json (they are already applied)."""
     wait: float | None = None
     """Seconds to wait for another run to release the output folder; None refuses at once (FF407)."""
+    cache_dir: Path | None = None
+    """The content-addressed cache folder to reuse and fill; None runs every node (no cache)."""
+    cache_content_hash: bool = False
+    """Identify input files by the SHA-256 of their bytes too, not only path, size, mtime and ROOT UUID."""
     confine_to: Path | None = None
     """Set for a default output folder (``fasthep-output/<stem>`` under the working directory or the workflow's
     folder): no part of ``outdir`` below this folder may be a symbolic link, since a cloned repository can ship
@@ -49,6 +53,8 @@ class StageStats:
     events_out: int
     seconds: float
     calls: int
+    reused: int = 0
+    """Partitions whose result came from the cache."""
 
 
 @dataclass(frozen=True)

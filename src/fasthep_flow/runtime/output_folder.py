@@ -38,9 +38,9 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.codes import Code
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.runtime.folder_lock import LOCK_NAME, FolderBusy, FolderLock, LockIsSymlink
-from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, STAGING_PREFIX, safe_relative
+from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, STAGING_PREFIX, safe_relative
 
-_RESERVED_TOP = frozenset({LOCK_NAME, RECORD_NAME, PLAN_NAME})
+_RESERVED_TOP = frozenset({LOCK_NAME, RECORD_NAME, PLAN_NAME, EVENTS_NAME})
 _STAGING_RE = re.compile(
     r"^\.fasthep-staging-(?P<name>.+)\.(?P<pid>\d+)\.(?P<id>[0-9a-f]{8})(?P<old>\.old)?$"
 )

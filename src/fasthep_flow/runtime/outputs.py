@@ -18,7 +18,9 @@ from fasthep_flow.runtime.folder_lock import LOCK_NAME
 STAGING_PREFIX = ".fasthep-staging-"
 RECORD_NAME = "run.json"
 PLAN_NAME = "plan.json"
-RESERVED = frozenset({RECORD_NAME, PLAN_NAME, LOCK_NAME})
+EVENTS_NAME = "events.jsonl"
+"""One JSON object per node and partition: reused, recomputed or failed, seconds, events in and out."""
+RESERVED = frozenset({RECORD_NAME, PLAN_NAME, EVENTS_NAME, LOCK_NAME})
 """Names the run itself writes at the top of the folder; a workflow output may not take them."""
 
 

@@ -7,6 +7,8 @@ escapes.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,7 +27,8 @@ from fasthep_flow.runtime.executors import EXECUTORS, make_executor
 from fasthep_flow.runtime.finish import Finished, Finisher
 from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
 from fasthep_flow.runtime.output_folder import OutputDir, OutputRefused
-from fasthep_flow.runtime.outputs import PLAN_NAME, RECORD_NAME, safe_relative
+from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, safe_relative
+from fasthep_flow.runtime.partition_cache import RECOMPUTED, CacheConfig
 from fasthep_flow.runtime.partitions import make_partitions
 from fasthep_flow.runtime.placement import part_names
 from fasthep_flow.runtime.progress import (
@@ -92,9 +95,9 @@ class RunCollector:
 
     def dataset_done(self, dataset: str, partial: Partial) -> None:
         self.partials[dataset] = partial
-        for node_id, (n_in, n_out, seconds, _calls) in partial.stats.items():
+        for node_id, row in partial.stats.items():
             stage = self.plan.by_id[node_id].stage if node_id in self.plan.by_id else None
-            self.emit(StageTiming(node_id, stage, dataset, int(n_in), int(n_out), seconds))
+            self.emit(StageTiming(node_id, stage, dataset, row.events_in, row.events_out, row.seconds))
 
 
 def default_registry(plan: ExecutionPlan) -> RegistryLike:
@@ -123,6 +126,7 @@ def run_plan(
 ) -> RunResult:
     emit = progress or ignore
     t0 = perf_counter()
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     started = datetime.now(UTC).isoformat(timespec="seconds")
     refusal = _refuse(plan, options)
     if refusal is not None:
@@ -149,8 +153,17 @@ def run_plan(
         for part in parts:
             first.setdefault(part.dataset, part.index)
         names = part_names(parts, {d.name: d.files for d in datasets})
+        cache = _cache_config(options)
         job = Job(
-            uuid.uuid4().hex, plan, bindings, out.staging, first, options.keep_going, options.debug, names
+            uuid.uuid4().hex,
+            plan,
+            bindings,
+            out.staging,
+            first,
+            options.keep_going,
+            options.debug,
+            part_names=names,
+            cache=cache,
         )
         hasher = InputHasher((d.name, f) for d in datasets for f in d.files).start()
         emit(RunStarted(len(parts), tuple(d.name for d in datasets), options.executor, options.workers))
@@ -175,6 +188,7 @@ def run_plan(
         phases["outputs"], mark = perf_counter() - mark, perf_counter()
         emit(PhaseStarted("record", perf_counter() - t0))
         out.write_text(PLAN_NAME, plan_json(plan))
+        out.write_text(EVENTS_NAME, _events_jsonl(datasets, collector.partials))
         staged = out.staged_files()
         elapsed = perf_counter() - t0
         summary = RunSummary(
@@ -204,9 +218,13 @@ def run_plan(
             warnings=[diagnostic_dict(d) for d in finished.warnings],
         )
         record["datasets"] = _dataset_reads(datasets, collector.partials)
+        record["cache"] = _cache_record(options, collector.partials, datasets)
         phases["record"] = perf_counter() - mark
         record["phases"] = {k: round(v, 6) for k, v in phases.items()}
+        record["run_id"] = run_id
         out.write_record(record_json(record))
+        if cache is not None:
+            _keep_history(cache, record, finished, plan)
         try:
             files = out.promote(previous_outputs(out.root))
             record_path = out.root / RECORD_NAME
@@ -345,9 +363,17 @@ def _stage_stats(
             row = partial.stats.get(node.id) if partial else None
             if row is None:
                 continue
-            n_in, n_out, seconds, calls = row
             rows.append(
-                StageStats(node.id, node.stage, dataset.name, int(n_in), int(n_out), seconds, int(calls))
+                StageStats(
+                    node.id,
+                    node.stage,
+                    dataset.name,
+                    row.events_in,
+                    row.events_out,
+                    row.seconds,
+                    row.calls,
+                    row.reused,
+                )
             )
     return rows
 
@@ -361,6 +387,7 @@ def _stats_dict(s: StageStats) -> dict[str, Any]:
         "events_out": s.events_out,
         "seconds": round(s.seconds, 6),
         "calls": s.calls,
+        "reused": s.reused,
     }
 
 
@@ -373,7 +400,65 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "datasets": list(options.datasets),
         "keep_going": options.keep_going,
         "overrides": list(options.overrides),
+        "cache": str(options.cache_dir) if options.cache_dir is not None else None,
     }
+
+
+def _keep_history(
+    cache: CacheConfig, record: dict[str, Any], finished: Finished, plan: ExecutionPlan
+) -> None:
+    """The run's record and merged products, for ``runs list|show|diff`` (a full disk loses only history)."""
+    from fasthep_flow.runtime.cache_store import CacheStore
+    from fasthep_flow.runtime.run_history import save_run
+
+    params = {node.id: node.params for node in plan.nodes}
+    with contextlib.suppress(OSError):
+        save_run(CacheStore(cache.folder), record, finished.products, params)
+
+
+def _cache_config(options: RunOptions) -> CacheConfig | None:
+    if options.cache_dir is None:
+        return None
+    return CacheConfig(Path(options.cache_dir), options.cache_content_hash)
+
+
+def _cache_record(
+    options: RunOptions, partials: dict[str, Partial], datasets: Sequence[DatasetPlan]
+) -> dict[str, Any]:
+    """What ``--explain`` prints: per node and dataset, partitions reused and recomputed, and why."""
+    nodes: list[dict[str, Any]] = []
+    reused = recomputed = 0
+    for dataset in datasets:
+        partial = partials.get(dataset.name)
+        if partial is None:
+            continue
+        by_node: dict[str, dict[str, Any]] = {}
+        for row in partial.explain:
+            item = by_node.setdefault(
+                row.node, {"node": row.node, "dataset": dataset.name, "reused": 0, "recomputed": 0, "why": {}}
+            )
+            item[row.status] += 1
+            if row.status == RECOMPUTED:
+                recomputed += 1
+                item["why"][row.reason] = item["why"].get(row.reason, 0) + 1
+            else:
+                reused += 1
+        nodes.extend(by_node.values())
+    return {
+        "enabled": options.cache_dir is not None,
+        "reused": reused,
+        "recomputed": recomputed,
+        "nodes": nodes,
+    }
+
+
+def _events_jsonl(datasets: Sequence[DatasetPlan], partials: dict[str, Partial]) -> str:
+    lines = []
+    for dataset in datasets:
+        partial = partials.get(dataset.name)
+        for event in partial.log if partial else ():
+            lines.append(json.dumps({**event, "dataset": dataset.name}, sort_keys=True))
+    return "".join(line + "\n" for line in lines)
 
 
 def _output_dict(root: Path, rel: str) -> dict[str, Any]:

@@ -1,0 +1,117 @@
+"""Resume after ``kill -9``: the same command again recomputes only what was not finished, and gives the
+products of an uninterrupted run; the output folder never shows a partial or a mixed set of files.
+
+Each trial kills a real ``fasthep-flow run`` (its own process, with the cache on) at a random moment while
+watching the output folder, which holds the previous complete outputs; then runs the same command again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_runtime_cache import WORKFLOW
+
+from fasthep_flow.runtime.folder_lock import LOCK_NAME
+
+TRIALS = 10
+"""Per executor: 20 in all."""
+PRODUCTS = ("hists", "cutflows")
+
+BIG = (
+    WORKFLOW.replace("nevents: 4000", "nevents: 40000")
+    .replace("nevents: 1500", "nevents: 16000")
+    .replace("nevents: 2500", "nevents: 24000")
+)
+
+
+def command(wf: Path, out: Path, cache: Path | None, executor: str) -> list[str]:
+    cmd = [sys.executable, "-m", "fasthep_flow", "run", str(wf), "--outdir", str(out), "--quiet"]
+    cmd += ["--chunk-size", "2000", "--executor", executor, "--workers", "2"]
+    return cmd + (["--cache-dir", str(cache)] if cache else ["--no-cache"])
+
+
+def products(out: Path) -> dict[str, Any]:
+    """The product files (what must equal an uninterrupted run's), by path: JSON and CSV as bytes, ROOT files
+    (which carry a fresh UUID and date every time they are written) as their histograms' values."""
+    import uproot
+
+    found: dict[str, Any] = {}
+    for sub in PRODUCTS:
+        for path in sorted((out / sub).glob("*")):
+            if path.suffix == ".root":
+                with uproot.open(path) as f:
+                    found[f"{sub}/{path.name}"] = {
+                        k: f[k].values(flow=True).tolist() for k in f.keys(cycle=False)
+                    }
+            else:
+                found[f"{sub}/{path.name}"] = path.read_bytes()
+    return found
+
+
+def visible(out: Path) -> set[str]:
+    """Every file a reader sees in the folder (the run's lock, which is no output, aside)."""
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != LOCK_NAME}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Any], set[str], float]:
+    folder = tmp_path_factory.mktemp("resume")
+    wf = folder / "wf.flow.yaml"
+    wf.write_text(BIG)
+    out = folder / "reference"
+    t0 = time.monotonic()
+    done = subprocess.run(command(wf, out, None, "serial"), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return wf, out, products(out), visible(out), time.monotonic() - t0
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_kill_9_then_rerun_gives_identical_products(
+    executor: str, reference: tuple[Path, Path, dict[str, Any], set[str], float], tmp_path: Path
+) -> None:
+    wf, ref_out, ref_products, ref_files, duration = reference
+    rng = random.Random(f"resume-{executor}")
+    total = reused_somewhere = observations = killed = 0
+    for trial in range(TRIALS):
+        out, cache = tmp_path / f"out{trial}", tmp_path / f"cache{trial}"
+        shutil.copytree(ref_out, out)  # the previous complete outputs, which must stay until a run succeeds
+        proc = subprocess.Popen(
+            command(wf, out, cache, executor), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + rng.uniform(0.2, 1.1) * duration  # anywhere from start-up to the swap
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                seen = visible(out)
+                got = products(out)
+            except FileNotFoundError:
+                continue  # the folder was swapped between listing and reading: look again
+            observations += 1
+            assert seen == ref_files, f"trial {trial}: the folder showed {sorted(seen ^ ref_files)}"
+            assert got == ref_products, f"trial {trial}: products changed in place"
+            time.sleep(0.01)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert visible(out) == ref_files and products(out) == ref_products
+        again = subprocess.run(command(wf, out, cache, executor), capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stderr
+        assert products(out) == ref_products
+        record = json.loads((out / "run.json").read_text())
+        cache_row = record["cache"]
+        total += 1
+        killed += proc.returncode == -signal.SIGKILL
+        reused_somewhere += cache_row["reused"] > 0
+        assert not [p for p in visible(out) if ".tmp" in p or "staging" in p]
+    assert total == TRIALS and observations > 0 and killed >= TRIALS // 2
+    # some kills land after partitions finished: their re-run reuses them
+    assert reused_somewhere > 0
