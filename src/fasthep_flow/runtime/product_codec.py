@@ -23,7 +23,7 @@ def encode_products(products: Mapping[str, Any]) -> bytes | None:
         if encoded is None:
             return None
         out[name] = encoded
-    return json.dumps({"format": FORMAT, "products": out}, sort_keys=True).encode()
+    return json.dumps({"format": FORMAT, "products": out}).encode()  # key order kept: it shows in outputs
 
 
 def decode_products(data: bytes) -> dict[str, Any] | None:
