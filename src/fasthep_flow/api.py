@@ -136,10 +136,22 @@ class Workflow:
         chunk_size: int | None = None,
         keep_going: bool = False,
         check: bool = True,
+        cache: bool | str | Path | None = None,
     ) -> Result:
         """Run the plan. With no ``outdir`` the run's files go to a temporary folder removed afterwards, and
-        everything comes back in memory. ``check=False`` returns a failed result instead of raising."""
+        everything comes back in memory. ``check=False`` returns a failed result instead of raising.
+
+        ``cache``: ``True`` uses the user's cache folder, a path that folder, ``False`` none; by default the
+        workflow's ``execution.cache`` decides, and without it nothing is cached (a notebook's runs stay
+        side-effect free unless asked)."""
         from fasthep_flow.runtime import RunOptions, run_plan
+        from fasthep_flow.runtime.cache_store import cache_folder
+
+        setting = self.plan.execution.get("cache") if cache is None else cache
+        cache_dir = None
+        if setting is not None and setting is not False:
+            explicit = str(setting) if isinstance(setting, str | Path) and cache is not None else None
+            cache_dir = cache_folder(setting, self.plan.workflow_file, explicit)
 
         if self.compiled.untrusted_code:  # never run code the workflow names unless trusted, as `run` does
             raise WorkflowError(
@@ -164,6 +176,7 @@ class Workflow:
             chunk_size=chunk if isinstance(chunk, int) else 100_000,
             datasets=tuple(datasets),
             keep_going=keep_going,
+            cache_dir=cache_dir,
         )
         try:
             ran = run_plan(self.plan, options, registry=self.compiled.registry)

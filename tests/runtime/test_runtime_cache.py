@@ -353,3 +353,19 @@ def test_store_refuses_a_blob_whose_bytes_do_not_match(tmp_path: Path) -> None:
     digest = store.put_blob(b"payload")
     (store.folder / "blobs" / digest[:2] / digest).write_bytes(b"tampered")
     assert store.get_blob(digest) is None
+
+
+def test_python_api_caches_when_asked(tmp_path: Path) -> None:
+    import fasthep_flow
+
+    path = tmp_path / "wf.flow.yaml"
+    path.write_text(WORKFLOW)
+    workflow = fasthep_flow.load(path)
+    plain = workflow.run(chunk_size=1000)
+    assert plain.record["cache"]["enabled"] is False  # without execution.cache nor cache=: nothing cached
+    first = workflow.run(chunk_size=1000, cache=tmp_path / "c")
+    second = workflow.run(chunk_size=1000, cache=tmp_path / "c")
+    assert first.record["cache"]["recomputed"] > 0 and second.record["cache"]["recomputed"] == 0
+    path.write_text(WORKFLOW + "execution: {cache: from-file}\n")
+    fasthep_flow.load(path).run(chunk_size=1000)
+    assert (tmp_path / "from-file" / "keys").is_dir()

@@ -115,3 +115,18 @@ def test_runs_list_show_and_diff_one_changed_cut(tmp_path: Path, capsys: pytest.
     assert main(["runs", "diff", "latest", "latest", "--cache-dir", cache]) == 0
     assert "no differences" in capsys.readouterr().out
     assert main(["runs", "show", "nope", "--cache-dir", cache]) != 0
+
+
+def test_execution_executor_and_workers_are_defaults_the_command_line_overrides(tmp_path: Path) -> None:
+    import json
+
+    wf = write(tmp_path, WORKFLOW + "execution: {executor: threads, workers: 3, cache: false}\n")
+    assert run(wf, tmp_path / "out") == 0
+    options = json.loads((tmp_path / "out" / "run.json").read_text())["options"]
+    assert (options["executor"], options["workers"]) == ("threads", 3)
+    assert run(wf, tmp_path / "out", "--executor", "serial") == 0
+    options = json.loads((tmp_path / "out" / "run.json").read_text())["options"]
+    assert (options["executor"], options["workers"]) == ("serial", 3)
+    assert run(wf, tmp_path / "out", "--workers", "2") == 0
+    options = json.loads((tmp_path / "out" / "run.json").read_text())["options"]
+    assert (options["executor"], options["workers"]) == ("threads", 2)

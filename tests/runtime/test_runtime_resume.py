@@ -88,8 +88,14 @@ def test_kill_9_then_rerun_gives_identical_products(
         proc = subprocess.Popen(
             command(wf, out, cache, executor), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + rng.uniform(0.2, 1.1) * duration  # anywhere from start-up to the swap
-        while time.monotonic() < deadline and proc.poll() is None:
+        # Even trials: a moment anywhere from start-up to the swap. Odd trials: a moment after the first
+        # partition's results reached the cache (start-up alone can take most of a run on a loaded machine).
+        deadline = time.monotonic() + rng.uniform(0.2, 1.1) * duration
+        wait_for_cache = trial % 2 == 1
+        while (wait_for_cache or time.monotonic() < deadline) and proc.poll() is None:
+            if wait_for_cache and any((cache / "keys").rglob("*.json")):
+                wait_for_cache = False
+                deadline = time.monotonic() + rng.uniform(0.0, 0.3) * duration
             try:
                 seen = visible(out)
                 got = products(out)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from fasthep_flow.cli.render import (
     render_github,
@@ -283,13 +284,17 @@ def _execute(
     from fasthep_flow.runtime.cache_store import cache_folder
     from fasthep_flow.runtime.console import ConsoleProgress, format_explain, make_console, print_summary
 
-    setting = getattr(plan, "execution", {}).get("cache")
+    execution = getattr(plan, "execution", {}) or {}
+    setting = execution.get("cache")
     workflow_file = getattr(plan, "workflow_file", None)
+    # The workflow's `execution` settings are defaults; the command line wins.
+    executor = args.executor or _setting(execution, "executor", str) or "serial"
+    workers = args.workers or _setting(execution, "workers", int) or (2 if executor != "serial" else 1)
     options = RunOptions(
         cache_dir=cache_folder(setting, workflow_file, args.cache_dir, args.no_cache),
         outdir=outdir,
-        executor=args.executor,
-        workers=args.workers or (2 if args.executor != "serial" else 1),
+        executor=executor,
+        workers=workers,
         scheduler=args.scheduler,
         chunk_size=args.chunk_size if args.chunk_size is not None else _plan_chunk(plan),
         datasets=tuple(args.dataset),
@@ -311,6 +316,11 @@ def _execute(
     if args.explain and result.record:
         print(format_explain(result.record.get("cache", {})))
     return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+def _setting(execution: Any, key: str, kind: type) -> Any:
+    value = execution.get(key) if isinstance(execution, dict) else None
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
 
 
 def _plan_chunk(plan: object) -> int | None:

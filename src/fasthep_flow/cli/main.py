@@ -196,8 +196,18 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--outdir", default=None, help="output directory (default: ./fasthep-output/<workflow stem>)"
     )
-    p.add_argument("--executor", choices=("serial", "threads", "processes", "dask"), default="serial")
-    p.add_argument("--workers", type=int, default=None, help="workers for threads/processes/dask (default 2)")
+    p.add_argument(
+        "--executor",
+        choices=("serial", "threads", "processes", "dask"),
+        default=None,
+        help="where partitions run (default: execution.executor, else serial)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="workers for threads/processes/dask (default: execution.workers, else 2)",
+    )
     p.add_argument(
         "--scheduler", default=None, metavar="ADDR", help="existing Dask scheduler, tcp://host:port"
     )
