@@ -207,7 +207,9 @@ class PartitionCache:
             tmp = target.with_name(f".{target.name}.cache-tmp")
             tmp.write_bytes(data)
             tmp.replace(target)
-        self.store.put_slot(self.keys[node].slot, self.keys[node].ingredients)
+        key = self.keys[node]
+        if self.store.get_slot(key.slot) != key.ingredients:  # a read is much cheaper than a rename
+            self.store.put_slot(key.slot, key.ingredients)
         weights = entry.get("generator_weights")
         return (
             products,
