@@ -77,3 +77,14 @@ def test_concat_events_keeps_order_and_common_columns() -> None:
     assert ak.to_list(joined["mu"]) == [[1], [], [2, 3]]
     assert len(concat_events([])) == 0
     assert concat_events([first]) is first
+
+
+def test_add_merges_nested_mappings_key_by_key_in_a_fixed_order() -> None:
+    from fasthep_flow.runtime.merge import add
+
+    left = {"a": 1, "m": {"x": 1, "y": 2}}
+    right = {"m": {"y": 10, "z": 3}, "b": 5, "a": 2}
+    out = add(left, right, lambda p, q: p + q)
+    assert out == {"a": 3, "m": {"x": 1, "y": 12, "z": 3}, "b": 5}
+    assert list(out) == ["a", "m", "b"] and list(out["m"]) == ["x", "y", "z"]
+    assert left == {"a": 1, "m": {"x": 1, "y": 2}}  # the inputs are not changed

@@ -71,10 +71,18 @@ def merge_named(
     left: Mapping[str, Any], right: Mapping[str, Any], merge: Callable[[Any, Any], Any]
 ) -> dict[str, Any]:
     """Merge two ``{product name: product}`` dicts: products of the same name merge, others are kept."""
-    out = dict(left)
-    for name, product in right.items():
-        out[name] = merge(out[name], product) if name in out else product
-    return out
+    return add(left, right, merge)  # type: ignore[no-any-return]
+
+
+def add(left: Any, right: Any, merge: Callable[[Any, Any], Any]) -> Any:
+    """The one "add" of a run's results: mappings add key by key (recursively, left's keys first, then
+    right's new ones, so the order is deterministic); anything else is two addable products (``merge``)."""
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        out = dict(left)
+        for name, item in right.items():
+            out[name] = add(out[name], item, merge) if name in out else item
+        return out
+    return merge(left, right)
 
 
 def concat_events(chunks: Sequence[Events]) -> Events:
