@@ -487,3 +487,19 @@ def test_progress_events_count_partitions_events_and_stage_timings(tmp_path: Pat
     assert len(finished) == 1 and finished[0].ok and finished[0].events == 6200
     assert events[-1] is finished[0]
     assert result.summary.events == 6200
+
+
+def test_workflow_level_timeout_and_retries_apply_to_every_stage(tmp_path: Path) -> None:
+    import dataclasses
+
+    slow = stage("Slow", "slow", {"seconds": 3.0})
+    plan = dataclasses.replace(
+        make_plan([read(), slow], [DatasetPlan("d", nevents=10)]), execution={"timeout": "50ms", "retries": 1}
+    )
+    [diag] = run(plan, tmp_path).errors
+    assert diag.code is codes.STAGE_TIMEOUT and "0.05 s" in diag.message
+    assert diag.data["attempts"] == 2  # the workflow's retries: one more attempt
+    own = stage("Slow", "slow", {"seconds": 3.0}, execution={"timeout": "80ms"})
+    plan = dataclasses.replace(plan, nodes=(read(), own))
+    [diag] = run(plan, tmp_path / "own").errors
+    assert "0.08 s" in diag.message  # a stage's own setting wins

@@ -176,6 +176,9 @@ def compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
 def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
     steps: list[Step] = []
     partition_ids = {n.id for n in plan.nodes if n.kind is not NodeKind.RENDER}
+    defaults = (
+        plan.execution or {}
+    )  # the workflow's `execution.retries/timeout`: for stages without their own
     for node in plan.nodes:
         if node.kind is NodeKind.RENDER:
             continue
@@ -197,8 +200,8 @@ def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
                 deps=deps,
                 applies=applies_to_of(node.applies_to),
                 when=node.when or "partition",
-                timeout=parse_seconds(execution.get("timeout")),
-                retries=_int(execution.get("retries")),
+                timeout=parse_seconds(execution.get("timeout", defaults.get("timeout"))),
+                retries=_int(execution.get("retries", defaults.get("retries"))),
                 params=dict(node.params or {}),
                 stage=node.stage or node.id,
                 source=_source_of(node) if role == READ else None,
