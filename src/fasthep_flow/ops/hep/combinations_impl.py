@@ -16,7 +16,7 @@ from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.hep.combinations import REDUCTIONS
 from fasthep_flow.ops.hep.momenta import DEFAULT_OUTPUTS
-from fasthep_flow.ops.hep.momenta_impl import column, momenta, quantity
+from fasthep_flow.ops.hep.momenta_impl import carried, column, momenta, quantity
 
 _REDUCE = {"max": np.maximum, "min": np.minimum, "sum": np.add}
 
@@ -33,10 +33,10 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     unknown = [r for r in members if r not in REDUCTIONS]
     if unknown:
         raise OpError(PARAM_VALUE, f"'{unknown[0]}' is not a member reduction ({', '.join(REDUCTIONS)})")
-    carried = sorted({f for fields in members.values() for f in fields})
+    member_fields = sorted({f for fields in members.values() for f in fields})
     mask = params.get("mask")
     keep = ak.fill_none(ak.Array(column(events, str(mask))), False) if mask else None
-    objects = momenta(events, collection, params.get("inputs"), extra=carried, mask=keep)
+    objects = momenta(events, collection, params.get("inputs"), extra=member_fields, mask=keep)
 
     combos = ak.combinations(objects, k, axis=1)
     parts = ak.unzip(combos)
@@ -46,7 +46,7 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     }
     for reduction, fields in members.items():
         for name in fields:
-            values = [ak.without_parameters(p[name]) for p in parts]
+            values = [ak.without_parameters(p[carried(name)]) for p in parts]
             new[f"{output}_{reduction}_{name}"] = functools.reduce(_REDUCE[reduction], values)
     new[f"n{output}"] = ak.to_numpy(ak.num(combos, axis=1)).astype(np.int64)
     return StageResult(events.with_columns(new))

@@ -121,11 +121,23 @@ def make_hist(params: Mapping[str, Any], dataset_names: Sequence[str] = ()) -> A
 
 
 def _flat(values: Sequence[Any]) -> list[np.ndarray]:
-    """Broadcast per-event and per-object values together; drop entries where any value is missing."""
+    """Broadcast per-event and per-object values together; drop entries where any value is missing.
+
+    Per-event string columns (the ``variation`` label of ``hep.vary``) travel as their row numbers, since
+    awkward cannot make its strings optional; they are looked up again after flattening.
+    """
     import awkward as ak
 
     if not any(is_awkward(v) for v in values):
         return [np.asarray(v) for v in values]
+    labels: dict[int, np.ndarray] = {}
+    values = list(values)
+    for i, v in enumerate(values):
+        if not is_awkward(v) and np.asarray(v).dtype.kind in "USO":
+            labels[i] = np.asarray(v)
+            values[i] = np.arange(len(labels[i]))
+    if labels:
+        return [labels[i][c] if i in labels else c for i, c in enumerate(_flat(values))]
     arrays = [v if is_awkward(v) else ak.Array(np.asarray(v)) for v in values]
     try:
         arrays = ak.broadcast_arrays(*arrays)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from fasthep_flow.document.codes import PARAM_VALUE, RUNTIME_MISSING_FIELD
 from fasthep_flow.ops.contract import Events
 from fasthep_flow.ops.failures import OpError, did_you_mean
@@ -49,17 +51,18 @@ def momenta(
     extra: Sequence[str] = (),
     mask: Any = None,
 ) -> Any:
-    """A jagged array of Momentum4D records for ``collection`` (plus ``extra`` fields carried along)."""
+    """A jagged array of Momentum4D records for ``collection`` (plus ``extra`` fields, see ``carried``)."""
     import awkward as ak
     import vector
 
     vector.register_awkward()
+    # float64: a float32 E² − p² of a light, energetic jet keeps too few digits for its mass.
     fields: dict[str, Any] = {
-        coordinate: ak.Array(column(events, f"{collection}_{name}"))
+        coordinate: ak.values_astype(ak.Array(column(events, f"{collection}_{name}")), np.float64)
         for coordinate, name in coordinates(inputs).items()
     }
-    for name in extra:
-        fields.setdefault(name, ak.Array(column(events, f"{collection}_{name}")))
+    for name in extra:  # under their own names: vector renames coordinates (`pt` is stored as `rho`)
+        fields[carried(name)] = ak.Array(column(events, f"{collection}_{name}"))
     if mask is not None:
         fields = {k: v[mask] for k, v in fields.items()}
     try:
@@ -68,6 +71,11 @@ def momenta(
         raise OpError(
             PARAM_VALUE, f"'{collection}' has no four-vector from {sorted(fields)}: {exc}"
         ) from None
+
+
+def carried(name: str) -> str:
+    """The record field under which ``momenta`` carries the extra field ``name``."""
+    return f"carried {name}"
 
 
 def quantity(p4: Any, name: str) -> Any:
