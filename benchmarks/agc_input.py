@@ -10,7 +10,7 @@ source events together with pT × 1.3, and ``Muon_tightId``, set from the other 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,17 @@ JET_PT_SCALE = 1.3
 WRITE_CHUNK = 20_000
 
 
-def _source_arrays(source: Path) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """All branches of the source (name → array) and the jagged branches grouped by their counter."""
+def _source_arrays(
+    source: Path, only: Sequence[str] | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The source's branches (all, or ``only`` these) and the jagged ones grouped by their counter."""
     tree = uproot.open(source)[TREE]
-    arrays = tree.arrays(library="ak", how=dict)
+    wanted = [b.name for b in tree.branches if only is None or b.name in only]
+    arrays = tree.arrays(wanted, library="ak", how=dict)
     groups: dict[str, list[str]] = {}
     for branch in tree.branches:
         counter = branch.count_branch
-        if counter is not None:
+        if counter is not None and branch.name in arrays:
             groups.setdefault(counter.name, []).append(branch.name)
     return arrays, groups
 
@@ -54,7 +57,7 @@ def _chunk(arrays: dict[str, Any], groups: dict[str, list[str]], src: np.ndarray
                 values = ak.concatenate([values, *(arrays[name][o] for o in others)], axis=1)
                 if name == "Jet_pt":
                     values = values * np.float32(JET_PT_SCALE)
-            if name == "Muon_tightId":
+            if name == "Muon_tightId" and "Muon_pfRelIso04_all" in arrays:
                 values = arrays["Muon_pfRelIso04_all"][src] < 0.25
             fields[name] = values
         if all(name.startswith(prefix + "_") for name in names):
@@ -72,9 +75,19 @@ def _blocks(n_events: int, rng: np.random.Generator, n_source: int) -> Iterator[
         done += size
 
 
-def generate(out_dir: Path, n_events: int, n_files: int, seed: int = 2015, source: Path = SOURCE) -> list[Path]:
-    """Write ``n_events`` over ``n_files`` files ``agc_<i>.root`` in ``out_dir``; return their paths."""
-    arrays, groups = _source_arrays(source)
+def generate(
+    out_dir: Path,
+    n_events: int,
+    n_files: int,
+    seed: int = 2015,
+    source: Path = SOURCE,
+    only: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write ``n_events`` over ``n_files`` files ``agc_<i>.root`` in ``out_dir``; return their paths.
+
+    ``only`` keeps just these branches (fast inputs for tests); the benchmark keeps all of them.
+    """
+    arrays, groups = _source_arrays(source, only)
     n_source = len(next(iter(arrays.values())))
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
