@@ -2,9 +2,10 @@
 
 Replicating the file would select nothing (3 of its events have four central jets, every muon ID is false), so
 each generated event takes all branches of one source event except its jets, which are the jets of three
-source events together with pT × 1.3, and ``Muon_tightId``, set from the other muon branches
-(``pfRelIso04_all < 0.25``). About one event in eight then passes the AGC preselection. The same
-(events, files, seed) always gives the same bytes of data (not of file: ROOT headers carry dates).
+source events (the other two drawn at random) with pT × a random factor in [1.1, 1.5), and ``Muon_tightId``,
+set from the other muon branches (``pfRelIso04_all < 0.25``). About 3% of the events then pass the AGC
+preselection. The same (events, files, seed) always gives the same data (not the same file bytes: ROOT headers
+carry dates).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "nanoAOD_2015_
 TREE = "Events"
 JET_SOURCES = 3
 """Source events whose jets make the jets of one generated event."""
-JET_PT_SCALE = 1.3
+JET_PT_SCALE = (1.1, 1.5)
+"""Each generated event's jets get pT × a factor drawn uniformly from this range."""
 WRITE_CHUNK = 20_000
 
 
@@ -41,10 +43,13 @@ def _source_arrays(
     return arrays, groups
 
 
-def _chunk(arrays: dict[str, Any], groups: dict[str, list[str]], src: np.ndarray) -> dict[str, Any]:
+def _chunk(
+    arrays: dict[str, Any], groups: dict[str, list[str]], src: np.ndarray, rng: np.random.Generator
+) -> dict[str, Any]:
     """One block of generated events (``src``: the source event of each) as uproot's writing dict."""
     n_source = len(next(iter(arrays.values())))
-    others = [(src + shift * n_source // JET_SOURCES) % n_source for shift in range(1, JET_SOURCES)]
+    others = [rng.integers(0, n_source, size=len(src)) for _ in range(1, JET_SOURCES)]
+    scale = rng.uniform(*JET_PT_SCALE, size=len(src)).astype(np.float32)
     counters = set(groups)
     grouped = {name for names in groups.values() for name in names}
     out: dict[str, Any] = {n: arrays[n][src] for n in arrays if n not in counters and n not in grouped}
@@ -56,7 +61,7 @@ def _chunk(arrays: dict[str, Any], groups: dict[str, list[str]], src: np.ndarray
             if prefix == "Jet":
                 values = ak.concatenate([values, *(arrays[name][o] for o in others)], axis=1)
                 if name == "Jet_pt":
-                    values = values * np.float32(JET_PT_SCALE)
+                    values = values * scale
             if name == "Muon_tightId" and "Muon_pfRelIso04_all" in arrays:
                 values = arrays["Muon_pfRelIso04_all"][src] < 0.25
             fields[name] = values
@@ -97,7 +102,7 @@ def generate(
         rng = np.random.default_rng([seed, i])
         with uproot.recreate(path) as f:
             for k, src in enumerate(_blocks(count, rng, n_source)):
-                block = _chunk(arrays, groups, src)
+                block = _chunk(arrays, groups, src, rng)
                 if k == 0:  # a TTree, as CMS writes NanoAOD (uproot's `f[name] = ...` would make an RNTuple)
                     tree = f.mktree(TREE, {name: values.type for name, values in block.items()})
                 tree.extend(block)
