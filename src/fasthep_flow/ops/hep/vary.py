@@ -20,36 +20,25 @@ DEFAULT_NOMINAL = "nominal"
 
 
 def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
-    """Reads each shifted field and its expression; defines the label field (and the shifted fields again)."""
+    """Reads each shifted field and its expression; defines the label field.
+
+    The shifted fields keep their names and their definitions (a source branch, an earlier stage), so they are
+    uses, not new definitions: a misspelt one is an unknown field with a did-you-mean.
+    """
     uses: list[ExprUse] = []
-    shifted: dict[str, FieldDef] = {}
-    for name, changes in entries(get(params, "variations")):
+    for _name, changes in entries(get(params, "variations")):
         for field, value in entries(changes):
             uses.append(ExprUse(field, "field"))
             if (expr := scalar(value)) is not None:
                 uses.append(ExprUse(expr, "expr"))
-            shifted.setdefault(
-                field.text,
-                FieldDef(
-                    field.text,
-                    field,
-                    expr=scalar(value),
-                    implicit=True,
-                    doc=f"shifted in variation `{name.text}` of stage `{stage_id}`",
-                ),
-            )
     label = name_scalar(get(params, "label"))
+    doc = f"variation of each copy of the stream (stage `{stage_id}`)"
     label_def = (
-        FieldDef(label.text, label, doc=f"variation of each copy of the stream (stage `{stage_id}`)")
+        FieldDef(label.text, label, doc=doc)
         if label is not None
-        else FieldDef(
-            DEFAULT_LABEL,
-            implicit_scalar(DEFAULT_LABEL, None),
-            implicit=True,
-            doc=f"variation of each copy of the stream (stage `{stage_id}`)",
-        )
+        else FieldDef(DEFAULT_LABEL, implicit_scalar(DEFAULT_LABEL, None), implicit=True, doc=doc)
     )
-    return [FlowStep(tuple(uses), (label_def, *shifted.values()))]
+    return [FlowStep(tuple(uses), (label_def,))]
 
 
 SPEC = OpSpec(
