@@ -2,7 +2,7 @@
 vector + hist script, and a coffea processor (latest coffea, in its own venv under the cache folder).
 
     python benchmarks/bench_agc.py                       # 200k events over 2 files, 2 interleaved repeats
-    python benchmarks/bench_agc.py --events 1000000 --files 8 --repeats 3
+    python benchmarks/bench_agc.py --events 1000000 --files 8 --repeats 3 --profile
 
 Every measurement runs in a fresh child process (its own imports, its own peak RSS); the three implementations
 alternate within each repeat (this VM's timings drift), and the best of each is compared. Printed beside targets:
@@ -178,7 +178,7 @@ def _rchar() -> int:
     return 0
 
 
-def child(impl: str, files: list[Path], workers: int, count_bytes: bool) -> None:
+def child(impl: str, files: list[Path], workers: int, count_bytes: bool, profile: bool = False) -> None:
     """Run one implementation once; print seconds, peak RSS, bytes read and the histograms as JSON."""
     import uproot
 
@@ -205,7 +205,19 @@ def child(impl: str, files: list[Path], workers: int, count_bytes: bool) -> None
         run = lambda: (ours if impl == "ours" else hand)(files, workers)  # noqa: E731
     before = _rchar()
     start = time.perf_counter()
-    hists = run()
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        hists = profiler.runcall(run)
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+        stats.print_stats(r"fasthep_flow/(ops|compiler/compile|compiler/inputs|runtime/run)", 25)
+        print(text.getvalue(), file=sys.stderr)
+    else:
+        hists = run()
     seconds = time.perf_counter() - start
     read = _rchar() - before
     peak = max(
@@ -264,10 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", choices=("ours", "hand", "coffea"), help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--count-bytes", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile", action="store_true", help="print where our run spends its time (cProfile)"
+    )
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.paths, args.workers, args.count_bytes)
+        child(args.child, args.paths, args.workers, args.count_bytes, args.profile_child)
         return 0
 
     files = inputs(args)
@@ -337,6 +353,14 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
+    if args.profile:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "ours", "--profile-child", "--"]
+        env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+        done = subprocess.run(
+            cmd + [str(f) for f in files], check=True, capture_output=True, text=True, env=env
+        )
+        print("\nwhere our 1-process run spends its time (cumulative, profiled):")
+        print("\n".join(line for line in done.stderr.splitlines() if line.strip()))
     return 0 if same else 1
 
 
