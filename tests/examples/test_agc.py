@@ -92,14 +92,14 @@ def _bench_input() -> ModuleType:
     return module
 
 
-def _run_example(files: Sequence[Path]) -> dict[str, hist.Hist]:
+def _run_example(files: Sequence[Path], executor: str = "serial") -> dict[str, hist.Hist]:
     listed = ",".join(str(f) for f in files)
     overrides = [
         f"data.datasets[ttbar].files=[{listed}]",
         "analysis.stages[4j1b].render=[]",  # plots are not what is compared here
         "analysis.stages[4j2b].render=[]",
     ]
-    result = fasthep_flow.load(EXAMPLE, overrides).run()
+    result = fasthep_flow.load(EXAMPLE, overrides).run(executor, chunk_size=250)
     return {name: result.hists[name] for name in ("4j1b", "4j2b")}
 
 
@@ -129,3 +129,12 @@ def test_agc_example_on_a_generated_input_equals_the_reference(tmp_path: Path) -
             assert ref[name][:, variation].sum(flow=True).value > 0  # both regions, both variations filled
     nominal, up = (ours["4j1b"][:, v].values() for v in VARIATIONS)
     assert not np.array_equal(nominal, up)  # HT of the shifted jets is recomputed, not copied
+
+
+def test_agc_example_with_two_process_workers_equals_the_reference(tmp_path: Path) -> None:
+    """Partitions of 250 events in two worker processes: the variation labels travel and the products add up."""
+    files = _bench_input().generate(tmp_path, n_events=600, n_files=1, seed=11, only=[*BRANCHES, "MET_pt"])
+    ours, ref = _run_example(files, "processes"), reference(files)
+    for name in ("4j1b", "4j2b"):
+        _assert_same(ours[name], ref[name])
+        assert ref[name].sum(flow=True).value > 0
