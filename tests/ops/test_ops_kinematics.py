@@ -16,6 +16,7 @@ import uproot
 from fasthep_flow.ops.contract import Events, RunContext
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.hep import combinations_impl, four_vectors_impl, pick_impl, vary_impl
+from fasthep_flow.ops.hep.momenta import QUANTITIES
 
 MakeCtx = Callable[..., RunContext]
 JET = ("pt", "eta", "phi", "mass", "btagCSVV2")
@@ -75,6 +76,19 @@ def test_four_vectors_round_trip_from_cartesian(jets: Events, make_ctx: MakeCtx)
     flat = ak.flatten(jets["Jet_pt"])
     assert np.allclose(ak.flatten(back["Back_pt"]), flat, rtol=1e-5)
     assert np.allclose(ak.flatten(back["Back_mass"]), ak.flatten(jets["Jet_mass"]), rtol=1e-4, atol=1e-3)
+
+
+def test_four_vectors_every_quantity(jets: Events, make_ctx: MakeCtx) -> None:
+    params = {"collection": "Jet", "outputs": list(QUANTITIES)}
+    out = four_vectors_impl.run(jets, params, make_ctx()).events
+    assert out is not None
+    flat = {q: ak.to_numpy(ak.flatten(out[f"Jet_{q}"])) for q in QUANTITIES}
+    assert np.allclose(flat["p"], np.sqrt(flat["px"] ** 2 + flat["py"] ** 2 + flat["pz"] ** 2))
+    assert np.allclose(
+        flat["rapidity"], 0.5 * np.log((flat["E"] + flat["pz"]) / (flat["E"] - flat["pz"])), atol=1e-6
+    )
+    assert np.allclose(flat["mt"], np.sqrt(flat["E"] ** 2 - flat["pz"] ** 2))
+    assert np.allclose(flat["Et"], flat["E"] * flat["pt"] / flat["p"])
 
 
 def test_four_vectors_rejects_a_bad_coordinate(jets: Events, make_ctx: MakeCtx) -> None:

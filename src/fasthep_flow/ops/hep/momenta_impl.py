@@ -1,6 +1,6 @@
 """Four-vectors of a collection on `vector` + awkward: built from fields, read back as fields.
 
-All kinematics (sums, masses, boosts of coordinates) is vector's; this module only maps workflow names
+All kinematics (sums, masses, coordinate changes) is vector's; this module only maps workflow names
 (``Jet`` + ``{pt: pt, ...}``) to columns and back.
 """
 
@@ -15,9 +15,6 @@ from fasthep_flow.document.codes import PARAM_VALUE, RUNTIME_MISSING_FIELD
 from fasthep_flow.ops.contract import Events
 from fasthep_flow.ops.failures import OpError, did_you_mean
 from fasthep_flow.ops.hep.momenta import COORDINATES, DEFAULT_INPUTS, QUANTITIES
-
-# Our quantity names → vector's attribute names (vector spells energy `E`/`energy`, mass `mass`/`M`/`tau`).
-_ATTRIBUTE = {"E": "E", "Et": "Et", "mt": "mt", "p": "p"}
 
 
 def column(events: Events, name: str) -> Any:
@@ -84,5 +81,5 @@ def quantity(p4: Any, name: str) -> Any:
 
     if name not in QUANTITIES:
         raise OpError(PARAM_VALUE, f"'{name}' is not a four-vector quantity", did_you_mean(name, QUANTITIES))
-    value = getattr(p4, _ATTRIBUTE.get(name, name))
+    value = getattr(p4, name)  # every name in QUANTITIES is a vector property
     return ak.without_parameters(value)
