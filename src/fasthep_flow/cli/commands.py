@@ -283,12 +283,24 @@ def _execute(
     from fasthep_flow.runtime import RunOptions, run_plan
     from fasthep_flow.runtime.cache_store import cache_folder
     from fasthep_flow.runtime.console import ConsoleProgress, format_explain, make_console, print_summary
+    from fasthep_flow.runtime.executors import ClusterError, cluster_spec
 
     execution = getattr(plan, "execution", {}) or {}
     setting = execution.get("cache")
     workflow_file = getattr(plan, "workflow_file", None)
-    # The workflow's `execution` settings are defaults; the command line wins.
-    executor = args.executor or _setting(execution, "executor", str) or "serial"
+    cluster_kind, jobs = getattr(args, "cluster", None), getattr(args, "jobs", None)
+    try:
+        spec = cluster_spec(execution.get("cluster"), cluster_kind, jobs)
+    except ClusterError as exc:
+        print(f"fasthep-flow: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # The workflow's `execution` settings are defaults; the command line wins (`--cluster` means dask).
+    executor = (
+        args.executor
+        or ("dask" if cluster_kind else None)
+        or _setting(execution, "executor", str)
+        or "serial"
+    )
     workers = args.workers or _setting(execution, "workers", int) or (2 if executor != "serial" else 1)
     options = RunOptions(
         cache_dir=cache_folder(setting, workflow_file, args.cache_dir, args.no_cache),
@@ -296,6 +308,7 @@ def _execute(
         executor=executor,
         workers=workers,
         scheduler=args.scheduler,
+        cluster=_cluster_dict(spec) if spec is not None and (executor == "dask" or cluster_kind) else None,
         chunk_size=args.chunk_size if args.chunk_size is not None else _plan_chunk(plan),
         datasets=tuple(args.dataset),
         keep_going=args.keep_going,
@@ -321,6 +334,19 @@ def _execute(
 def _setting(execution: Any, key: str, kind: type) -> Any:
     value = execution.get(key) if isinstance(execution, dict) else None
     return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def _cluster_dict(spec: object) -> dict[str, object]:
+    """The cluster as ``execution.cluster`` writes it, for ``RunOptions`` and run.json."""
+    from dataclasses import asdict
+
+    data = asdict(spec)  # type: ignore[call-overload]
+    extra = data.pop("extra") or {}
+    adapt = data.pop("adapt")
+    if adapt:
+        data["adapt"] = {"minimum": adapt[0], "maximum": adapt[1]}
+    data["directives"] = list(data["directives"])
+    return {**{k: v for k, v in data.items() if v is not None}, **extra}
 
 
 def _plan_chunk(plan: object) -> int | None:

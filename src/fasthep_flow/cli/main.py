@@ -200,7 +200,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--executor",
         choices=("serial", "threads", "processes", "dask"),
         default=None,
-        help="where partitions run (default: execution.executor, else serial)",
+        help="where partitions run (default: execution.executor, else serial; dask with --cluster)",
     )
     p.add_argument(
         "--workers",
@@ -210,6 +210,16 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--scheduler", default=None, metavar="ADDR", help="existing Dask scheduler, tcp://host:port"
+    )
+    p.add_argument(
+        "--cluster",
+        choices=("local", "address", "slurm", "htcondor", "pbs", "lsf"),
+        default=None,
+        metavar="KIND",
+        help="Dask workers from: local, address, slurm, htcondor, pbs, lsf (batch jobs via dask-jobqueue)",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=None, help="batch jobs (Dask workers) to submit with --cluster"
     )
     p.add_argument("--chunk-size", type=int, default=None, help="entries per partition (0 = whole file)")
     p.add_argument("--dataset", action="append", default=[], metavar="NAME", help="run only these datasets")

@@ -368,6 +368,55 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
             },
             "Seconds, or a duration such as `500ms`, `30s`, `5m`, `1h`.",
         ),
+        "daskCluster": _closed(
+            {
+                "kind": _enum(
+                    ("local", "address", "slurm", "htcondor", "pbs", "lsf"),
+                    (
+                        "worker processes on this machine",
+                        "an existing Dask scheduler (`address`)",
+                        "workers submitted as Slurm jobs (dask-jobqueue)",
+                        "workers submitted as HTCondor jobs (dask-jobqueue)",
+                        "workers submitted as PBS/Torque jobs (dask-jobqueue)",
+                        "workers submitted as LSF jobs (dask-jobqueue)",
+                    ),
+                    "Where the Dask workers come from.",
+                    default="local",
+                ),
+                "jobs": _doc(
+                    {"type": "integer", "minimum": 1, "default": 1}, "Batch jobs (one worker each)."
+                ),
+                "cores": _doc(
+                    {"type": "integer", "minimum": 1, "default": 1}, "Cores (worker threads) per job."
+                ),
+                "memory": _string("Memory per job (`2GB`, `4000MB`).", default="2GB"),
+                "adapt": _closed(
+                    {
+                        "minimum": _doc({"type": "integer", "minimum": 0}, "Fewest jobs kept."),
+                        "maximum": _doc({"type": "integer", "minimum": 1}, "Most jobs submitted."),
+                    },
+                    "Let Dask submit and cancel jobs between these bounds instead of a fixed `jobs`.",
+                ),
+                "address": _string("For `kind: address`: the scheduler, `tcp://host:8786`."),
+                "queue": _string("Batch queue (Slurm partition)."),
+                "account": _string("Account/project the jobs are charged to."),
+                "walltime": _string("Time limit per job, in the batch system's format (`01:00:00`)."),
+                "disk": _string("Disk per job (HTCondor; default `1GB`)."),
+                "directives": _doc(
+                    {"type": ["string", "array"], "items": {"type": "string"}},
+                    "Extra job-script header lines, without the prefix (`--constraint=haswell`).",
+                ),
+                "log_directory": _string("Folder for the jobs' stdout and stderr."),
+                "start_timeout": _doc(
+                    {"type": "number", "exclusiveMinimum": 0, "default": 300},
+                    "Seconds to wait for the first worker before the run fails.",
+                ),
+                "options": _doc(
+                    {"type": "object"}, "Further keyword arguments of the dask-jobqueue cluster class."
+                ),
+            },
+            "Dask workers on a batch system (Slurm, HTCondor, PBS, LSF), locally, or from a scheduler.",
+        ),
         "stageExecution": _closed(
             {
                 "require": _doc(
@@ -523,6 +572,7 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                 "scheduler": _string(
                     "Address of a Dask scheduler (`tcp://host:8786`); a local cluster if absent."
                 ),
+                "cluster": _ref("daskCluster"),
                 "chunk_size": _doc({"type": "integer", "minimum": 1}, "Entries per partition."),
                 "cache": _doc(
                     {"type": ["boolean", "string"]}, "Cache results (`true`, `false` or a folder)."

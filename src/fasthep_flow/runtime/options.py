@@ -20,6 +20,9 @@ class RunOptions:
     workers: int = 1
     scheduler: str | None = None
     """A running Dask scheduler (``tcp://host:port``); without it the Dask executor starts a local cluster."""
+    cluster: dict[str, Any] | None = None
+    """Dask only: where the workers come from, as ``execution.cluster`` writes it (``{kind: slurm, jobs: 2,
+    cores, memory, adapt: {minimum, maximum}, ...}``); see ``runtime/executors/clusters.py``."""
     chunk_size: int | None = DEFAULT_CHUNK_SIZE
     """Entries per partition; None or 0 = one partition per file."""
     datasets: tuple[str, ...] = ()

@@ -34,10 +34,12 @@ EXTRA_OF = {
     "mplhep": "render",
     "distributed": "dask",
     "dask": "dask",
+    "dask_jobqueue": "dask",
 }
 
 
-def needed_packages(plan: ExecutionPlan, executor: str) -> list[str]:
+def needed_packages(plan: ExecutionPlan, executor: str, cluster: str | None = None) -> list[str]:
+    """The importable packages a run of ``plan`` needs; ``cluster`` is the Dask cluster kind, if any."""
     needed = list(ALWAYS)
     ops = [s.kind for s in plan.sources] + [n.op for n in plan.nodes]
     for op in ops:
@@ -46,6 +48,8 @@ def needed_packages(plan: ExecutionPlan, executor: str) -> list[str]:
         needed.extend(("matplotlib", "mplhep"))
     if executor == "dask":
         needed.extend(("dask", "distributed"))
+        if cluster in ("slurm", "htcondor", "pbs", "lsf"):
+            needed.append("dask_jobqueue")
     return list(dict.fromkeys(needed))
 
 

@@ -23,7 +23,7 @@ from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
-from fasthep_flow.runtime.executors import EXECUTORS, make_executor
+from fasthep_flow.runtime.executors import EXECUTORS, ClusterError, ClusterSpec, cluster_spec, make_executor
 from fasthep_flow.runtime.finish import Finished, Finisher
 from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
 from fasthep_flow.runtime.output_folder import OutputDir, OutputRefused
@@ -171,7 +171,9 @@ def run_plan(
         collector = RunCollector(plan, len(parts), options.keep_going, emit, t0, cancel)
         collector.failures.extend(partitioning.problems)
         if parts and (options.keep_going or not partitioning.problems) and not collector.cancelled:
-            make_executor(options.executor, options.workers, options.scheduler).execute(job, parts, collector)
+            spec = cluster_spec(options.cluster)
+            executor = make_executor(options.executor, options.workers, options.scheduler, spec)
+            executor.execute(job, parts, collector)
         phases["execute"], mark = perf_counter() - mark, perf_counter()
         if collector.cancelled:
             return _cancelled(plan, options, collector, len(parts), datasets, out.root, t0)
@@ -301,6 +303,9 @@ def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
             plan.workflow_file,
             hint=f"use one of: {', '.join(EXECUTORS)}",
         ).diagnostic
+    cluster = _cluster_problem(plan, options)
+    if cluster is not None:
+        return cluster
     known = [d.name for d in plan.datasets]
     unknown = [name for name in options.datasets if name not in known]
     if unknown:
@@ -315,7 +320,7 @@ def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
         return RunProblem(
             codes.PARAM_VALUE, "the chunk size must be positive (0 = whole files)", plan.workflow_file
         ).diagnostic
-    absent = missing(needed_packages(plan, options.executor))
+    absent = missing(needed_packages(plan, options.executor, _cluster_kind(options)))
     if absent:
         return RunProblem(
             codes.MISSING_PACKAGE,
@@ -323,6 +328,30 @@ def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
             "not installed",
             plan.workflow_file,
             hint=install_hint(absent),
+        ).diagnostic
+    return None
+
+
+def _cluster_kind(options: RunOptions) -> str | None:
+    try:
+        spec = cluster_spec(options.cluster)
+    except ClusterError:
+        return None
+    return spec.kind if spec is not None else None
+
+
+def _cluster_problem(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
+    """A cluster the run cannot use, found before any job is submitted."""
+    try:
+        spec: ClusterSpec | None = cluster_spec(options.cluster)
+    except ClusterError as exc:
+        return RunProblem(codes.PARAM_VALUE, str(exc), plan.workflow_file).diagnostic
+    if spec is not None and options.executor != "dask":
+        return RunProblem(
+            codes.PARAM_VALUE,
+            f"a cluster ({spec.kind}) needs the dask executor, not '{options.executor}'",
+            plan.workflow_file,
+            hint="use --executor dask (or execution: {executor: dask}), or drop the cluster",
         ).diagnostic
     return None
 
@@ -396,6 +425,7 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "executor": options.executor,
         "workers": options.workers,
         "scheduler": options.scheduler,
+        "cluster": options.cluster,
         "chunk_size": options.chunk_size,
         "datasets": list(options.datasets),
         "keep_going": options.keep_going,

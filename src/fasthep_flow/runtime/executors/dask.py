@@ -1,7 +1,8 @@
 """The Dask executor: one task per partition chain and a tree reduction, on a ``distributed`` cluster.
 
-It connects to a running scheduler (``--scheduler tcp://host:port``) or starts a ``LocalCluster`` of
-single-threaded worker processes and stops it at the end. Tasks are submitted directly (``client.submit``),
+It connects to a running scheduler (``--scheduler tcp://host:port``), starts a ``LocalCluster`` of
+single-threaded worker processes, or submits its workers as batch jobs (``execution.cluster``, see
+``clusters.py``), and stops what it started at the end, whatever way the run ends. Tasks are submitted directly (``client.submit``),
 not through ``dask.delayed``, whose per-node graph building costs more than the work for small partitions.
 The reduction tree is built by the same ``OrderedFold`` the local executors use, so results are identical.
 
@@ -21,20 +22,27 @@ from fasthep_flow.plan import Partition
 from fasthep_flow.runtime.chain import Job, PartitionInfo, combine, partition_info, run_partition
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.executors.base import Collector
+from fasthep_flow.runtime.executors.clusters import ClusterSpec, start_cluster
 from fasthep_flow.runtime.merge import fold_all
 
 
 class DaskExecutor:
     name = "dask"
 
-    def __init__(self, workers: int = 1, scheduler: str | None = None) -> None:
+    def __init__(
+        self, workers: int = 1, scheduler: str | None = None, cluster: ClusterSpec | None = None
+    ) -> None:
         self.workers = max(1, int(workers))
         self.scheduler = scheduler
+        self.cluster = cluster
 
     def execute(self, job: Job, parts: Sequence[Partition], collector: Collector) -> None:
         from distributed import Client, LocalCluster
 
         cluster = None
+        if self.cluster is not None:
+            self._execute_on(self.cluster, job, parts, collector)
+            return
         if self.scheduler:
             client = Client(self.scheduler, set_as_default=False)
         else:
@@ -54,6 +62,28 @@ class DaskExecutor:
             self._run(client, job, parts, collector)
         finally:
             client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def _execute_on(
+        self, spec: ClusterSpec, job: Job, parts: Sequence[Partition], collector: Collector
+    ) -> None:
+        """Run on the cluster ``spec`` describes; its jobs are cancelled in the ``finally`` (Ctrl-C included)."""
+        from distributed import Client
+
+        cluster = start_cluster(spec)
+        client = None
+        try:
+            client = Client(cluster if cluster is not None else spec.address, set_as_default=False)
+            try:
+                client.wait_for_workers(1, timeout=spec.start_timeout)
+            except TimeoutError:
+                collector.partition_done(parts[0], PartitionInfo(0, 0.0, (_no_workers(job, parts[0], spec),)))
+                return
+            self._run(client, job, parts, collector)
+        finally:
+            if client is not None:
+                client.close()
             if cluster is not None:
                 cluster.close()
 
@@ -109,5 +139,21 @@ def _lost(job: Job, part: Partition, exc: BaseException) -> StageError:
         stop=part.stop,
         code=codes.STAGE_FAILED,
         hint="check the workers' logs; a worker may have run out of memory (try a smaller --chunk-size)",
+        workflow_file=job.plan.workflow_file,
+    )
+
+
+def _no_workers(job: Job, part: Partition, spec: ClusterSpec) -> StageError:
+    return StageError(
+        node="worker",
+        stage=None,
+        message=f"no Dask worker joined within {spec.start_timeout:g} s; nothing ran",
+        dataset=part.dataset,
+        file=part.file,
+        start=part.start,
+        stop=part.stop,
+        code=codes.STAGE_FAILED,
+        hint=f"check that the {spec.kind} jobs start (the batch queue, their logs), or raise "
+        "execution.cluster.start_timeout",
         workflow_file=job.plan.workflow_file,
     )
