@@ -619,6 +619,32 @@ wf.flow.yaml:1:1: error[FF407]: the output folder '/home/me/out' is in use by an
       | ^
       = hint: wait for it to finish, pass --wait SECONDS to wait for it, or choose another --outdir""",
 )  # fmt: skip
+DEVICE_UNAVAILABLE = _c(
+    "FF412", "device-unavailable", "A stage requires a device (a GPU) this machine does not have.",
+    "stage '{stage}' requires a GPU, and no CUDA device is available here",
+    "stage '{stage}' has execution.{key} '{value}', which names no device or resource class",
+    why="A stage placed with `execution: {require: gpu}` must not quietly run somewhere else; the run is "
+    "refused before any partition starts, so nothing is half-done. A `require`/`prefer` word that names "
+    "neither `gpu`/`cpu` nor a class of `execution.resources` would otherwise be ignored.",
+    fix="Run where a CUDA device and cupy are available; or write `prefer: gpu` (or add `fallback: cpu`) so "
+    "the stage runs on the CPU when no GPU is present; or correct the resource class name.",
+    output="""\
+analysis.flow.yaml:9:5: error[FF412]: stage 'MuonVars' requires a GPU, and no CUDA device is available here
+    9 |     - id: MuonVars
+      |     ^^^^^^^^^^^^^^
+      = hint: run where a CUDA device and cupy are available, or write `prefer: gpu` (or add `fallback: cpu`) to let the stage run on the CPU""",
+)  # fmt: skip
+DEVICE_FALLBACK = _c(
+    "FF413", "device-fallback", "A stage that prefers a GPU runs on the CPU: no CUDA device is available.",
+    "stage '{stage}' runs on the CPU: its execution.{key} asks for a GPU and none is available",
+    why="Information: `prefer: gpu` (or `require: gpu` with `fallback: cpu`) lets the run go on without a GPU; "
+    "the products are the same, only slower for stages that gain from a GPU.",
+    fix="Nothing to fix. Run on a machine with a CUDA device and cupy to use the GPU.",
+    output="""\
+analysis.flow.yaml:9:5: info[FF413]: stage 'MuonVars' runs on the CPU: its execution.prefer asks for a GPU and none is available
+    9 |     - id: MuonVars
+      |     ^^^^^^^^^^^^^^""",
+)  # fmt: skip
 
 # FF9xx
 INTERNAL = _c(

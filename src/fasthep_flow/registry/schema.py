@@ -420,13 +420,18 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
         "stageExecution": _closed(
             {
                 "require": _doc(
-                    {"type": ["string", "array", "object"]},
-                    "Capabilities the stage must run with (e.g. an executor or resources).",
+                    {"type": ["string", "array", "object"], "examples": ["gpu", "cpu"]},
+                    "The device the stage must run on: `gpu` or `cpu`, or a class of `execution.resources`. "
+                    "`gpu` without a CUDA device refuses the run before it starts (FF412).",
                 ),
                 "prefer": _doc(
-                    {"type": ["string", "array", "object"]}, "Capabilities preferred when available."
+                    {"type": ["string", "array", "object"], "examples": ["gpu", "cpu"]},
+                    "The device preferred: `gpu` runs on a CUDA device when there is one, else on the CPU "
+                    "(FF413, info).",
                 ),
-                "fallback": _string("What to use when a requirement cannot be met."),
+                "fallback": _string(
+                    "Where a `require`d stage runs when its device is missing (`cpu`).", examples=["cpu"]
+                ),
                 "timeout": _ref("duration"),
                 "retries": _doc({"type": "integer", "minimum": 0}, "Retries of a failed partition."),
                 "modifiers": _doc({"type": ["array", "object"]}, "Execution modifiers for this stage."),
@@ -573,6 +578,25 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                     "Address of a Dask scheduler (`tcp://host:8786`); a local cluster if absent."
                 ),
                 "cluster": _ref("daskCluster"),
+                "resources": _doc(
+                    {
+                        "type": "object",
+                        "additionalProperties": _doc(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "gpus": _doc(
+                                        {"type": ["integer", "string"]},
+                                        "GPUs of this class; a class with gpus > 0 places a stage on a GPU.",
+                                    )
+                                },
+                            },
+                            "A resource class.",
+                        ),
+                    },
+                    "Resource classes by name (`gpu_nodes: {gpus: 1}`), for stages' `require`/`prefer`/"
+                    "`fallback`.",
+                ),
                 "chunk_size": _doc({"type": "integer", "minimum": 1}, "Entries per partition."),
                 "cache": _doc(
                     {"type": ["boolean", "string"]}, "Cache results (`true`, `false` or a folder)."

@@ -15,7 +15,7 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -59,6 +59,8 @@ class Job:
     """Partition index -> ``<file index>_<chunk index>`` in its dataset (where a per-partition write lands)."""
     cache: CacheConfig | None = None
     """The content-addressed cache to reuse and fill (None: every node runs)."""
+    gpu_nodes: frozenset[str] = frozenset()
+    """Stage nodes placed on a CUDA device (``runtime/gpu_placement.py``): they run on columns moved there."""
 
 
 @dataclass
@@ -519,6 +521,16 @@ def run_node(step: Step, state: _PartitionState, cache: PartitionCache | None) -
         return True
 
 
+def _call_on_gpu(step: Step, events: Events, ctx: RunContext) -> Any:
+    """Run a transform on its columns moved to the GPU; its output stream comes back to the CPU."""
+    from fasthep_flow.runtime.devices import to_cpu, to_gpu
+
+    result = _call(step, step.fn, to_gpu(events), step.params, ctx)
+    if isinstance(result, StageResult) and result.events is not None:
+        return replace(result, events=to_cpu(result.events))
+    return result
+
+
 def _sum_of(events: Events, column: str) -> float:
     """The sum of a per-event column (a generator weight); a missing column is the source's error to raise."""
     import numpy as np
@@ -577,7 +589,10 @@ def _transform(step: Step, state: _PartitionState) -> _Outcome:
     if step.applies is not None and not step.applies(state.dataset):
         state.streams[step.id] = events
         return _Outcome(len(events), len(events), counted=False)
-    result = _call(step, step.fn, events, step.params, _ctx(step, state))
+    if step.id in state.job.gpu_nodes:
+        result = _call_on_gpu(step, events, _ctx(step, state))
+    else:
+        result = _call(step, step.fn, events, step.params, _ctx(step, state))
     out = _stream_of(result, events, step.id)
     state.streams[step.id] = out
     return _Outcome(len(events), len(out), dict(result.products) if result.products else None)

@@ -25,6 +25,7 @@ from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
 from fasthep_flow.runtime.executors import EXECUTORS, ClusterError, ClusterSpec, cluster_spec, make_executor
 from fasthep_flow.runtime.finish import Finished, Finisher
+from fasthep_flow.runtime.gpu_placement import place
 from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
 from fasthep_flow.runtime.output_folder import OutputDir, OutputRefused
 from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, safe_relative
@@ -131,6 +132,9 @@ def run_plan(
     refusal = _refuse(plan, options)
     if refusal is not None:
         return _refused(options, refusal, t0)
+    placement = place(plan)  # before the output folder is touched: `require: gpu` without one stops here
+    if placement.errors:
+        return _refused(options, placement.errors[0], t0, placement.errors[1:])
     datasets = _selected(plan, options.datasets)
     bindings = Bindings.from_registry(plan, registry if registry is not None else default_registry(plan))
     try:
@@ -164,6 +168,7 @@ def run_plan(
             options.debug,
             part_names=names,
             cache=cache,
+            gpu_nodes=placement.gpu_nodes,
         )
         hasher = InputHasher((d.name, f) for d in datasets for f in d.files).start()
         emit(RunStarted(len(parts), tuple(d.name for d in datasets), options.executor, options.workers))
@@ -217,7 +222,7 @@ def run_plan(
             stages=[_stats_dict(s) for s in summary.stages],
             outputs=[_output_dict(out.staging, rel.as_posix()) for rel in staged] + [{"path": RECORD_NAME}],
             errors=[diagnostic_dict(d) for d in errors],
-            warnings=[diagnostic_dict(d) for d in finished.warnings],
+            warnings=[diagnostic_dict(d) for d in (*placement.infos, *finished.warnings)],
         )
         record["datasets"] = _dataset_reads(datasets, collector.partials)
         record["cache"] = _cache_record(options, collector.partials, datasets)
@@ -244,7 +249,7 @@ def run_plan(
         summary=summary,
         products=_products(finished),
         failures=failures,
-        warnings=finished.warnings,
+        warnings=[*placement.infos, *finished.warnings],
         record=record,
     )
 
@@ -356,9 +361,11 @@ def _cluster_problem(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | N
     return None
 
 
-def _refused(options: RunOptions, diagnostic: Diagnostic, t0: float) -> RunResult:
+def _refused(
+    options: RunOptions, diagnostic: Diagnostic, t0: float, more: Sequence[Diagnostic] = ()
+) -> RunResult:
     summary = RunSummary(options.executor, options.workers, 0, 0, 0, perf_counter() - t0)
-    return RunResult(False, Path(options.outdir), [], [diagnostic], summary)
+    return RunResult(False, Path(options.outdir), [], [diagnostic, *more], summary)
 
 
 def _selected(plan: ExecutionPlan, names: Sequence[str]) -> list[DatasetPlan]:
