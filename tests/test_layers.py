@@ -19,6 +19,7 @@ LAYERS = [
     "compiler",
     "ops",
     "runtime",
+    "backends",
     "service",
     "api|builder",
     "lsp|cli",

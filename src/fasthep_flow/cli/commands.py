@@ -318,7 +318,12 @@ def _execute(
         confine_to=None if args.outdir else Path.cwd(),
     )
     progress = None if args.quiet else ConsoleProgress()
-    result = run_plan(plan, options, progress=progress, registry=registry)  # type: ignore[arg-type]
+    backend = None
+    if executor == "hamilton":
+        from fasthep_flow.backends.hamilton import HamiltonExecutor
+
+        backend = HamiltonExecutor()
+    result = run_plan(plan, options, progress=progress, registry=registry, executor=backend)  # type: ignore[arg-type]
     # Errors always; warnings (e.g. FF405: a histogram ROOT cannot hold, written as JSON only) unless --quiet.
     problems = [*result.errors, *([] if args.quiet else result.warnings)]
     if problems:

@@ -198,7 +198,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--executor",
-        choices=("serial", "threads", "processes", "dask"),
+        choices=("serial", "threads", "processes", "dask", "hamilton"),
         default=None,
         help="where partitions run (default: execution.executor, else serial; dask with --cluster)",
     )

@@ -44,7 +44,7 @@ WHEN_DOCS = (
     "once, after every dataset is merged",
 )
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$"
-EXECUTORS = ("serial", "threads", "processes", "dask")
+EXECUTORS = ("serial", "threads", "processes", "dask", "hamilton")
 
 
 # --- small builders -----------------------------------------------------------------------------------------
@@ -569,7 +569,13 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
             {
                 "executor": _enum(
                     EXECUTORS,
-                    ("in the calling thread", "a thread pool", "a process pool", "Dask distributed"),
+                    (
+                        "in the calling thread",
+                        "a thread pool",
+                        "a process pool",
+                        "Dask distributed",
+                        "an Apache Hamilton driver per partition",
+                    ),
                     "Where partitions run.",
                     default="serial",
                 ),

@@ -807,3 +807,51 @@ def _add_optional(a: float | None, b: float | None) -> float | None:
 
 def combiner(job: Job) -> Callable[[Partial, Partial], Partial]:
     return functools.partial(combine, job.bindings.merge)
+
+
+# --- one node at a time, for schedulers other than ``_run_steps``' loop (the Hamilton backend) -------------
+
+
+@dataclass
+class PartitionRun:
+    """One partition in progress, driven node by node by another scheduler (``fasthep_flow.backends``).
+
+    No cache and no early release of streams: the early frees follow the plan's own step order, which
+    another scheduler need not keep."""
+
+    program: Program
+    state: _PartitionState
+    off: set[str]
+    t_start: float
+    stopped: bool = False
+    """A node failed without keep_going: the remaining nodes do nothing."""
+
+
+def start_partition(program: Program, job: Job, part: Partition) -> PartitionRun:
+    dataset = program.datasets.get(part.dataset)
+    if dataset is None:
+        raise InternalError(f"partition of unknown dataset {part.dataset!r}")
+    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
+    state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
+    return PartitionRun(program, state, _off_steps(program, dataset), perf_counter())
+
+
+def run_step(run: PartitionRun, step: Step) -> bool:
+    """Run one node as ``_run_steps`` would; False once the partition must stop."""
+    if run.stopped:
+        return False
+    if step.id in run.off:
+        return True
+    dead = run.state.partial.dead
+    if dead and any(d in dead for d in step.deps):
+        dead.add(step.id)
+        return True
+    if not run_node(step, run.state, None) and not run.state.job.keep_going:
+        run.stopped = True
+        return False
+    return True
+
+
+def finish_partition(run: PartitionRun) -> Partial:
+    run.state.partial.seconds = perf_counter() - run.t_start
+    return run.state.partial

@@ -35,6 +35,7 @@ EXTRA_OF = {
     "distributed": "dask",
     "dask": "dask",
     "dask_jobqueue": "dask",
+    "hamilton": "hamilton",
 }
 
 
@@ -50,6 +51,8 @@ def needed_packages(plan: ExecutionPlan, executor: str, cluster: str | None = No
         needed.extend(("dask", "distributed"))
         if cluster in ("slurm", "htcondor", "pbs", "lsf"):
             needed.append("dask_jobqueue")
+    if executor == "hamilton":
+        needed.append("hamilton")
     return list(dict.fromkeys(needed))
 
 

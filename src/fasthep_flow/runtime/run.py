@@ -23,7 +23,14 @@ from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
-from fasthep_flow.runtime.executors import EXECUTORS, ClusterError, ClusterSpec, cluster_spec, make_executor
+from fasthep_flow.runtime.executors import (
+    EXECUTORS,
+    ClusterError,
+    ClusterSpec,
+    Executor,
+    cluster_spec,
+    make_executor,
+)
 from fasthep_flow.runtime.finish import Finished, Finisher
 from fasthep_flow.runtime.gpu_placement import place
 from fasthep_flow.runtime.options import RunOptions, RunResult, RunSummary, StageStats
@@ -124,12 +131,15 @@ def run_plan(
     progress: ProgressCallback | None = None,
     registry: RegistryLike | None = None,
     cancel: Cancel | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
+    """Run ``plan``; ``executor`` (named ``options.executor``) replaces the built-in one of that name, for the
+    backends of later layers (``fasthep_flow.backends``)."""
     emit = progress or ignore
     t0 = perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    refusal = _refuse(plan, options)
+    refusal = _refuse(plan, options, known=executor is not None)
     if refusal is not None:
         return _refused(options, refusal, t0)
     placement = place(plan)  # before the output folder is touched: `require: gpu` without one stops here
@@ -176,8 +186,9 @@ def run_plan(
         collector = RunCollector(plan, len(parts), options.keep_going, emit, t0, cancel)
         collector.failures.extend(partitioning.problems)
         if parts and (options.keep_going or not partitioning.problems) and not collector.cancelled:
-            spec = cluster_spec(options.cluster)
-            executor = make_executor(options.executor, options.workers, options.scheduler, spec)
+            if executor is None:
+                spec = cluster_spec(options.cluster)
+                executor = make_executor(options.executor, options.workers, options.scheduler, spec)
             executor.execute(job, parts, collector)
         phases["execute"], mark = perf_counter() - mark, perf_counter()
         if collector.cancelled:
@@ -300,8 +311,8 @@ def _cancelled(
     return RunResult(ok=False, outdir=root, outputs=[], errors=[], summary=summary, cancelled=True)
 
 
-def _refuse(plan: ExecutionPlan, options: RunOptions) -> Diagnostic | None:
-    if options.executor not in EXECUTORS:
+def _refuse(plan: ExecutionPlan, options: RunOptions, known: bool = False) -> Diagnostic | None:
+    if options.executor not in EXECUTORS and not known:
         return RunProblem(
             codes.PARAM_VALUE,
             f"unknown executor '{options.executor}'",
