@@ -278,6 +278,7 @@ def _execute(
     args: argparse.Namespace,
     registry: object = None,
     overrides: tuple[str, ...] = (),
+    backend: object = None,
 ) -> int:
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
@@ -318,7 +319,6 @@ def _execute(
         confine_to=None if args.outdir else Path.cwd(),
     )
     progress = None if args.quiet else ConsoleProgress()
-    backend = None
     if executor == "hamilton":
         from fasthep_flow.backends.hamilton import HamiltonExecutor
 
@@ -521,3 +521,91 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     if args.log_file:
         argv += ["--log-file", args.log_file]
     return int(lsp_main(argv) or 0)
+
+
+def _read_plan(path: str) -> object | None:
+    from fasthep_flow.plan import ExecutionPlan
+
+    try:
+        return ExecutionPlan.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"fasthep-flow: error: cannot read plan {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def _bindings(plan: object, registry: object = None) -> object:
+    from fasthep_flow.runtime.bindings import Bindings
+    from fasthep_flow.runtime.run import default_registry
+
+    return Bindings.from_registry(plan, registry if registry is not None else default_registry(plan))  # type: ignore[arg-type]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export snakemake WF -o DIR``: the plan as a Snakefile whose jobs call this CLI."""
+    from fasthep_flow.backends.snakemake import ExportRefused, export_snakemake, jobs_command
+
+    result, status = _compile_or_report(args.workflow, args.trust, ())
+    if result is None:
+        return status
+    chunk = args.chunk_size if args.chunk_size is not None else _plan_chunk(result.plan)
+    out = Path(args.output)
+    try:
+        changed = export_snakemake(
+            result.plan, _bindings(result.plan, result.registry), out, chunk, jobs_command()
+        )  # type: ignore[arg-type]
+    except ExportRefused as exc:
+        print(f"fasthep-flow: error: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    print(
+        f"exported {args.workflow} (plan {result.plan.hash}) to {out}/ for snakemake; {len(changed)} file(s) changed"
+    )
+    for path in changed:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def cmd_run_partition(args: argparse.Namespace) -> int:
+    from fasthep_flow.backends.snakemake import ExportRefused, run_one_partition
+
+    plan = _read_plan(args.plan)
+    if plan is None:
+        return EXIT_USAGE
+    try:
+        partial = run_one_partition(
+            plan, _bindings(plan), args.dataset, args.index, args.chunk_size, Path(args.output)
+        )  # type: ignore[arg-type]
+    except ExportRefused as exc:
+        print(f"fasthep-flow: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if partial.failures:
+        from fasthep_flow.cli.render import render_text as _render
+
+        sys.stderr.write(_render([f.diagnostic for f in partial.failures], _line_source({}), color=False))
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def cmd_merge_partitions(args: argparse.Namespace) -> int:
+    from fasthep_flow.backends.snakemake import ExportRefused, merge_partitions
+
+    plan = _read_plan(args.plan)
+    if plan is None:
+        return EXIT_USAGE
+    try:
+        merge_partitions(plan, _bindings(plan), [Path(p) for p in args.partials], Path(args.output))  # type: ignore[arg-type]
+    except ExportRefused as exc:
+        print(f"fasthep-flow: error: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """The final job: outputs and run.json from the merged datasets, through ``run_plan`` with nothing to run."""
+    from fasthep_flow.backends.snakemake import MergedExecutor
+
+    plan = _read_plan(args.plan)
+    if plan is None:
+        return EXIT_USAGE
+    args.executor, args.workers, args.scheduler, args.dataset = "snakemake", 1, None, []
+    args.keep_going, args.wait = False, None
+    return _execute(plan, Path(args.outdir), args, backend=MergedExecutor([Path(p) for p in args.merged]))

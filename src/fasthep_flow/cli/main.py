@@ -169,6 +169,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     runs.add_argument("--json", action="store_true", help="print JSON")
 
+    export = sub.add_parser(
+        "export",
+        help="export the plan to another workflow engine (snakemake)",
+        description="Write the workflow's plan as a workflow of another engine, whose jobs call fasthep-flow.",
+    )
+    export.add_argument("engine", choices=("snakemake",), help="the engine (snakemake)")
+    export.add_argument("workflow", metavar="WF", help="the workflow YAML file")
+    export.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write")
+    export.add_argument("--chunk-size", type=int, default=None, help="entries per partition (0 = whole file)")
+    export.add_argument("--trust", action="store_true", help=_TRUST_HELP)
+
+    part = sub.add_parser("run-partition", help="run one partition of a plan (a job of an exported workflow)")
+    part.add_argument("plan", metavar="PLAN", help="a plan.json (or a dataset's fragment from `export`)")
+    part.add_argument("--dataset", required=True, help="the partition's dataset")
+    part.add_argument("--index", type=int, required=True, help="the partition's index in the plan")
+    part.add_argument("--chunk-size", type=int, default=None, help="entries per partition (as exported)")
+    part.add_argument("-o", "--output", required=True, help="where to write the partition's result")
+
+    merge_parts = sub.add_parser(
+        "merge-partitions", help="merge one dataset's partition results (a job of an exported workflow)"
+    )
+    merge_parts.add_argument("plan", metavar="PLAN", help="the dataset's plan fragment")
+    merge_parts.add_argument("partials", nargs="+", metavar="PART", help="results of `run-partition`")
+    merge_parts.add_argument("-o", "--output", required=True, help="where to write the merged result")
+
+    merge = sub.add_parser(
+        "merge", help="finish a run from merged dataset results (the final job of an exported workflow)"
+    )
+    merge.add_argument("plan", metavar="PLAN", help="the plan.json written by `export`")
+    merge.add_argument("merged", nargs="+", metavar="MERGED", help="results of `merge-partitions`")
+    merge.add_argument("--chunk-size", type=int, default=None, help="entries per partition (as exported)")
+    merge.add_argument("--outdir", required=True, help="the output folder")
+    merge.add_argument("--quiet", action="store_true", help="no summary")
+
     ops = sub.add_parser("ops", help="document the registry's operations")
     ops.add_argument("name", nargs="?", metavar="NAME", help="one op (or function) to describe")
     ops.add_argument(
