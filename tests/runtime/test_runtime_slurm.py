@@ -156,3 +156,40 @@ def test_slurm_job_script_carries_the_requests() -> None:
     script = job_script(spec)
     for line in ("#SBATCH -p short", "#SBATCH -A hep", "#SBATCH -t 00:30:00", "#SBATCH --cpus-per-task=1"):
         assert line in script
+
+
+def test_ctrl_c_cancels_the_jobs(slurm: slurm_node.SlurmNode, tmp_path: Path) -> None:
+    """SIGINT while the workers run: the run stops and its Slurm jobs are cancelled, none keeps running."""
+    import signal
+    import time
+
+    workflow = tmp_path / "wf.flow.yaml"
+    # Many small partitions keep the workers busy long enough to be interrupted mid-run.
+    text = WORKFLOW.replace("LOGS", str(tmp_path / "logs"))
+    workflow.write_text(
+        text.replace("nevents: 3000", "nevents: 600000").replace("nevents: 4000", "nevents: 800000")
+    )
+    argv = [sys.executable, "-m", "fasthep_flow", "run", str(workflow), "--outdir", str(tmp_path / "out")]
+    proc = subprocess.Popen(
+        [*argv, "--cluster", "slurm", "--jobs", "2", "--chunk-size", "1000", "--quiet"],
+        env={**os.environ, **slurm.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while list(slurm.jobs().values()).count("RUNNING") < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the two worker jobs never ran"
+            time.sleep(0.5)
+        time.sleep(2)  # the workers have joined and are running partitions
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, proc.returncode  # the CLI's interrupted status, not a silent exit
+    assert not (tmp_path / "out" / "run.json").exists()
+    assert slurm.jobs_after(30) == {}

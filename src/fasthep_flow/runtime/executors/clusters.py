@@ -194,6 +194,24 @@ def _condor_directives(lines: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _jobqueue() -> Any:
+    """``dask_jobqueue``, imported without its side effect on Ctrl-C.
+
+    Importing it installs a SIGINT handler that calls ``sys.exit()`` (for its batch "runner" mode): Ctrl-C would
+    end a run with status 0 and skip the interrupted-run path. The handler is put back to Python's own.
+    """
+    import signal
+    import threading
+
+    import dask_jobqueue
+
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGINT)
+        if getattr(handler, "__module__", "").startswith("dask_jobqueue"):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    return dask_jobqueue
+
+
 def start_cluster(spec: ClusterSpec) -> Any:
     """Start the scheduler (and ask for the workers) of ``spec``; the caller closes what it gets.
 
@@ -214,9 +232,7 @@ def start_cluster(spec: ClusterSpec) -> Any:
                 silence_logs=logging.ERROR,
             )
     else:
-        import dask_jobqueue
-
-        cls = getattr(dask_jobqueue, BATCH_KINDS[spec.kind])
+        cls = getattr(_jobqueue(), BATCH_KINDS[spec.kind])
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
             cluster = cls(**jobqueue_options(spec))
@@ -241,9 +257,7 @@ def job_script(spec: ClusterSpec) -> str:
         raise ClusterError(f"cluster kind {spec.kind!r} submits no batch jobs")
     cluster = None
     try:
-        import dask_jobqueue
-
-        cls = getattr(dask_jobqueue, BATCH_KINDS[spec.kind])
+        cls = getattr(_jobqueue(), BATCH_KINDS[spec.kind])
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
             cluster = cls(**jobqueue_options(spec))
