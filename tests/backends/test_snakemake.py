@@ -78,15 +78,15 @@ def test_exported_workflow_runs_in_snakemake_and_reruns_only_what_an_edit_touche
     workflow = tmp_path / "wf.flow.yaml"
     workflow.write_text(WORKFLOW)
     export = tmp_path / "export"
-    sh([*FF, "export", "snakemake", str(workflow), "-o", str(export), "--chunk-size", "1000"], tmp_path)
+    sh([*FF, "export", "snakemake", str(workflow), "-o", str(export), "--chunk-size", "1500"], tmp_path)
     assert (export / "Snakefile").exists()
 
     planned = job_counts(sh([snakemake(), "-n", "--cores", "2"], export))
-    assert planned == {"all": 1, "partition": 5, "merge_dataset": 2, "final": 1, "total": 9}
+    assert planned == {"all": 1, "partition": 4, "merge_dataset": 2, "final": 1, "total": 8}
 
     sh([snakemake(), "--cores", "2"], export)
     sh(
-        [*FF, "run", str(workflow), "--outdir", str(tmp_path / "direct"), "--chunk-size", "1000", "--quiet"],
+        [*FF, "run", str(workflow), "--outdir", str(tmp_path / "direct"), "--chunk-size", "1500", "--quiet"],
         tmp_path,
     )
     assert products(export / "outputs") == products(tmp_path / "direct") != {}
@@ -97,9 +97,9 @@ def test_exported_workflow_runs_in_snakemake_and_reruns_only_what_an_edit_touche
     # Edit the stage that runs on toy_dy only, and re-export.
     data_partials = {p: p.stat().st_mtime_ns for p in (export / "partials" / "toy_data").glob("*.pkl")}
     workflow.write_text(WORKFLOW.replace('"NMu >= 1"', '"NMu >= 2"'))
-    sh([*FF, "export", "snakemake", str(workflow), "-o", str(export), "--chunk-size", "1000"], tmp_path)
+    sh([*FF, "export", "snakemake", str(workflow), "-o", str(export), "--chunk-size", "1500"], tmp_path)
     replanned = job_counts(sh([snakemake(), "-n", "--cores", "2"], export))
-    assert replanned == {"all": 1, "partition": 3, "merge_dataset": 1, "final": 1, "total": 6}
+    assert replanned == {"all": 1, "partition": 2, "merge_dataset": 1, "final": 1, "total": 5}
     sh([snakemake(), "--cores", "2"], export)
     assert {p: p.stat().st_mtime_ns for p in data_partials} == data_partials  # toy_data did not re-run
     cutflow = json.loads((export / "outputs" / "cutflows" / "DyOnly.json").read_text())
