@@ -83,3 +83,47 @@ def test_a_cluster_with_another_executor_is_refused_before_it_starts(tmp_path: P
     assert not run.ok and [d.code for d in run.errors] == [codes.PARAM_VALUE]
     assert "needs the dask executor" in run.errors[0].message
     assert not out.exists()
+
+
+def _labels(text: str) -> list[str]:
+    """Completion labels at the end of ``text`` (the cursor after its last character)."""
+    from fasthep_flow.document.spans import Pos
+    from fasthep_flow.service import Context, Document, complete
+
+    lines = text.split("\n")
+    pos = Pos(len(lines) - 1, len(lines[-1]))
+    return [c.label for c in complete(Document("file:///w/t.flow.yaml", text + "\n", 1), pos, Context())]
+
+
+def test_the_editor_completes_cluster_keys_and_kinds() -> None:
+    head = "version: 1.0\nsources:\n  events: {kind: toy, nevents: 10}\nexecution:\n  executor: dask\n  cluster:\n    "
+    keys = _labels(head)
+    assert {"kind", "jobs", "cores", "memory", "adapt", "queue", "walltime", "start_timeout"} <= set(keys)
+    assert _labels(head + "kind: ") == ["local", "address", "slurm", "htcondor", "pbs", "lsf"]
+    assert _labels(head + "kind: slurm\n    adapt: {") == ["minimum", "maximum"]
+
+
+def test_a_local_cluster_of_two_workers_gives_the_serial_products(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "wf.flow.yaml"
+    path.write_text(
+        WF.replace("CLUSTER", "cluster: {kind: local, jobs: 2}").replace("nevents: 100", "nevents: 3000")
+    )
+    plan = compile_file(path).plan
+    serial = run_plan(plan, RunOptions(outdir=tmp_path / "serial", chunk_size=500))
+    local = run_plan(
+        plan,
+        RunOptions(
+            outdir=tmp_path / "local",
+            executor="dask",
+            chunk_size=500,
+            cluster=dict(plan.execution["cluster"]),
+        ),
+    )
+    assert serial.ok and local.ok, [d.message for d in local.errors]
+    assert local.summary.partitions == 6
+    assert local.record["options"]["cluster"] == {"kind": "local", "jobs": 2}
+    stats = [(s.node, s.events_in, s.events_out) for s in local.summary.stages]
+    assert stats == [(s.node, s.events_in, s.events_out) for s in serial.summary.stages]
+    assert json.loads((tmp_path / "local" / "run.json").read_text())["options"]["executor"] == "dask"
