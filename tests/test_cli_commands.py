@@ -40,9 +40,8 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
         ("wf.flow.yaml", "unknown command 'wf.flow.yaml' (to run a workflow: fasthep-flow run wf.flow.yaml)"),
         (
             "xyzzy",
-            "unknown command 'xyzzy'; the commands are: check, compile, plan, run, run-plan, cache, runs, ops, "
-            "schema, lsp, "
-            "normalise, diff, show-defaults, inspect, init",
+            "unknown command 'xyzzy'; the commands are: check, compile, plan, run, run-plan, cache, runs, export, "
+            "run-partition, merge-partitions, merge, ops, schema, lsp, normalise, diff, show-defaults, inspect, init",
         ),
     ],
 )
