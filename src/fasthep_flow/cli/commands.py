@@ -291,7 +291,9 @@ def _execute(
     workflow_file = getattr(plan, "workflow_file", None)
     cluster_kind, jobs = getattr(args, "cluster", None), getattr(args, "jobs", None)
     try:
-        spec = cluster_spec(execution.get("cluster"), cluster_kind, jobs)
+        # --scheduler ADDR replaces the workflow's cluster (as every command-line option overrides the workflow)
+        planned_cluster = None if args.scheduler and not cluster_kind else execution.get("cluster")
+        spec = cluster_spec(planned_cluster, cluster_kind, jobs)
     except ClusterError as exc:
         print(f"fasthep-flow: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
