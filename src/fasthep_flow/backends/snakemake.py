@@ -3,9 +3,9 @@
 The export folder holds:
 
 - ``plan.json``: the whole plan (what the final rule runs from);
-- ``plans/<dataset>.json``: one fragment per dataset — the plan with only that dataset, and with the parameters
-  of stages that do not apply to it (``applies_to``) left out, so that editing such a stage leaves the fragment,
-  and hence the dataset's partition jobs, untouched;
+- ``plans/<dataset>.json``: one fragment per dataset — the plan without the parameters of stages that do not
+  apply to that dataset (``applies_to``), so that editing such a stage leaves the fragment, and hence the
+  dataset's partition jobs, untouched;
 - ``Snakefile``: a rule per partition chain (``fasthep-flow run-partition``, one job per dataset × partition,
   writing that partition's result), a merge rule per dataset (``fasthep-flow merge-partitions``: the fixed merge
   tree of ``runtime/merge.py`` over its partitions) and a final rule (``fasthep-flow merge``: dataset- and
@@ -56,7 +56,7 @@ class MergedDataset:
 
 
 def fragment(plan: ExecutionPlan, dataset: str) -> ExecutionPlan:
-    """``plan`` for one dataset's partition jobs: other datasets dropped, stages not applying to it emptied."""
+    """``plan`` for one dataset's partition jobs: the parameters of stages not applying to it left out."""
     from fasthep_flow.runtime.chain import applies_to_of
 
     data = plan.dataset(dataset)
@@ -66,12 +66,8 @@ def fragment(plan: ExecutionPlan, dataset: str) -> ExecutionPlan:
         if node.kind is NodeKind.STAGE and applies is not None and not applies(data):
             node = replace(node, params={})  # never called for this dataset: its settings are not an input
         nodes.append(node)
-    return replace(
-        plan,
-        nodes=tuple(nodes),
-        datasets=(data,),
-        partitions=tuple(p for p in plan.partitions if p.dataset == dataset),
-    )
+    # Every dataset stays listed: expressions and dataset axes see the run's dataset names.
+    return replace(plan, nodes=tuple(nodes))
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
