@@ -610,4 +610,5 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     args.executor, args.workers, args.scheduler, args.dataset = "snakemake", 1, None, []
     args.keep_going, args.wait = False, None
+    args.cache_dir, args.no_cache, args.explain = None, True, False  # nothing runs here: nothing to cache
     return _execute(plan, Path(args.outdir), args, backend=MergedExecutor([Path(p) for p in args.merged]))
