@@ -3,9 +3,9 @@
     python benchmarks/bench_backends.py [--stages 40] [--partitions 30] [--events 200] [--repeat 3]
 
 A generated workflow of ``--stages`` cheap ``hep.define`` stages runs on ``--partitions`` toy partitions of
-``--events`` events, in this process, two ways: our loop (``start_partition`` / ``run_step`` / ``finish``,
-what every built-in executor runs) and a Hamilton driver whose nodes call the same ``run_step``
-(``--executor hamilton``). The time spent inside the ops is measured by the runtime itself (per-node seconds
+``--events`` events, in this process, two ways: ``run_partition`` (our loop over ``run_node``, what
+every built-in executor runs; no cache) and a Hamilton driver whose nodes call the same ``run_node`` through
+``run_step`` (``--executor hamilton``). The time spent inside the ops is measured by the runtime itself (per-node seconds
 in each partition's stats); what is left, divided by the nodes run, is each engine's own cost per node.
 Best of ``--repeat``. A measurement, not a test: the exit status is 0 either way.
 """
@@ -45,7 +45,7 @@ def measure(args: argparse.Namespace) -> None:
         Job,
         compile_program,
         finish_partition,
-        run_step,
+        run_partition,
         start_partition,
     )
     from fasthep_flow.runtime.partitions import make_partitions
@@ -74,19 +74,16 @@ def measure(args: argparse.Namespace) -> None:
             op = 0.0
             t = time.perf_counter()
             for part in parts:
-                run = start_partition(program, job, part)
-                for step in program.steps:
-                    run_step(run, step)
-                op += sum(row[2] for row in finish_partition(run).stats.values())
+                op += sum(row.seconds for row in run_partition(job, part).stats.values())
             return time.perf_counter() - t, op
 
         def hamilton() -> tuple[float, float]:
             op = 0.0
             t = time.perf_counter()
             for part in parts:
-                run = start_partition(program, job, part, release=False)
+                run = start_partition(program, job, part)
                 dr.execute(names, inputs={INPUT: run})
-                op += sum(row[2] for row in finish_partition(run).stats.values())
+                op += sum(row.seconds for row in finish_partition(run).stats.values())
             return time.perf_counter() - t, op
 
         results = {}
