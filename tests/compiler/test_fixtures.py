@@ -9,6 +9,7 @@ fixed text must no longer report the codes that were fixed. ``pytest --update-go
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ REQUIRED_CODES = {
 
 
 def _compile(path: Path) -> CompileResult:
-    return compile_file(path, OPTIONS)
+    """Compiled from its own folder: the project root, where relative paths resolve without FF141."""
+    with contextlib.chdir(path.parent):
+        return compile_file(path, OPTIONS)
 
 
 def _golden(path: Path) -> Path:
@@ -97,7 +100,9 @@ def test_valid_corpus_uses_every_op() -> None:
 
     registry, _ = load_registry(None, None, False)
     used = {node.op for path in VALID if (plan := _compile(path).plan) is not None for node in plan.nodes}
-    assert sorted({spec.name for spec in registry.all_ops()} - used) == []
+    # ops accepted for upstream compatibility but without an effect yet warn FF140, so no valid (silent)
+    # workflow can use them: their fixture is FF140-pending-render-ops.yaml
+    assert sorted({spec.name for spec in registry.all_ops() if not spec.pending} - used) == []
 
 
 # --- golden files for safe fixes ------------------------------------------------------------------------------
@@ -134,7 +139,8 @@ def test_safe_fixes_match_golden(path: Path, update_goldens: bool) -> None:
     assert golden.exists(), f"{path.name} has safe fixes but no {golden.name}; run pytest --update-goldens"
     assert fixed == golden.read_text(encoding="utf-8")
 
-    after = compile_text(fixed, str(path), OPTIONS)
+    with contextlib.chdir(path.parent):  # from the fixture's folder, as `_compile`
+        after = compile_text(fixed, str(path), OPTIONS)
     after_codes = {d.code.id for d in after.diagnostics}
     assert after_codes.isdisjoint(fixed_codes), f"fixed codes still reported: {sorted(after_codes)}"
     assert after_codes <= {d.code.id for d in before.diagnostics}, "a fix introduced a new problem"

@@ -34,6 +34,12 @@ HIST_NMUON = """\
 """
 
 
+@pytest.fixture(autouse=True)
+def _project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the workflow's folder, the project root where relative paths resolve without FF141."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _strip_marks(text: str) -> tuple[str, list[Pos]]:
     lines, marks = [], []
     for n, line in enumerate(text.split("\n")):

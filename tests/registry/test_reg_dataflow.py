@@ -131,7 +131,7 @@ def test_di_object_mass_synthesises_component_uses_on_the_collection() -> None:
         ("Electron_Py", "field"),
         ("Electron_Pz", "field"),
         ("Electron_E", "field"),
-        ("GoodEle", "field"),
+        ("GoodEle", "expr"),  # upstream takes a field or any expression as the mask
     ]
     collection = p.get("collection")
     px = steps[0].uses[0]

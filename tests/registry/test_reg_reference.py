@@ -34,7 +34,7 @@ def test_nested_mappings_get_their_own_tables() -> None:
     assert "### `axes[]`: `axis`" in text
     assert "### `variations.apply_to`: `{eventtype}`" in text
     assert "| `type` (required) | `str` |  | `regular`, `variable`, `category`, `int`, `bool` |" in text
-    assert "`bool or {name}`" in text  # alternatives read "or", not "|"
+    assert "`bool or {name, type?, source?, bins?, label?}`" in text  # alternatives read "or", not "|"
     cutflow = op_markdown(REG.stage_op("hep.selection.cutflow"), heading="#")  # type: ignore[arg-type]
     assert cutflow.startswith("# `hep.selection.cutflow`") and "## `selection{}`" in cutflow
 

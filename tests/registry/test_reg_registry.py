@@ -114,7 +114,8 @@ def test_design_example_loads_with_its_profile() -> None:
     assert reg.observer_presets
 
 
-def test_file_profile_relative_to_the_workflow(tmp_path: Path) -> None:
+def test_file_profile_relative_to_the_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the project root: found there, so no FF141
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "lab.yaml").write_text(
         textwrap.dedent(
@@ -138,7 +139,10 @@ def test_file_profile_relative_to_the_workflow(tmp_path: Path) -> None:
     assert reg.active_profiles[0].doc == "Our lab's settings"
 
 
-def test_file_profile_problems_are_reported_in_the_profile_file(tmp_path: Path) -> None:
+def test_file_profile_problems_are_reported_in_the_profile_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     profile = tmp_path / "bad.yaml"
     profile.write_text("profiles: [hepp]\nplugin: [core]\n", encoding="utf-8")
     root = parse("use: {profiles: [./bad.yaml, ./missing.yaml]}\n", str(tmp_path / "wf.yaml"))

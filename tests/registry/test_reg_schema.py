@@ -221,7 +221,14 @@ def test_editor_hints_docs_enums_defaults_and_snippets() -> None:
         SCHEMA["$defs"]["params.stages.hep.di_object_mass"]["properties"]["collection"]["default"] == "Muon"
     )
     assert "markdownDescription" in params and "markdownDescription" in storage
-    assert SCHEMA["$defs"]["when"]["enum"] == ["partition", "dataset", "final"]
+    assert SCHEMA["$defs"]["when"]["enum"] == [
+        "partition",
+        "dataset",
+        "final",
+        "partition_end",
+        "dataset_end",
+        "run_end",
+    ]
 
 
 def test_schema_of_a_registry_with_user_layers_knows_their_ops(tmp_path: Path) -> None:

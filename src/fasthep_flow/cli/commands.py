@@ -310,7 +310,7 @@ def _execute(
         outdir=outdir,
         executor=executor,
         workers=workers,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler or _setting(execution, "scheduler", str),
         cluster=_cluster_dict(spec) if spec is not None and (executor == "dask" or cluster_kind) else None,
         chunk_size=args.chunk_size if args.chunk_size is not None else _plan_chunk(plan),
         datasets=tuple(args.dataset),
@@ -339,6 +339,7 @@ def _execute(
 
 
 def _setting(execution: Any, key: str, kind: type) -> Any:
+    """The workflow's `execution.<key>` when it has the right type (command-line options win over it)."""
     value = execution.get(key) if isinstance(execution, dict) else None
     return value if isinstance(value, kind) and not isinstance(value, bool) else None
 

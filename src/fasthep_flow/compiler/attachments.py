@@ -18,6 +18,13 @@ from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_p
 
 WHEN = ("partition", "dataset", "final")
 DEFAULT_WHEN = {"write": "partition", "render": "final", "inspect": "partition"}  # as upstream
+LIFECYCLE_WHEN = {"partition_end": "partition", "dataset_end": "dataset", "run_end": "final"}
+"""Upstream's lifecycle names for the same three moments (LANGUAGE.md §10)."""
+
+
+def lifecycle_when(value: str) -> str:
+    """`run_end` is `final`, `dataset_end` is `dataset`, `partition_end` is `partition`."""
+    return LIFECYCLE_WHEN.get(value, value)
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Attachment:
     params: dict[str, Any]
     when: str
     node: MapNode
+    input_stage: str | None = None
+    """The stage whose product it takes when not ``stage`` itself (a render stage's `from`)."""
 
 
 def _items(node: Node | None) -> list[MapNode]:
@@ -113,11 +122,20 @@ def _attachment(
 ) -> Attachment | None:
     params = to_python(item)
     assert isinstance(params, dict)
-    when = str(params.pop("when", DEFAULT_WHEN[kind]))
+    when = lifecycle_when(str(params.pop("when", DEFAULT_WHEN[kind])))
     op = ""
     if kind == "render":
         style_node = item.get("style")
-        if isinstance(style_node, ScalarNode) and isinstance(style_node.value, str):
+        if isinstance(
+            style_node, MapNode
+        ):  # upstream's inline style: `{use: base, with: {...}}` or `{op, ...}`
+            from fasthep_flow.compiler.styles import inline_style
+
+            resolved = inline_style(ctx, style_node, styles)
+            params.pop("style", None)
+            op = str(resolved.pop("op", ""))
+            params = {**resolved, **params}
+        elif isinstance(style_node, ScalarNode) and isinstance(style_node.value, str):
             name = style_node.text
             if not ctx.refer(
                 style_node,
@@ -131,7 +149,7 @@ def _attachment(
             op = str(styles[name].get("op", ""))
         check_output_path(ctx, item.get("out"))
     elif kind == "write":
-        out_node = item.get("output")
+        out_node = item.get("output") or item.get("use")  # `use:` is upstream's name for a layout
         if isinstance(out_node, ScalarNode) and isinstance(out_node.value, str):
             name = out_node.text
             if not ctx.refer(
@@ -144,12 +162,25 @@ def _attachment(
             ):
                 return None
             merged = dict(outputs[name])
-            merged.update({k: v for k, v in params.items() if k != "output"})
+            merged.update({k: v for k, v in params.items() if k not in ("output", "use")})
             params = merged
         op = str(params.pop("op", params.pop("kind", "root_tree")))
         if item.get("op") is not None or item.get("kind") is not None:
             _check_sink_op(ctx, item)
         check_output_path(ctx, item.get("path"))
+        spec = ctx.registry.stage_op(op)
+        if (
+            spec is not None
+        ):  # a layout (`use:`/`output:`) may supply required params; the merge must have them
+            for p in spec.required_params:
+                if p.name not in params:
+                    anchor = item.entries[0].key if item.entries else item
+                    ctx.report(
+                        codes.MISSING_PARAM,
+                        anchor,
+                        f"the writer is missing required key '{p.name}'",
+                        hint=f"give `{p.name}:` here or in the `outputs:` layout it uses",
+                    )
     else:
         op = str(params.pop("kind", params.pop("op", "hep.schema_snapshot")))
         kind_node = item.get("kind") or item.get("op")
@@ -162,7 +193,62 @@ def _attachment(
                 codes.UNKNOWN_OP, kind_node, "observer", sorted(ctx.registry.ops_for("observers"))
             )
         check_output_path(ctx, item.get("out"))
+    if kind == "render" and isinstance(params.get("out"), str):
+        params["out"] = with_suffix(params["out"], op)
+    if kind == "render" and d.op == "hep.hist":
+        from fasthep_flow.compiler.planner import params_with_defaults
+        from fasthep_flow.compiler.styles import check_style_axes, hist_axis_names
+
+        style_node = item.get("style")
+        drawn = dict(styles.get(style_node.text, {})) if isinstance(style_node, ScalarNode) else {}
+        drawn.update({k: v for k, v in params.items() if k not in ("style", "out")})
+        check_style_axes(ctx, op, drawn, hist_axis_names(params_with_defaults(d)), _x_name_nodes(ctx, item))
     return Attachment(kind, d.id, n, op, params, when, item)
+
+
+def _x_name_nodes(ctx: Context, item: MapNode) -> list[Node | None]:
+    """Where a wrong `axes.x.name` is written: the inline style, the named style (or its `with:`), the ref."""
+
+    def node_at(root: Node | None, path: tuple[str, ...]) -> Node | None:
+        for part in path:
+            root = root.get(part) if isinstance(root, MapNode) else None
+        return root
+
+    style = item.get("style")
+    if isinstance(style, MapNode):
+        return [node_at(style, ("with", "axes", "x", "name")), node_at(style, ("axes", "x", "name")), style]
+    if isinstance(style, ScalarNode):
+        name = style.text
+        return [
+            node_at(ctx.root, ("styles", name, "with", "axes", "x", "name")),
+            node_at(ctx.root, ("styles", name, "axes", "x", "name")),
+            style,
+        ]
+    return [item]
+
+
+def with_suffix(out: str, op: str) -> str:
+    """Upstream appends `.png` to an `out` without a suffix; a cutflow table gets `.csv`."""
+    if PurePosixPath(out).suffix:
+        return out
+    return out + (".csv" if op.endswith("cutflow_csv") else ".png")
+
+
+def write_keeps(ctx: Context, attachments: list[Attachment]) -> list[tuple[str, list[ScalarNode]]]:
+    """(stage id, the `keep` entries) of every write: its own `keep`, else its layout's (`use:`/`output:`)."""
+    layouts = ctx.root.get("outputs")
+    out: list[tuple[str, list[ScalarNode]]] = []
+    for att in attachments:
+        if att.kind != "write":
+            continue
+        keep = att.node.get("keep")
+        if keep is None and isinstance(layouts, MapNode):
+            ref = att.node.get("use") or att.node.get("output")
+            layout = layouts.get(ref.text) if isinstance(ref, ScalarNode) else None
+            keep = layout.get("keep") if isinstance(layout, MapNode) else None
+        items = keep.items if isinstance(keep, SeqNode) else []
+        out.append((att.stage, [i for i in items if isinstance(i, ScalarNode) and isinstance(i.value, str)]))
+    return out
 
 
 def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[str]) -> None:

@@ -11,9 +11,11 @@ from fasthep_flow.compiler.attachments import (
     collect_attachments,
     collect_observers,
     collect_outputs,
+    write_keeps,
 )
 from fasthep_flow.compiler.context import Context
-from fasthep_flow.compiler.dataflow import FlowState, analyse_flow
+from fasthep_flow.compiler.dataflow import FlowState, analyse_flow, analyse_write_fields
+from fasthep_flow.compiler.fields import bind_aliases, collect_aliases, projections
 from fasthep_flow.compiler.generator_weights import check_generator_weights
 from fasthep_flow.compiler.inputs import check_input_kinds, source_fields
 from fasthep_flow.compiler.normalise import (
@@ -24,11 +26,13 @@ from fasthep_flow.compiler.normalise import (
     deep_merge,
     profile_defaults,
 )
+from fasthep_flow.compiler.pending_forms import report_pending_forms
 from fasthep_flow.compiler.planner import build_plan, params_with_defaults
+from fasthep_flow.compiler.render_stages import render_stage_attachments
 from fasthep_flow.compiler.result import CompileOptions, CompileResult
 from fasthep_flow.compiler.stages import collect_stages
 from fasthep_flow.compiler.structure import check_structure
-from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolIndex, SymbolKind
+from fasthep_flow.compiler.symbols import SymbolIndex
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
@@ -97,6 +101,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     )
     _check_version(ctx)
     check_structure(ctx)
+    report_pending_forms(ctx)
     sources = collect_sources(ctx)
     source_names = [s.name for s in sources]
     primary_node = root.get("primary_stream")
@@ -110,16 +115,20 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     globals_ = collect_globals(ctx)
     styles = collect_styles(ctx, [d.name for d in datasets])
     outputs = collect_outputs(ctx)
-    _aliases(ctx)
-    decls = collect_stages(ctx, source_names, primary)
-    state = FlowState(
-        sources=source_fields(ctx, sources, datasets), globals=set(globals_) | _alias_names(root)
-    )
+    aliases = collect_aliases(ctx, source_names, primary)
+    all_decls = collect_stages(ctx, source_names, primary)
+    decls = [d for d in all_decls if d.role != "render"]
+    render_decls = [d for d in all_decls if d.role == "render"]
+    state = FlowState(sources=source_fields(ctx, sources, datasets), globals=set(globals_))
+    bind_aliases(ctx, aliases, state.sources)
     analyse_flow(ctx, decls, state)
     check_generator_weights(ctx, datasets, state, primary)
     attachments = collect_attachments(ctx, decls, styles, outputs)
+    attachments += render_stage_attachments(ctx, render_decls, decls, styles)
+    analyse_write_fields(ctx, decls, write_keeps(ctx, attachments), state)
     check_applies_to(ctx, decls, [d.name for d in datasets])
     targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
+    targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
 
     execution = to_python(root.get("execution"))
@@ -139,7 +148,18 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
         if has_errors:
             return None
         return build_plan(
-            ctx, decls, sources, datasets, state, attachments, observers, globals_, styles, outputs, execution
+            ctx,
+            decls,
+            sources,
+            datasets,
+            state,
+            attachments,
+            observers,
+            globals_,
+            styles,
+            outputs,
+            execution,
+            projections(aliases),
         )
 
     return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, ctx.index, workflow, plan)
@@ -168,35 +188,16 @@ def _workflow_dir(file: str) -> Path | None:
 
 
 def _check_version(ctx: Context) -> None:
+    """Upstream stores any `version` and never checks it; we read the file the same way but say so."""
     node = ctx.root.get("version")
     if isinstance(node, ScalarNode) and node.value is not None and str(node.value) not in SUPPORTED_VERSIONS:
         ctx.report(
             codes.BAD_VERSION,
             node,
-            f"unsupported language version {node.text!r}",
-            hint="this fasthep-flow reads `version: 1.0`",
+            f"unknown language version {node.text!r}: read as version 1.0",
+            hint="this fasthep-flow knows `version: 1.0`",
+            severity=Severity.WARNING,
         )
-
-
-def _alias_names(root: MapNode) -> set[str]:
-    fields = root.get("fields")
-    return {e.key.text for e in fields.entries} if isinstance(fields, MapNode) else set()
-
-
-def _aliases(ctx: Context) -> None:
-    fields = ctx.root.get("fields")
-    if isinstance(fields, MapNode):
-        for e in fields.entries:
-            target = to_python(e.value)
-            ctx.index.definitions.append(
-                Definition(
-                    e.key.text,
-                    SymbolKind.FIELD,
-                    e.key.span,
-                    origin=FieldOrigin.ALIAS,
-                    detail=f"alias of `{target}`",
-                )
-            )
 
 
 def _normalised(
@@ -237,4 +238,12 @@ def _normalised(
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics, key=lambda d: (d.span.file, d.span.start.line, d.span.start.col, d.code.id))
+    """In document order, each (code, place) once: the schema and a later pass may both see one mistake."""
+    seen: set[tuple[str, str, int, int]] = set()
+    unique = []
+    for d in diagnostics:
+        key = (d.code.id, d.span.file, d.span.start.line, d.span.start.col)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    return sorted(unique, key=lambda d: (d.span.file, d.span.start.line, d.span.start.col, d.code.id))

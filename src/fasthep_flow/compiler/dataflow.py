@@ -27,6 +27,17 @@ CONTEXT_SYMBOLS = {
     "entries": "number of entries in this partition",
     "start": "first entry of this partition",
     "stop": "one past the last entry of this partition",
+    # upstream's dataset context (the `hep` profile's `hep.dataset_context`, LANGUAGE.md §17.4)
+    "dataset_eventtype": "the event type of the dataset (`data` or `mc`)",
+    "dataset_group": "the dataset's `group` (its name when it has none)",
+    "dataset_is_data": "true for datasets with `eventtype: data`",
+    "dataset_nevents": "the dataset's `nevents`, when given",
+    "dataset_xs": "the dataset's cross section (`xs`)",
+    "dataset_n_unskimmed_events": "the dataset's `n_unskimmed_events`",
+    "dataset_filter_efficiency": "the dataset's `filter_efficiency`",
+    "xs": "the dataset's cross section (its `xs` key)",
+    "n_unskimmed_events": "the dataset's `n_unskimmed_events` key",
+    "filter_efficiency": "the dataset's `filter_efficiency` key",
 }
 
 
@@ -434,3 +445,29 @@ def _source_hint(src: SourceFields | None) -> str | None:
     if src is None:
         return None
     return f"no source branch, earlier define, alias, global or context symbol is called that (source '{src.name}')"
+
+
+def analyse_write_fields(
+    ctx: Context, decls: list[StageDecl], writes: list[tuple[str, list[ScalarNode]]], state: FlowState
+) -> None:
+    """A writer's `keep` names fields of the stage it writes (or of its `outputs:` layout): each must exist
+    there, and source branches among them are read (LANGUAGE.md §9.20: `keep` is also requested from the
+    source), so a clean check never meets "not in the stream" at run time."""
+    if not writes:
+        return
+    sigs = _signatures(ctx)
+    constants = set(getattr(ctx.registry, "constants", {}) or {})
+    lineage = _Lineage(decls)
+    by_id = {d.id: d for d in decls}
+    for stage_id, nodes in writes:
+        d = by_id.get(stage_id)
+        if d is None:
+            continue
+        flow = state.per_stage.setdefault(d.id, StageFlow())
+        ancestors = lineage.ancestors(d)
+        source = lineage.root_source(d)
+        src_fields = state.sources.get(source) if source else None
+        local = set(flow.writes)
+        for node in nodes:
+            use = ExprUse(node, "field")
+            _check_use(ctx, d, use, sigs, constants, ancestors, src_fields, state, local, flow)

@@ -144,8 +144,11 @@ def source_fields(
             _first_info(ctx, src, datasets) if src.kind == "root_tree" and ctx.options.check_inputs else None
         )
         file_branches = info.branches if info is not None and info.error is None else None
+        ignore_missing = src.params.get("missing_branches") == "ignore"
         if file_branches is not None:
             ctx.index.branch_types.update(file_branches)
+            if ignore_missing:  # upstream drops listed branches a file lacks; a use of one is FF303 later
+                listed = [(n, nd) for n, nd in listed if n in file_branches]
             for name, node in listed:
                 if name not in file_branches:
                     ctx.unknown_name(

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.styles import check_nested_uses, check_render_op, expand_nested
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolKind
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import Related
+from fasthep_flow.document.diagnostics import Related, Severity
+from fasthep_flow.document.input_paths import project_root, resolve_input
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 
 DEFAULT_SOURCE = "events"
@@ -188,15 +190,24 @@ def _dataset(
     merged.update(values)
     merged["name"] = name
     merged.setdefault("eventtype", "mc")
+    nevents = merged.get("nevents")
+    if isinstance(nevents, str) and nevents.strip().isdecimal():
+        merged["nevents"] = int(nevents)  # upstream writes `nevents: "2000"`; one meaning from here on
     decl = DatasetDecl(name, merged, node, name_node)
     files_node = node.get("files") if isinstance(node, MapNode) else None
     file_nodes = files_node.items if isinstance(files_node, SeqNode) else ([files_node] if files_node else [])
     base = _base_dir(ctx, node)
+    root = project_root(ctx.options.project_root)
     for fn in file_nodes:
         if isinstance(fn, ScalarNode) and isinstance(fn.value, str):
-            decl.files.append((_resolve(base, fn.text), fn))
+            found = resolve_input(fn.text, root, base, ctx.workflow_dir)
+            if found.note is not None:
+                ctx.report(codes.PATH_FALLBACK, fn, found.note, severity=Severity.WARNING)
+            decl.files.append((found.path, fn))
     if not file_nodes and isinstance(merged.get("files"), list):  # files from defaults
-        decl.files = [(_resolve(base, str(f)), None) for f in merged["files"]]
+        decl.files = [
+            (resolve_input(str(f), root, base, ctx.workflow_dir).path, None) for f in merged["files"]
+        ]
     merged["files"] = [f for f, _ in decl.files]
     return decl
 
@@ -207,13 +218,6 @@ def _base_dir(ctx: Context, node: Node) -> Path | None:
     if file and not file.startswith(("untitled:", "<")):
         return Path(file).resolve().parent
     return ctx.workflow_dir
-
-
-def _resolve(base: Path | None, path: str) -> str:
-    if "://" in path or base is None:
-        return path
-    p = Path(path).expanduser()
-    return str(p if p.is_absolute() else (base / p).resolve())
 
 
 def profile_defaults(ctx: Context, *path: str) -> dict[str, Any]:
@@ -286,20 +290,14 @@ def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict
         else:
             result = own
         _check_style_datasets(ctx, node, dataset_names)
-        op_node = _scalar(node.get("op"))
-        if (
-            op_node is not None
-            and isinstance(op_node.value, str)
-            and ctx.registry.render(op_node.text) is None
-            and not ctx.untrusted_op(op_node)
-        ):
-            ctx.unknown_name(codes.UNKNOWN_OP, op_node, "render op", sorted(ctx.registry.ops_for("renders")))
+        check_render_op(ctx, _scalar(node.get("op")))
+        check_nested_uses(ctx, node, raw)
         resolved[name] = result
         return result
 
     for name in raw:
         resolve(name, ())
-    return resolved
+    return {name: expand_nested(style, resolved) for name, style in resolved.items()}
 
 
 def deep_merge(base: Any, over: Any) -> Any:

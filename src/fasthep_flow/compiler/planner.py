@@ -31,6 +31,8 @@ def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
                 out[p.name] = _plain(p.default)
     for k, v in given.items():
         out.setdefault(k, v)
+    if decl.spec is not None and decl.spec.expand is not None:
+        out = decl.spec.expand(out)
     decl.plain_params = out
     return out
 
@@ -60,7 +62,9 @@ def build_plan(
     styles: dict[str, Any],
     outputs: dict[str, Any],
     execution: dict[str, Any],
+    projected: dict[str, dict[str, str]] | None = None,
 ) -> ExecutionPlan:
+    projected = projected or {}
     nodes: list[PlanNode] = []
     used_sources: list[str] = []
     for d in decls:
@@ -70,11 +74,24 @@ def build_plan(
                 used_sources.append(name)
     for name in used_sources:
         nodes.append(PlanNode(id=f"read.{name}", kind=NodeKind.READ, op=_source_kind(sources, name)))
+        if name in projected:  # `fields:` aliases of this stream, projected right after the read
+            nodes.append(
+                PlanNode(
+                    id=f"project.{name}",
+                    kind=NodeKind.STAGE,
+                    op="hep.project_fields",
+                    params={"aliases": dict(projected[name]), "include_existing": True},
+                    inputs=(f"read.{name}",),
+                )
+            )
 
     def node_id_of(ref: str | None) -> tuple[str, ...]:
         if not ref:
             return ()
-        return (f"read.{ref.removeprefix('source:')}",) if ref.startswith("source:") else (f"stage.{ref}",)
+        if ref.startswith("source:"):
+            name = ref.removeprefix("source:")
+            return (f"project.{name}",) if name in projected else (f"read.{name}",)
+        return (f"stage.{ref}",)
 
     for d in decls:
         flow = state.per_stage.get(d.id)
@@ -109,25 +126,30 @@ def build_plan(
                 op=att.op,
                 params=params,
                 stage=att.stage,
-                inputs=(f"stage.{att.stage}",),
+                inputs=(f"stage.{att.input_stage or att.stage}",),
                 when=att.when,
                 origin=Origin(att.node.span.file or ctx.file, att.node.span.start.line + 1),
                 applies_to=None,
             )
         )
-    existing = {n.id for n in nodes}
+    existing = {n.id: n for n in nodes}
     for obs in observers:
         targets = obs.at if obs.at is not None else tuple(f"read.{s}" for s in used_sources)
         for target in targets:
             if target not in existing:
                 continue
+            observed = existing[target]
+            if observed.kind in (NodeKind.WRITE, NodeKind.RENDER, NodeKind.INSPECT):
+                observed_input = observed.inputs  # a write node is observed through the stream it writes
+            else:
+                observed_input = (target,)
             nodes.append(
                 PlanNode(
                     id=f"observe.{obs.n}.{target}",
                     kind=NodeKind.INSPECT,
                     op=obs.op,
                     params=dict(obs.params),
-                    inputs=(target,),
+                    inputs=observed_input,
                     when="partition",
                 )
             )
@@ -136,6 +158,10 @@ def build_plan(
         sf = state.sources.get(s.name)
         listed = s.params.get("branches")
         fields = tuple(listed) if isinstance(listed, list) and listed else tuple(sf.needed if sf else ())
+        aliased = projected.get(s.name, {})
+        extra = [b for b in aliased.values() if b not in fields]
+        # aliased branches are read even when `branches` does not list them; the aliases are not branches
+        fields = tuple(f for f in (*fields, *extra) if f not in aliased)
         params = {k: v for k, v in s.params.items() if k != "branches"}
         source_plans.append(SourcePlan(s.name, s.kind, params, fields))
     primary = used_sources[0] if used_sources else (sources[0].name if sources else "events")

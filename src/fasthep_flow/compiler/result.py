@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import SymbolIndex
@@ -25,6 +26,9 @@ class CompileOptions:
     """Open input files' metadata (lazily, with uproot) to check listed branches and learn types."""
     reader: FileReader | None = None
     """Where included files are read from (the LSP passes its open buffers); disk by default."""
+    project_root: Path | None = None
+    """Relative input paths resolve here first (the editor's workspace folder); the working directory when
+    None — upstream's project root — then the workflow's folder (``document/input_paths.py``)."""
     previous: tuple[str, Loaded] | None = field(default=None, compare=False)
     """The main file's previous text and parse (the editor's last compile): a one-scalar edit re-uses it."""
     overrides: tuple[str, ...] = ()

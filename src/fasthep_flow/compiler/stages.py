@@ -197,6 +197,12 @@ def _resolve_op(ctx: Context, decl: StageDecl) -> None:
     if other is None and ctx.untrusted_op(decl.op_node, decl.op):
         decl.untrusted = True
         return
+    if other == "render":
+        # upstream's render stage: `op: hep.render.*`, `from: [{node: H, port: hist}]`, `params: {style}`,
+        # stage-level `out`/`when`; it becomes a render node on the stage it reads (compiler/render_stages.py)
+        decl.role = "render"
+        decl.spec = ctx.registry.render(decl.op)
+        return
     if other:
         ctx.report(
             codes.WRONG_OP_KIND,
@@ -243,6 +249,13 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
             elif is_stage:
                 edges.append((ref.name, d.id))
         resolved_inputs = [r for r in d.inputs if r.name in ids or r.name in source_names]
+        if not resolved_inputs and not d.inputs and len(d.needs) == 1:
+            # upstream: exactly one need and no `from` reads that stage's stream (LANGUAGE.md §8.2); several
+            # needs or `needs: []` order only, and the stage reads the previous stream (our extension)
+            # (a need on a later stage is a cycle or a forward reference, reported on its own: keep the
+            # previous stream so the fields still resolve)
+            earlier = {x.id for x in decls[: decls.index(d)]}
+            resolved_inputs = [r for r in d.needs if r.name in earlier or r.name in source_names]
         if resolved_inputs:
             first = resolved_inputs[0].name
             d.data_input = first if first in ids else f"source:{first}"
@@ -250,7 +263,7 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
             d.data_input = previous_stream
             if previous_stream and not previous_stream.startswith("source:"):
                 edges.append((previous_stream, d.id))
-        if not d.is_sink and d.id_node is not None:
+        if _leads_stream(d):
             previous_stream = d.id
         ctx.index.stages.append(
             StageInfo(
@@ -267,6 +280,14 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
     if any(d.needs or d.inputs for d in decls):
         # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for
         _report_cycles(ctx, decls, edges)
+
+
+def _leads_stream(d: StageDecl) -> bool:
+    """Whether the next stage without `needs`/`from` reads this one: a transform whose op outputs a stream
+    for later stages (not a sink, not a render stage, not a histogram's pass-through)."""
+    if d.is_sink or d.role == "render" or d.id_node is None:
+        return False
+    return d.spec is None or d.spec.leads_stream
 
 
 def find_cycles(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:

@@ -143,10 +143,14 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
         if all(e.validator == "required" for e in error.context):
             yield error  # "needs one of" is explained as a whole
             return
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        chosen = (
-            deepest if len(deepest.absolute_path) > len(error.absolute_path) else best_match(error.context)
-        )
+        # a branch whose shape matches the value (not a "type" mismatch) says what the author meant: a
+        # mapping written for the mapping form is explained by that form's missing or unknown keys
+        depth = len(error.absolute_path)
+        shaped = [
+            e for e in error.context if not (e.validator == "type" and len(e.absolute_path) == depth)
+        ] or list(error.context)
+        deepest = max(shaped, key=lambda e: len(e.absolute_path))
+        chosen = deepest if len(deepest.absolute_path) > len(error.absolute_path) else best_match(shaped)
         if chosen is not None:
             yield from _leaves(chosen)
             return
@@ -259,6 +263,13 @@ def _explain(ctx: Context, err: ValidationError, prefix: tuple[Any, ...] = ()) -
         ctx.report(code, node, f"{key} has value {err.instance!r}, which is not allowed", hint=hint)
     elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minItems", "maxItems"):
         ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)}: {err.message}")
+    elif validator == "pattern":
+        ctx.report(
+            codes.PARAM_TYPE,
+            node,
+            f"{_key_name(path)} has value {err.instance!r}, which is not of the expected form",
+            hint=_hint_from_schema(err.schema),
+        )
     elif validator == "const":
         ctx.report(codes.PARAM_VALUE, node, f"{_key_name(path)} must be {err.validator_value!r}")
     elif validator == "minProperties":

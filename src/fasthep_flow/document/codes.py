@@ -231,6 +231,7 @@ UNKNOWN_PARAM = _c(
 MISSING_PARAM = _c(
     "FF105", "missing-required-param", "A required parameter of the operation is absent.",
     "params of {where} is missing required key '{param}'",
+    "the writer is missing required key '{key}'",
     why="The op cannot run without it (a histogram needs its `axes`, a define its `variables`).",
     fix="Add the parameter; the fix inserts every missing required parameter with a placeholder value to "
     "fill in.",
@@ -240,6 +241,10 @@ MISSING_PARAM = _c(
 PARAM_TYPE = _c(
     "FF106", "param-type", "A parameter (or key) has a value of the wrong type.",
     "{key} must be {expected}, not {found}", "{key}: {problem}", "{key} has an unexpected shape",
+    "{key} has value {value}, which is not of the expected form",
+    "`{key}` must be {what}",
+    "{what} must be a \"module:object\" string",
+    "{what} '{ref}' is not of the form 'module:object'",
     why="The op would receive a value it cannot use, and fail (or do something else) at run time.",
     fix="Give a value of the type the message names; hover the key in the editor to see its type. An empty "
     "`params:` of an op with required params gets the FF105 fix.",
@@ -250,6 +255,8 @@ PARAM_VALUE = _c(
     "FF107", "param-value", "A value outside the allowed set or range.",
     "{key} has value {value}, which is not allowed", "{key}: {problem}", "{key} must be {value}",
     "{key} must not be empty",
+    "unknown histogram axis '{name}'",
+    "group '{group}' has {n} steps: '{ref}' is not one of them",
     why="Only the listed values mean something to the op; any other is a typo or a misunderstanding.",
     fix="Use one of the allowed values (the hint lists them, or suggests the closest).",
     example="diagnostics/FF107-storage-not-allowed.yaml",
@@ -272,6 +279,8 @@ EMPTY_STAGES = _c(
 MISSING_KEY = _c(
     "FF110", "missing-key", "A required key (such as a stage's `id` or `op`) is absent.",
     "{where} is missing required key '{key}'", "{where} needs one of: {keys}",
+    "a `{kind}` axis needs {what}",
+    "render stage '{stage}' needs `from: [{node: <stage>, port: hist}]`",
     why="Without it the part cannot be identified or run (a stage needs an `id` and an `op`).",
     fix="Add the key named in the message. A stage whose op has required params but no `params:` gets the same "
     "fix as FF105.",
@@ -282,6 +291,8 @@ UNKNOWN_PROFILE = _c(
     "FF111", "unknown-profile", "A profile in `use.profiles` cannot be found.",
     "unknown profile '{profile}'", "profile '{profile}' has errors", "plugin '{plugin}' is not installed",
     "profile '{profile}' cannot be read", "profile '{profile}' cannot be loaded",
+    "unknown profile '{name}' ({why})",
+    "unknown profile '{name}': {why}",
     why="The defaults, ops and styles the profile provides would be missing.",
     fix="Use a built-in profile (`fasthep-flow ops` lists them), `pkg:name` of an installed package, or a "
     "`./path.yaml` that exists.",
@@ -354,9 +365,10 @@ UNKNOWN_DATASET = _c(
     example="diagnostics/FF119-unknown-dataset-in-style.yaml",
 )  # fmt: skip
 BAD_VERSION = _c(
-    "FF120", "bad-version", "`version` is not a supported language version.",
-    "unsupported language version {version}",
-    why="The file may use keys or meanings this version of fasthep-flow does not know.",
+    "FF120", "bad-version", "`version` is not a language version this tool knows (a warning: read as 1.0).",
+    "unknown language version {version}: read as version 1.0",
+    why="The file may use keys or meanings this version of fasthep-flow does not know; upstream stores any "
+    "version and never checks it, so the file is read as 1.0 and this warning says so.",
     fix="Write `version: 1.0`.",
     example="diagnostics/FF120-bad-version.yaml",
 )  # fmt: skip
@@ -380,6 +392,8 @@ DUPLICATE_NAME = _c(
     "FF123", "duplicate-name", "Two datasets, sources or variables share one name.",
     "duplicate dataset name '{name}'", "field '{name}' is defined twice in stage '{stage}'",
     "duplicate {what} '{name}'",
+    "alias '{name}' is already a field of stream '{stream}'",
+    "two axes of this histogram are named '{name}'",
     why="References by name would be ambiguous, and one definition would hide the other.",
     fix="Rename one of the two (the related location points at the first).",
     example="diagnostics/FF123-duplicate-dataset-name.yaml",
@@ -409,6 +423,31 @@ BINS_IGNORED = _c(
     why="An `int` axis is a growing integer category axis, as upstream makes it: the `bins` given have no effect.",
     fix="Remove `bins`, or use `type: regular` with `{low, high, nbins}` for fixed bins.",
     example="diagnostics/FF131-int-axis-bins-ignored.yaml",
+)  # fmt: skip
+NOT_SUPPORTED_YET = _c(
+    "FF140", "not-supported-yet",
+    "An upstream form that is accepted but whose effect this version does not have yet (a warning).",
+    "{what} accepted but {rest}", "{what} are accepted but {rest}", "{what} is accepted but {rest}",
+    "{what} not supported yet{rest}", "{what} are not supported yet{rest}", "{what} is not supported yet{rest}",
+    "{what} are recorded, not acted on yet", "{what} not supported yet",
+    why="Workflows written for upstream FAST-HEP use these keys; rejecting them would fail `check` on a valid "
+    "workflow, and accepting them silently would let `check` promise an effect the run does not have.",
+    fix="Nothing to fix in the file: the form is valid. Expect the run without its effect (the message says "
+    "which), or remove the key.",
+    example="diagnostics/FF140-pending-render-ops.yaml",
+)  # fmt: skip
+PATH_FALLBACK = _c(
+    "FF141", "path-fallback",
+    "A relative path found only beside the workflow, or found in two places (the project root wins).",
+    "'{path}' is not under the project root ({root}); using {used} (relative paths resolve against the "
+    "project root first, as upstream does)",
+    "'{path}' exists under the project root and beside the workflow; using the project root's {used}",
+    why="Upstream resolves relative input paths against the project root (the working directory); the same "
+    "workflow run from another folder would read other files, or none.",
+    fix="Run from the project root, or write the path relative to it (or absolute).",
+    example="",
+    output="workflow.yaml:6:25: warning[FF141]: 'data/x.root' is not under the project root (/work); using "
+    "/work/analysis/data/x.root (relative paths resolve against the project root first, as upstream does)",
 )  # fmt: skip
 
 # FF2xx: expressions inside strings
@@ -473,6 +512,8 @@ EXPR_LIMIT = _c(
 UNKNOWN_STAGE_REF = _c(
     "FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist.",
     "unknown stage or source '{name}'", "unknown plan node '{name}'",
+    "unknown stream '{name}'",
+    "group '{group}' starts from '{ref}', which this cutflow does not define",
     why="The order of stages, or where a stage's data comes from, would be undefined.",
     fix="Use the suggested id (stage ids and source names), or `read.<source>` / `stage.<id>` for observers.",
     fixable=_SOMETIMES,
@@ -481,6 +522,7 @@ UNKNOWN_STAGE_REF = _c(
 DEPENDENCY_CYCLE = _c(
     "FF302", "dependency-cycle", "Stages depend on each other in a loop.",
     "dependency cycle: {chain}", "stage '{stage}' depends on itself",
+    "group '{group}' depends on itself through '{ref}'",
     why="No stage of the loop can run first.",
     fix="Remove one of the `needs`/`from` entries of the loop the message lists.",
     example="diagnostics/FF302-dependency-cycle.yaml",

@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -167,7 +168,8 @@ class FlowServer(LanguageServer):
         """A new workspace snapshot: open buffers (what includes must see) plus trust and settings."""
         overlays = {uri_to_path(uri): d.source for uri, d in self.workspace.text_documents.items()}
         self.generation += 1
-        self.ctx = Context(OverlayReader(overlays), self.trust, self.settings)
+        root = self.workspace.root_path if self.workspace is not None else None
+        self.ctx = Context(OverlayReader(overlays), self.trust, self.settings, Path(root) if root else None)
 
     def snapshot(self, uri: str) -> tuple[Document, Context]:
         """The immutable snapshot of an open document (one per version) and the current workspace context."""

@@ -37,7 +37,41 @@ REGISTRY = Profile("registry", doc="Every installed op, with no defaults or pres
 DEFAULT_PROFILE = "registry"
 """Used when a workflow has no ``use.profiles``."""
 
-PROFILE_FILE_KEYS = ("doc", "profiles", "plugins", "defaults", "observers", "registry")
+PROFILE_FILE_KEYS = (
+    "doc",
+    "profiles",
+    "plugins",
+    "defaults",
+    "observers",
+    "registry",
+    "includes",
+    "execution",
+    "execution_hooks",
+)
+
+UPSTREAM_PACKAGE_PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "fasthep_carpenter:registry": ("core", "hep"),
+        "fasthep_curator:registry": ("hep",),
+        "fasthep_curator:default_context": (),
+        "fasthep_curator:runtime_diagnostics": (),
+        "fasthep_curator:resource_usage": (),
+        "fasthep_render:registry": ("render",),
+        "fasthep_toolbench:registry": (),
+        "fasthep_distributed:registry": (),
+    }
+)
+"""Upstream's package profiles and the plugins of ours that provide the same ops (the `dataset_*` context
+and the diagnostics hooks are always on here, so those profiles add nothing)."""
+
+
+def upstream_profile(ref: str) -> Profile | None:
+    plugins = UPSTREAM_PACKAGE_PROFILES.get(ref)
+    if plugins is None:
+        return None
+    return Profile(
+        ref, doc=f"Upstream's `{ref}`: our built-in equivalent.", plugins=plugins, origin="upstream"
+    )
 
 
 def available_profiles(plugins: tuple[Plugin, ...]) -> Mapping[str, Profile]:
@@ -89,6 +123,9 @@ def resolve_profiles(
         ref = node.text
         if ref in known:
             out.profiles.append(known[ref])
+        elif (equivalent := upstream_profile(ref)) is not None:
+            out.profiles.append(equivalent)
+            out.builtin_only = False  # not among the shared built-in registries
         elif is_file_ref(ref):
             _from_file_ref(out, node, workflow_dir, known, plugin_names)
         elif ":" in ref:
@@ -118,7 +155,13 @@ def _from_file_ref(
     ref = node.text
     path = Path(ref).expanduser()
     if not path.is_absolute():
-        if workflow_dir is None:
+        from fasthep_flow.document.input_paths import project_root, resolve_input
+
+        found = resolve_input(ref, project_root(), workflow_dir)
+        if found.note is not None:
+            out.diagnostics.append(warning(codes.PATH_FALLBACK, node.span, found.note))
+        path = Path(found.path)
+        if workflow_dir is None and not path.exists():
             out.diagnostics.append(
                 error(
                     codes.UNKNOWN_PROFILE,
@@ -128,7 +171,6 @@ def _from_file_ref(
                 )
             )
             return
-        path = workflow_dir / path
     try:
         text = read_workflow_file(path)
     except UnreadableFile as exc:
@@ -256,6 +298,20 @@ def _read_profile(
     plugins: set[str] = set()
     everything = False
     bases = _names(root.get("profiles"), diags, "profiles")
+    extra_bases: list[Profile] = []
+    for node in _include_refs(root.get("includes"), diags):
+        # upstream's `includes:` (built-in names and package profiles); its own blocks still apply here,
+        # where upstream drops them (docs/compatibility.md)
+        equivalent = known.get(node.text) or upstream_profile(node.text)
+        if equivalent is None:
+            bases.append(node)  # reported below as an unknown profile
+        else:
+            extra_bases.append(equivalent)
+    for base in extra_bases:
+        if base.plugins is None:
+            everything = True
+        else:
+            plugins.update(base.plugins)
     for node in bases:
         base = known.get(node.text)
         if base is None:
@@ -289,13 +345,17 @@ def _read_profile(
                 )
             )
         plugins.add(node.text)
-    if not bases and root.get("plugins") is None:
-        everything = True
+    if not extra_bases and not any(b.text in known for b in bases) and root.get("plugins") is None:
+        everything = True  # (an unknown base is reported; it does not hide every op behind it)
     defaults: dict[str, object] = {}
     for base_node in bases:
         base = known.get(base_node.text)
         if base is not None:
             defaults = deep_merge(defaults, base.defaults)
+    for key in ("execution", "execution_hooks"):  # layered under the workflow's own blocks
+        block = root.get(key)
+        if block is not None:
+            defaults = deep_merge(defaults, {key: to_python(block)})
     defaults_node = root.get("defaults")
     if defaults_node is not None:
         if isinstance(defaults_node, MapNode):
@@ -318,8 +378,16 @@ def _read_profile(
     if layers_node is not None:
         if isinstance(layers_node, SeqNode):
             layers = list(layers_node.items)
+        elif isinstance(layers_node, MapNode):
+            layers = [layers_node]  # upstream's mapping of sections (registry/sections.py)
         else:
-            diags.append(error(codes.PARAM_TYPE, layers_node.span, "`registry` must be a list of layers"))
+            diags.append(
+                error(
+                    codes.PARAM_TYPE,
+                    layers_node.span,
+                    "`registry` must be a mapping of sections or a list of layers",
+                )
+            )
     doc_node = root.get("doc")
     doc = doc_node.text if isinstance(doc_node, ScalarNode) else ""
     profile = Profile(
@@ -331,6 +399,32 @@ def _read_profile(
         origin=file,
     )
     return profile, layers
+
+
+def _include_refs(node: Node | None, diags: list[Diagnostic]) -> list[ScalarNode]:
+    """`includes:` items: a profile name, or `{profile|name, optional, provides}`."""
+    if node is None:
+        return []
+    if not isinstance(node, SeqNode):
+        diags.append(error(codes.PARAM_TYPE, node.span, "`includes` must be a list of profiles"))
+        return []
+    out: list[ScalarNode] = []
+    for item in node.items:
+        if isinstance(item, MapNode):
+            ref = item.get("profile") or item.get("name")
+            optional = item.get("optional")
+            if isinstance(ref, ScalarNode) and ref.is_string and ref.text:
+                skip = isinstance(optional, ScalarNode) and optional.value is True
+                if not skip or ref.text in UPSTREAM_PACKAGE_PROFILES:
+                    out.append(ref)
+                continue
+        elif isinstance(item, ScalarNode) and item.is_string and item.text:
+            out.append(item)
+            continue
+        diags.append(
+            error(codes.PARAM_TYPE, item.span, "an `includes` item is a profile name or `{profile}`")
+        )
+    return out
 
 
 def _names(node: Node | None, diags: list[Diagnostic], key: str) -> list[ScalarNode]:

@@ -21,6 +21,7 @@ from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.registry.plugins import PluginProblem, installed_plugins
 from fasthep_flow.registry.profiles import available_profiles, deep_merge, resolve_profiles
+from fasthep_flow.registry.sections import SECTIONS, read_sections
 from fasthep_flow.registry.specs import FunctionSpec, KindGroup, OpSpec, Plugin, Profile
 from fasthep_flow.registry.suggest import suggest as _suggest
 from fasthep_flow.registry.trust import (
@@ -81,7 +82,7 @@ class UntrustedCode:
     """
 
     what: str
-    """``registry layer`` or ``profile``."""
+    """``registry layer``, ``profile``, ``registry function`` or ``registry constant``."""
     ref: str
     """As written: ``venv.__main__:x``."""
     span: Span
@@ -236,6 +237,23 @@ class Registry:
     @staticmethod
     def suggest(name: str, candidates: Mapping[str, object] | list[str] | tuple[str, ...]) -> str | None:
         return _suggest(name, candidates)
+
+    def with_functions(
+        self, functions: Mapping[str, FunctionSpec], constants: Mapping[str, float]
+    ) -> Registry:
+        """This registry plus expression functions and constants from a `registry:` mapping (later wins)."""
+        return Registry(
+            ops=self._ops,
+            functions={**self.functions, **functions},
+            constants={**self.constants, **constants},
+            profiles=self.profiles,
+            active_profiles=self.active_profiles,
+            defaults=self.defaults,
+            observer_presets=self.observer_presets,
+            layers=self.layers,
+            problems=self.problems,
+            plugins=self.plugins,
+        )
 
     def with_layers(self, layers: tuple[RegistryLayer, ...]) -> Registry:
         """This registry plus the ops of loaded layers (a layer's op replaces a same-named one)."""
@@ -413,8 +431,25 @@ def load_registry(
     else:
         registry = _registry_with_files(tuple(resolved.profiles))
     if layer_nodes:
-        layers = tuple(_load_layer(n, workflow_dir, trust, diagnostics) for n in layer_nodes)
+        named: list[tuple[Node, str | None]] = []
+        functions: dict[str, FunctionSpec] = {}
+        constants: dict[str, float] = {}
+        refused: list[UntrustedCode] = []
+        for n in layer_nodes:
+            if _is_sections(n):  # upstream's mapping of sections (registry/sections.py)
+                found = read_sections(n, workflow_dir, trust, diagnostics)  # type: ignore[arg-type]
+                named.extend(found.layers)
+                functions.update(found.functions)
+                constants.update(found.constants)
+                refused.extend(UntrustedCode(what, ref, span) for what, ref, span in found.untrusted)
+            else:
+                named.append((n, None))
+        layers = tuple(_load_layer(n, workflow_dir, trust, diagnostics, name) for n, name in named)
         registry = registry.with_layers(tuple(layer for layer in layers if layer is not None))
+        if functions or constants:
+            registry = registry.with_functions(functions, constants)
+        if refused:  # `run` refuses these by name, as it does untrusted profiles
+            registry = registry.with_untrusted_profiles(tuple(refused))
     registry = registry.with_untrusted_profiles(
         tuple(UntrustedCode("profile", n.text, n.span) for n in resolved.untrusted)
     )
@@ -425,7 +460,16 @@ def load_registry(
 
 def _workflow_layer_nodes(root: MapNode | None) -> list[Node]:
     node = root.get("registry") if isinstance(root, MapNode) else None
+    if isinstance(node, MapNode):
+        return [node]
     return list(node.items) if isinstance(node, SeqNode) else []
+
+
+def _is_sections(node: Node) -> bool:
+    """A mapping of registry sections (`functions:`, `transforms:`...) rather than one `{spec, impl}` layer."""
+    return (
+        isinstance(node, MapNode) and "spec" not in node and any(e.key.text in SECTIONS for e in node.entries)
+    )
 
 
 def _problem_diagnostics(root: MapNode, problems: tuple[PluginProblem, ...]) -> list[Diagnostic]:
@@ -453,7 +497,11 @@ def _valid_ref(ref: str) -> bool:
 
 
 def _load_layer(
-    node: Node, workflow_dir: Path | None, trust: bool, diagnostics: list[Diagnostic]
+    node: Node,
+    workflow_dir: Path | None,
+    trust: bool,
+    diagnostics: list[Diagnostic],
+    given_name: str | None = None,
 ) -> RegistryLayer | None:
     """Check trust, then import the spec; every failure is a diagnostic on the layer, never an exception."""
     if not isinstance(node, MapNode):
@@ -465,7 +513,7 @@ def _load_layer(
     impl_node = _ref_scalar(node.get("impl"))
     impl_ref = impl_node.text.strip() if impl_node is not None else None
     name_node = _ref_scalar(node.get("name"))
-    name = name_node.text.strip() if name_node is not None else None
+    name = name_node.text.strip() if name_node is not None else given_name
 
     def failed(message: str, at: ScalarNode, hint: str | None = None) -> RegistryLayer:
         diagnostics.append(error(codes.REGISTRY_LOAD, at.span, message, hint=hint))

@@ -37,14 +37,18 @@ SCHEMA_ID = "https://fasthep-flow.readthedocs.io/en/latest/schemas/workflow.sche
 SCHEMA_FILE = ("schemas", "workflow.schema.json")
 REFRESH_COMMAND = "python -m fasthep_flow.registry.schema --write"
 
-WHEN_VALUES = ("partition", "dataset", "final")
+WHEN_VALUES = ("partition", "dataset", "final", "partition_end", "dataset_end", "run_end")
 WHEN_DOCS = (
     "after each partition (dataset × file × chunk of entries)",
     "once per dataset, after its partitions are merged",
     "once, after every dataset is merged",
+    "upstream's name for `partition`",
+    "upstream's name for `dataset`",
+    "upstream's name for `final`",
 )
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$"
 EXECUTORS = ("serial", "threads", "processes", "dask", "hamilton")
+NEVENTS_PATTERN = r"^\s*\d+\s*$"
 
 
 # --- small builders -----------------------------------------------------------------------------------------
@@ -109,13 +113,21 @@ def _if_op(key: str, name: str, then: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flat_then(
-    key: str, spec: OpSpec, extra: Mapping[str, Any], required_extra: Iterable[str] = ()
+    key: str,
+    spec: OpSpec,
+    extra: Mapping[str, Any],
+    required_extra: Iterable[str] = (),
+    layout: bool = False,
 ) -> dict[str, Any]:
-    """`{kind: X, ...params}` objects (sources, observers, write attachments): params beside the selector."""
+    """`{kind: X, ...params}` objects (sources, observers, write attachments): params beside the selector.
+
+    With ``layout`` the required params may come from a named layout (`use:`/`output:`) instead."""
     properties = {key: True, **extra, **_param_properties(spec)}
     then: dict[str, Any] = {"properties": properties, "additionalProperties": False}
     required = [*required_extra, *_required(spec)]
-    if required:
+    if required and layout:
+        then["anyOf"] = [{"required": required}, {"required": ["use"]}, {"required": ["output"]}]
+    elif required:
         then["required"] = required
     return _if_op(key, spec.name, then)
 
@@ -179,7 +191,10 @@ def _dataset_fields(name_required: bool) -> dict[str, Any]:
         "name": _string("Dataset name, used in plots, tables and `applies_to`."),
         "eventtype": _enum(("data", "mc"), ("recorded collisions", "simulation"), "Kind of events."),
         "files": _string_or_list("Input files (paths relative to the workflow, or URLs)."),
-        "nevents": _doc({"type": "integer", "minimum": 0}, "Number of events (for normalisation)."),
+        "nevents": _doc(
+            {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": NEVENTS_PATTERN}]},
+            'Number of events: an integer or a string of digits (`"2000"`, as upstream writes it).',
+        ),
         "tree_primary": _string("Default tree/RNTuple name in this dataset's files."),
         "label": _string("Legend label."),
         "group": _string("Group name used to combine datasets in plots."),
@@ -249,6 +264,12 @@ def _stage(registry: Registry) -> dict[str, Any]:
         "write": _one_or_list(_ref("writeAttachment"), "Write this stage's stream."),
         "render": _one_or_list(_ref("renderAttachment"), "Render this stage's products with a style."),
         "inspect": _one_or_list(_ref("inspectAttachment"), "Observe this stage's stream."),
+        "out": _string("Render stages (`op: hep.render.*`) only: the output file."),
+        "when": {
+            **_ref("when"),
+            "markdownDescription": "Render stages only: when it draws (default `final`).",
+        },
+        "variations": _doc({"type": "object"}, "Render stages only: one render per variation (upstream)."),
     }
     branches = []
     for name in sorted(stage_ops):
@@ -268,11 +289,21 @@ def _stage(registry: Registry) -> dict[str, Any]:
 
 
 def _params_defs(registry: Registry) -> dict[str, Any]:
-    """Stage params by op (``$defs/params.stages.<op>``): stages nest them under ``params``."""
-    return {
+    """Stage params by op (``$defs/params.stages.<op>``): stages nest them under ``params``. A render op used
+    as a stage (upstream's render stage) takes its style's params plus `style` (a name or an inline style)."""
+    defs = {
         _params_def(KindGroup.STAGES, name): _doc(spec.params_struct.json_schema(), spec.doc)
         for name, spec in registry.ops_for(KindGroup.STAGES).items()
     }
+    for name, spec in registry.ops_for(KindGroup.RENDERS).items():
+        schema = spec.params_struct.json_schema()
+        schema.pop("required", None)  # the style may supply them
+        schema["properties"]["style"] = {
+            "anyOf": [{"type": "string"}, _ref("style")],
+            "markdownDescription": "The style drawn with: a name from `styles:` or an inline style.",
+        }
+        defs[_params_def(KindGroup.STAGES, name)] = _doc(schema, spec.doc)
+    return defs
 
 
 def _style(registry: Registry) -> dict[str, Any]:
@@ -333,6 +364,93 @@ def _keyed(
             "defaultSnippets": [_flat_snippet(key, group_ops[n]) for n in sorted(group_ops)],
         },
         markdown,
+    )
+
+
+def _registry_sections() -> dict[str, Any]:
+    """Upstream's `registry:` mapping: `functions`/`constants` map names to "module:object"; op sections map
+    names to `{spec, impl}`; the other sections are accepted as free mappings (FF140: not supported yet)."""
+    from fasthep_flow.registry.sections import OP_SECTIONS, PENDING_SECTIONS
+
+    ref = _string("`module:object`.", pattern=r"^[\w.]+:[\w.]+$")
+    op_entry = _closed(
+        {
+            "spec": _string("`module:object` of the op's spec.", pattern=r"^[\w.]+:[\w.]+$"),
+            "impl": _string("`module:object` of its implementation.", pattern=r"^[\w.]+:[\w.]+$"),
+        },
+        "An op from Python code.",
+        required=("spec",),
+    )
+    properties: dict[str, Any] = {
+        "functions": _doc(
+            {"type": "object", "additionalProperties": ref}, "Expression functions: name → `module:object`."
+        ),
+        "constants": _doc(
+            {"type": "object", "additionalProperties": ref},
+            "Constants: name → `module:object` of a number (a literal is not accepted).",
+        ),
+    }
+    for section in OP_SECTIONS:
+        properties[section] = _doc(
+            {"type": "object", "additionalProperties": op_entry}, f"Ops ({section}): name → `{{spec, impl}}`."
+        )
+    for section in PENDING_SECTIONS:
+        properties[section] = _doc({"type": "object"}, f"Upstream `{section}` (not supported yet).")
+    return _closed(properties, "Registry sections (upstream's form).")
+
+
+def _upstream_execution() -> dict[str, Any]:
+    """Upstream's execution keys: accepted; only `workers` and `chunk_size`-like keys of ours act today."""
+    return {
+        "backend": _string("Upstream backend (`local`, `dask`...): not supported yet (FF140)."),
+        "strategy": _string("Upstream backend strategy: not supported yet (FF140)."),
+        "profiles": _doc({"type": "array", "items": {"type": "string"}}, "Upstream execution profiles."),
+        "resources": _doc(
+            {"type": "object", "additionalProperties": {"type": "object"}},
+            "Resource classes by name (e.g. `{gpu: {gpus: 1}}`), named by stages' `require`/`prefer`.",
+        ),
+        "pools": _doc(
+            {
+                "type": "object",
+                "additionalProperties": _closed(
+                    {
+                        "resources": _string("The resource class this pool provides."),
+                        "workers": _doc({"type": "integer", "minimum": 1}, "Workers in the pool."),
+                        "config": _doc({"type": "object"}, "Backend configuration."),
+                    },
+                    "A worker pool.",
+                    required=("resources",),
+                ),
+            },
+            "Worker pools by name.",
+        ),
+        "environment": _doc({"type": "object"}, "Worker environment."),
+        "staging": _closed(
+            {"mode": _enum(("shared", "transfer"), ("shared filesystem", "copy inputs"), "Staging mode.")},
+            "Input staging.",
+        ),
+        "config": _doc({"type": "object"}, "Free backend configuration."),
+    }
+
+
+def _output_layout(sinks: Mapping[str, OpSpec]) -> dict[str, Any]:
+    """A named output: a sink `kind` (default `root_tree`) and any of its params; the writer that uses it
+    supplies the rest (upstream's layouts are `{tree, keep}`, the writer gives `path`)."""
+
+    def branch(spec: OpSpec) -> dict[str, Any]:
+        return {"properties": {"kind": True, **_param_properties(spec)}, "additionalProperties": False}
+
+    branches = [_if_op("kind", n, branch(sinks[n])) for n in sorted(sinks)]
+    if "root_tree" in sinks:
+        branches.append({"if": {"not": {"required": ["kind"]}}, "then": branch(sinks["root_tree"])})
+    return _doc(
+        {
+            "type": "object",
+            "properties": {"kind": _op_enum(sinks, "The sink op (`root_tree` when absent).")},
+            "allOf": branches,
+            "defaultSnippets": [_flat_snippet("kind", sinks[n]) for n in sorted(sinks)],
+        },
+        "A named output layout used by writers (`write: {use: <name>}`): a sink kind and its params.",
     )
 
 
@@ -440,7 +558,10 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
         ),
         "renderAttachment": _closed(
             {
-                "style": _string("A style from `styles:`."),
+                "style": _doc(
+                    {"anyOf": [{"type": "string"}, _ref("style")]},
+                    "A style from `styles:`, or an inline style (`{use: <style>, with: {...}}` or `{op, ...}`).",
+                ),
                 "when": {**when, "default": "final"},
                 "out": _string_or_list(
                     "Output file(s) inside the output directory; the extension sets the format."
@@ -455,15 +576,19 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                 "properties": {
                     "kind": _op_enum(sinks, "The sink op writing the stream."),
                     "output": _string("A named output from `outputs:`."),
+                    "use": _string("A layout from `outputs:` merged under this entry (upstream's name)."),
                     "when": {**when, "default": "partition"},
                 },
                 "allOf": [
-                    *(_flat_then("kind", sinks[n], {"when": True, "output": True}) for n in sorted(sinks)),
+                    *(
+                        _flat_then("kind", sinks[n], {"when": True, "output": True, "use": True}, layout=True)
+                        for n in sorted(sinks)
+                    ),
                     {
                         "if": {"not": {"required": ["kind"]}},
                         "then": {
-                            "required": ["output"],
-                            "properties": {"output": True, "when": True},
+                            "anyOf": [{"required": ["output"]}, {"required": ["use"]}],
+                            "properties": {"output": True, "use": True, "when": True},
                             "additionalProperties": False,
                         },
                     },
@@ -487,9 +612,50 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
             "An observer attached to plan nodes.",
             "The observer op.",
         ),
-        "output": _keyed(sinks, "kind", {}, "A named output written by a sink op.", "The sink op."),
+        "output": _output_layout(sinks),
         "stage": _stage(registry),
         "style": _style(registry),
+        "registrySections": _registry_sections(),
+        "join": _closed(
+            {
+                "kind": _enum(("zip",), ("one record per event from equal-length streams",), "Join kind."),
+                "inputs": _doc(
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "anyOf": [
+                                {"type": "string"},
+                                _closed(
+                                    {
+                                        "source": _string("A source id."),
+                                        "prefix": _string("Prefix of its fields (the source id by default)."),
+                                    },
+                                    "A joined source with its prefix.",
+                                    required=("source",),
+                                ),
+                            ]
+                        },
+                    },
+                    "The sources zipped: ids, or `{source, prefix}`.",
+                ),
+                "on_mismatch": _string("What to do when lengths differ (`error`)."),
+            },
+            "A join of sources (upstream): not supported yet at run time (FF140).",
+            required=("kind", "inputs"),
+        ),
+        "executionHook": _closed(
+            {
+                "kind": _string("The hook (`hep.dataset_context`, `hep.error_report`...)."),
+                "events": _doc(
+                    {"type": "array", "items": {"type": "string"}}, "Lifecycle events it runs on."
+                ),
+                "params": _doc({"type": "object"}, "Hook params."),
+                "match": _doc({"type": "object"}, "Which nodes it applies to."),
+            },
+            "An execution hook binding (upstream).",
+            required=("kind",),
+        ),
         "registryLayer": _closed(
             {
                 "spec": _string("`module:ATTR` of an OpSpec.", pattern=r"^[\w.]+:[\w.]+$"),
@@ -539,13 +705,28 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
         ),
         "sources": _doc({"type": "object", "additionalProperties": _ref("source")}, "Data sources by name."),
         "joins": _doc(
-            {"type": "array", "items": {"type": "object"}},
-            "Joins of several sources into one stream (e.g. friend trees).",
+            {"type": "object", "additionalProperties": _ref("join")},
+            "Joins of several sources into one stream, by name (`{kind: zip, inputs: [...]}`).",
         ),
-        "primary_stream": _string("The source the first stage reads when it names none."),
+        "primary_stream": _string("The stream (source or join) the first stage reads when it names none."),
         "fields": _doc(
-            {"type": "object", "additionalProperties": {"type": "string"}},
-            "Field aliases: new name → existing field.",
+            {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "string"},
+                        _closed(
+                            {
+                                "stream": _string("The source or join the branch is read from."),
+                                "branch": _string("The branch (a dotted path into a joined record allowed)."),
+                            },
+                            "Upstream's alias form.",
+                            required=("stream", "branch"),
+                        ),
+                    ]
+                },
+            },
+            "Field aliases: new name → existing field, or `{stream, branch}`.",
         ),
         "styles": _doc({"type": "object", "additionalProperties": _ref("style")}, "Render styles by name."),
         "outputs": _doc({"type": "object", "additionalProperties": _ref("output")}, "Named outputs."),
@@ -611,10 +792,23 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                 "retries": _doc({"type": "integer", "minimum": 0}, "Retries of a failed partition."),
                 "timeout": _ref("duration"),
                 "progress": _doc({"type": "boolean"}, "Show progress."),
+                **_upstream_execution(),
             },
             "How the plan runs by default (command-line options override).",
         ),
-        "registry": _doc({"type": "array", "items": _ref("registryLayer")}, "Extra ops from Python code."),
+        "registry": _doc(
+            {
+                "if": {"type": "array"},
+                "then": {"items": _ref("registryLayer")},
+                "else": _ref("registrySections"),
+            },
+            "Extra ops, functions and constants from Python code: upstream's mapping of sections "
+            '(`functions: {name: "module:object"}`, `transforms: {name: {spec, impl}}`...) or a list of layers.',
+        ),
+        "execution_hooks": _doc(
+            {"type": "array", "items": _ref("executionHook")},
+            "Upstream's execution hooks (`{kind, events, params, match}`): accepted, not supported yet.",
+        ),
     }
     return {
         "$schema": DRAFT,

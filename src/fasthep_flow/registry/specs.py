@@ -268,6 +268,12 @@ class Param:
     """One line per entry of ``allowed`` (becomes ``enumDescriptions`` and the reference docs)."""
     default_doc: str = ""
     """How a default computed at compile time reads in docs, e.g. ``<stage id>`` (``default`` stays unset)."""
+    pattern: str | None = None
+    """A regular expression a string value must match (a printf format, say): checked with the schema."""
+    min_items: int | None = None
+    """The fewest items a list value may have."""
+    maximum: float | None = None
+    """The largest number allowed (a compression level, say)."""
 
     def __post_init__(self) -> None:
         if self.allowed_docs and len(self.allowed_docs) != len(self.allowed):
@@ -293,6 +299,12 @@ class Param:
                 schema["enumDescriptions"] = list(self.allowed_docs)
         if self.minimum is not None:
             schema["minimum"] = self.minimum
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
+        if self.min_items is not None:
+            schema["minItems"] = self.min_items
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
         if self.has_default:
             schema["default"] = _plain(self.default)
         if self.doc:
@@ -354,11 +366,19 @@ class OpSpec:
     """Param paths holding the names of fields written: ``variables[].name``, ``output``."""
     dataflow: Callable[[MapNode | None, str], list[FlowStep]] | None = field(default=None, compare=False)
     """For ops whose reads and writes the paths cannot describe (see ``registry/dataflow.py``)."""
+    problems: Callable[[MapNode], list[ParamProblem]] | None = field(default=None, compare=False)
+    """Checks of the params beyond their types (pure, over the params' nodes); each result is an error unless
+    its ``warning`` flag is set (see ``ParamProblem``)."""
+    expand: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, compare=False)
+    """Compile-time expansion of the plain params before they go into the plan (upstream's `matrix`)."""
     impl: str | None = None
     """``module:callable`` of the implementation, imported only by the runtime."""
     plugin: str = ""
-    problems: Callable[[MapNode], list[ParamProblem]] | None = field(default=None, compare=False)
-    """Problems in the stage's params (see ``ParamProblem``); pure, over the params' node tree."""
+    leads_stream: bool = True
+    """Whether a later stage without `needs`/`from` reads this stage's stream. ``hep.hist`` passes its input
+    through but, as upstream, is not a stream producer for implicit wiring (LANGUAGE.md §8.2)."""
+    pending: str = ""
+    """Set when the op is accepted for upstream compatibility but has no effect yet: why (FF140 at check)."""
 
     def __post_init__(self) -> None:
         for port in (*self.inputs, *self.outputs):

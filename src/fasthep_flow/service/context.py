@@ -71,3 +71,5 @@ class Context:
     trust: bool = False
     """Load ops from workspace code (``registry:`` layers); off until the user trusts the workspace."""
     settings: Settings = field(default_factory=Settings)
+    project_root: Path | None = None
+    """The workspace folder: relative input paths resolve here first, as `check` run from it does."""

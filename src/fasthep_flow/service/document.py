@@ -110,6 +110,7 @@ class Document:
                     trust=ctx.trust,
                     check_inputs=ctx.settings.check_inputs,
                     reader=ctx.reader,
+                    project_root=ctx.project_root,
                     previous=self._previous_parse(),
                 )
                 found = compile_text(self.text, self.path, options)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fasthep_flow.document.nodes import MapNode, Node, SeqNode
+import re
+
+from fasthep_flow.document import codes
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.ops.hep.define import REDUCE
 from fasthep_flow.registry.dataflow import (
     ExprUse,
@@ -24,6 +27,7 @@ from fasthep_flow.registry.specs import (
     OpKind,
     OpSpec,
     Param,
+    ParamProblem,
     Port,
     Str,
     Struct,
@@ -50,7 +54,85 @@ STEP = OneOf(
 )
 
 _STEPS_DOC = "The cuts of the group, in order (all must pass)."
-_PARENTS_DOC = "Groups that must pass first: this group's counts start from their survivors."
+_PARENTS_DOC = (
+    "Where this group starts: step ids `group[i]` (upstream's form: the events passing step `i` of "
+    "`group`) or whole group names; several are ANDed."
+)
+STEP_ID = re.compile(r"^(?P<group>.+)\[(?P<index>-?\d+)\]$")
+
+
+def parent_ref(text: str) -> tuple[str, int | None]:
+    """`presel[1]` → (`presel`, 1); a plain group name → (name, None)."""
+    m = STEP_ID.match(text)
+    return (m.group("group"), int(m.group("index"))) if m else (text, None)
+
+
+def _group_steps(group: Node | None) -> Node | None:
+    if isinstance(group, SeqNode):
+        return group
+    return get(group, "steps") or get(group, "cuts")
+
+
+def problems(params: MapNode) -> list[ParamProblem]:
+    """Each parent names a group of this `selection` (a step id, an existing step of it), without a loop."""
+    out: list[ParamProblem] = []
+    groups = list(entries(get(params, "selection")))
+    sizes = {key.text: len(list(items(_group_steps(group)))) for key, group in groups}
+    deps: dict[str, list[tuple[str, ScalarNode]]] = {}
+    for key, group in groups:
+        refs = (get(group, "parents") or get(group, "from")) if isinstance(group, MapNode) else None
+        for ref in [refs] if isinstance(refs, ScalarNode) else list(items(refs)):
+            if not isinstance(ref, ScalarNode) or not ref.is_string:
+                continue
+            name, index = parent_ref(ref.text)
+            if name not in sizes:
+                known = ", ".join(f"{g}[0..{n - 1}]" for g, n in sizes.items() if g != key.text) or "none"
+                out.append(
+                    ParamProblem(
+                        codes.UNKNOWN_STAGE_REF,
+                        ref,
+                        f"group '{key.text}' starts from '{ref.text}', which this cutflow does not define",
+                        f"parents are step ids `group[i]` or group names of this cutflow: {known}",
+                    )
+                )
+            elif index is not None and not -sizes[name] <= index < sizes[name]:
+                out.append(
+                    ParamProblem(
+                        codes.PARAM_VALUE,
+                        ref,
+                        f"group '{name}' has {sizes[name]} steps: '{ref.text}' is not one of them",
+                        f"use {name}[0] to {name}[{sizes[name] - 1}]" if sizes[name] else None,
+                    )
+                )
+            else:
+                deps.setdefault(key.text, []).append((name, ref))
+    out.extend(_loops(deps))
+    return out
+
+
+def _loops(deps: dict[str, list[tuple[str, ScalarNode]]]) -> list[ParamProblem]:
+    """A group reachable from itself through parents: reported once, at the reference closing the loop."""
+    out: list[ParamProblem] = []
+    for start, refs in deps.items():
+        for name, ref in refs:
+            seen, todo = set(), [name]
+            while todo:
+                g = todo.pop()
+                if g == start:
+                    out.append(
+                        ParamProblem(
+                            codes.DEPENDENCY_CYCLE,
+                            ref,
+                            f"group '{start}' depends on itself through '{ref.text}'",
+                            "remove one parent of the loop",
+                        )
+                    )
+                    break
+                if g not in seen:
+                    seen.add(g)
+                    todo.extend(n for n, _ in deps.get(g, ()))
+    return out[:1]
+
 
 GROUP = OneOf(
     ListOf(STEP),
@@ -140,6 +222,7 @@ SPEC = OpSpec(
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"), Port("cutflow", "cutflow")),
     dataflow=flow,
+    problems=problems,
     impl="fasthep_flow.ops.hep.cutflow_impl:run",
     plugin="hep",
 )

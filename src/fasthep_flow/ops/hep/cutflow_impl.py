@@ -17,6 +17,7 @@ from fasthep_flow.document.codes import DEPENDENCY_CYCLE, PARAM_VALUE, UNKNOWN_S
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.core.evaluate_impl import evaluate, event_mask, per_event, symbols_for
 from fasthep_flow.ops.failures import OpError, did_you_mean
+from fasthep_flow.ops.hep.cutflow import parent_ref
 from fasthep_flow.ops.hep.cutflow_product import Cutflow, StepCounts
 from fasthep_flow.ops.hep.define_impl import reduce_per_event
 
@@ -43,6 +44,11 @@ def step_label(step: Any) -> str:
         reduce = step.get("reduce") or {}
         return f"{reduce.get('op')}({reduce.get('over')})"
     return str(step)
+
+
+def _parent_groups(parents: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Parents as group names (a step id `g[i]` depends on group `g`), for ordering."""
+    return {g: tuple(parent_ref(p)[0] for p in ps) for g, ps in parents.items()}
 
 
 def _order(parents: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -121,17 +127,28 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     # Each step is evaluated once per group on the whole partition; masks then chain within the group.
     passed: dict[str, np.ndarray] = {}
     counts: dict[str, tuple[StepCounts, ...]] = {}
-    for name in _order(parents):
+    after: dict[str, list[np.ndarray]] = {}  # the mask after each step: what a parent `g[i]` starts from
+    for name in _order(_parent_groups(parents)):
         steps, group_parents = groups[name]
         current = np.ones(n, dtype=bool)
         for parent in group_parents:
-            current &= passed[parent]
+            group, index = parent_ref(parent)
+            if index is None:
+                current &= passed[group]
+            elif -len(after[group]) <= index < len(after[group]):
+                current &= after[group][index]
+            else:
+                raise OpError(
+                    PARAM_VALUE, f"group '{group}' has no step {index} (parent '{parent}' of '{name}')"
+                )
         rows = []
+        after[name] = []
         for step in steps:
             n_in, w_in, w2_in = _sums(current, weights)
             current = current & _step_mask(step, events, ctx)
             n_out, w_out, w2_out = _sums(current, weights)
             rows.append(StepCounts(step_label(step), n_in, n_out, w_in, w_out, w2_in, w2_out))
+            after[name].append(current)
         passed[name] = current
         counts[name] = tuple(rows)
 

@@ -47,11 +47,11 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     current = events
     for variable in params.get("variables") or ():
         name = str(variable["name"])
-        if "reduce" in variable:
-            value = reduce_per_event(variable["reduce"], current, ctx)
-        else:
+        if "expr" in variable:  # upstream: `expr` wins when both are given
             value = per_event(evaluate(variable["expr"], symbols_for(current, ctx), ctx), len(current))
-            if variable.get("dtype"):
-                value = cast(value, str(variable["dtype"]))
+        else:
+            value = reduce_per_event(variable["reduce"], current, ctx)
+        if variable.get("dtype"):  # for both forms, as upstream
+            value = cast(value, str(variable["dtype"]))
         current = current.with_columns({name: value})
     return StageResult(current)

@@ -11,7 +11,7 @@ from fasthep_flow.registry.dataflow import (
     implicit_scalar,
     name_scalar,
 )
-from fasthep_flow.registry.specs import Field, OpKind, OpSpec, Param, Port, Str
+from fasthep_flow.registry.specs import Expr, OpKind, OpSpec, Param, Port, Str
 
 COMPONENTS = ("Px", "Py", "Pz", "E")
 DEFAULT_COLLECTION = "Muon"
@@ -25,7 +25,7 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
     uses = [ExprUse(implicit_scalar(f"{name}_{c}", collection), "field", implicit=True) for c in COMPONENTS]
     mask = name_scalar(get(params, "mask"))
     if mask is not None:
-        uses.append(ExprUse(mask, "field"))
+        uses.append(ExprUse(mask, "expr"))  # a field name is an expression too (upstream takes either)
     out = name_scalar(get(params, "out_var"))
     doc = f"invariant mass of the two leading `{name}` objects (stage `{stage_id}`)"
     define = (
@@ -44,7 +44,12 @@ SPEC = OpSpec(
     "its overflow bin, as upstream).",
     params=(
         Param("collection", Str, default=DEFAULT_COLLECTION, doc="Prefix of the four-momentum fields."),
-        Param("mask", Field, doc="Boolean jagged field choosing which objects count (all when absent)."),
+        Param(
+            "mask",
+            Expr,
+            doc="Boolean jagged field or expression choosing which objects count, e.g. `Muon_Iso < 1` "
+            "(all when absent).",
+        ),
         Param("out_var", Str, default=DEFAULT_OUT, doc="Name of the new field."),
     ),
     inputs=(Port("events", "stream"),),

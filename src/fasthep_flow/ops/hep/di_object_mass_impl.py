@@ -34,8 +34,12 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     out_var = str(params.get("out_var") or "DiMuon_Mass")
     parts = [ak.Array(_column(events, f"{collection}_{c}")) for c in COMPONENTS]
     mask = params.get("mask")
-    if mask:
-        keep = ak.Array(_column(events, str(mask)))
+    if mask:  # a field name or an expression (a field name is the simplest expression)
+        from fasthep_flow.ops.core.evaluate_impl import evaluate, symbols_for
+
+        keep = ak.Array(
+            _column(events, mask) if mask in events else evaluate(mask, symbols_for(events, ctx), ctx)
+        )
         parts = [p[keep] for p in parts]
     # The first two entries of each list, padded with None: one regular [n, 2] block per component.
     firsts = [ak.pad_none(p[:, :2], 2, axis=1) for p in parts]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, ScalarNode, SeqNode
+from fasthep_flow.registry.dataflow import get, items
 from fasthep_flow.registry.specs import (
     Bool,
     Expr,
@@ -75,6 +76,18 @@ APPLIES_TO = Struct(
     name="{eventtype}",
 )
 
+DATASET_AXIS = Struct(
+    (
+        Param("name", Str, default="dataset", doc="Axis name."),
+        Param("type", Str, allowed=("category",), doc="Axis kind (a category axis)."),
+        Param("source", OneOf(Field, Expr), doc="What fills it (`dataset_name`)."),
+        Param("bins", ListOf(Str), doc="Fixed categories (all dataset names when absent)."),
+        Param("label", Str, doc="Axis label."),
+        Param("growth", Bool, doc="Let the axis add a bin per new value."),
+    ),
+    name="{name, type?, source?, bins?, label?}",
+)
+
 VARIATIONS = Struct(
     (
         Param(
@@ -91,6 +104,67 @@ VARIATIONS = Struct(
 
 
 def problems(params: MapNode) -> list[ParamProblem]:
+    """Problems the JSON Schema cannot see: missing bins and clashing axis names (errors), then forms upstream
+    accepts whose result surprises (warnings)."""
+    return _bins_and_names(params) + _surprises(params)
+
+
+def _bins_and_names(params: MapNode) -> list[ParamProblem]:
+    """Bins the axis type needs: `regular` takes `{low, high, nbins}`, `variable` at least two edges."""
+    out: list[ParamProblem] = []
+    seen: set[str] = set()
+    extra = []
+    dataset_axis = get(params, "dataset_axis")
+    if isinstance(dataset_axis, ScalarNode) and dataset_axis.value is True:
+        extra.append("dataset")
+    elif isinstance(dataset_axis, MapNode):
+        name = get(dataset_axis, "name")
+        extra.append(name.text if isinstance(name, ScalarNode) else "dataset")
+    variations = get(params, "variations")
+    if isinstance(variations, MapNode):
+        axis_name = get(variations, "axis")
+        extra.append(axis_name.text if isinstance(axis_name, ScalarNode) else "variation")
+    for axis in items(get(params, "axes")):
+        name = get(axis, "name")
+        if isinstance(name, ScalarNode) and name.is_string:
+            if name.text in seen or name.text in extra:
+                out.append(
+                    ParamProblem(
+                        codes.DUPLICATE_NAME,
+                        name,
+                        f"two axes of this histogram are named '{name.text}'",
+                        "axis names must differ (the dataset and variation axes count too)",
+                    )
+                )
+            seen.add(name.text)
+        kind = get(axis, "type")
+        if not isinstance(axis, MapNode) or not isinstance(kind, ScalarNode):
+            continue
+        bins = get(axis, "bins")
+        if kind.value == "regular" and not (
+            isinstance(bins, MapNode) and all(get(bins, k) is not None for k in ("low", "high", "nbins"))
+        ):
+            out.append(
+                ParamProblem(
+                    codes.MISSING_KEY,
+                    bins if bins is not None else kind,
+                    "a `regular` axis needs `bins: {low, high, nbins}`",
+                    "e.g. `bins: {low: 0, high: 100, nbins: 50}`",
+                )
+            )
+        elif kind.value == "variable" and not (isinstance(bins, SeqNode) and len(bins.items) >= 2):
+            out.append(
+                ParamProblem(
+                    codes.MISSING_KEY,
+                    bins if bins is not None else kind,
+                    "a `variable` axis needs `bins:` with at least two edges",
+                    "e.g. `bins: [0, 10, 20, 50]`",
+                )
+            )
+    return out
+
+
+def _surprises(params: MapNode) -> list[ParamProblem]:
     """Forms upstream accepts whose result surprises: an ignored weight, ignored `int` bins."""
     out: list[ParamProblem] = []
     storage = params.get("storage")
@@ -150,8 +224,9 @@ SPEC = OpSpec(
         ),
         Param(
             "dataset_axis",
-            OneOf(Bool, Struct((Param("name", Str, default="dataset", doc="Axis name."),), name="{name}")),
-            doc="Add a category axis of dataset names (`true`, or `{name}` to name it).",
+            OneOf(Bool, DATASET_AXIS),
+            doc="Add a category axis of dataset names: `true`, `{name}`, or a whole axis mapping "
+            "`{name, type: category, source: dataset_name}` (as upstream).",
         ),
         Param(
             "variations",
@@ -162,7 +237,9 @@ SPEC = OpSpec(
     ),
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"), Port("hist", "histogram")),
-    reads=("axes[].source", "weight_expr", "variations.weights{}"),
+    leads_stream=False,
+    problems=problems,
+    reads=("axes[].source", "dataset_axis.source", "weight_expr", "variations.weights{}"),
     impl="fasthep_flow.ops.hep.hist_impl:run",
     plugin="hep",
     problems=problems,

@@ -15,7 +15,7 @@ _MODE = Param(
     allowed_docs=("every partition (one file per partition)", "only the first partition seen"),
     doc="Which partitions are observed.",
 )
-_FORMAT = Param("format", Str, default="json", doc="Output format.")
+_FORMAT = Param("format", Str, default="json", pattern="^json$", doc="Output format (`json`).")
 
 SCHEMA_SNAPSHOT = OpSpec(
     "hep.schema_snapshot",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fasthep_flow.document.nodes import MapNode
 from fasthep_flow.registry.dataflow import ExprUse, FieldDef, FlowStep, entries, get, name_scalar
-from fasthep_flow.registry.specs import Bool, Field, MapOf, OpKind, OpSpec, Param, Port
+from fasthep_flow.registry.specs import Bool, Field, MapOf, OpKind, OpSpec, Param, Port, Str
 
 
 def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
@@ -30,6 +30,11 @@ SPEC = OpSpec(
     params=(
         Param("aliases", MapOf(Field), required=True, doc="New name → existing field."),
         Param("include_existing", Bool, default=True, doc="Keep the other fields of the stream too."),
+        Param(
+            "stream_id",
+            Str,
+            doc="The stream projected (upstream requires it; here the stage reads its usual input).",
+        ),
     ),
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"),),

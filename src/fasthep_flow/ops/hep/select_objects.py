@@ -11,6 +11,7 @@ from fasthep_flow.registry.dataflow import (
     FlowStep,
     entries,
     get,
+    implicit_scalar,
     items,
     name_scalar,
     scalar,
@@ -65,9 +66,14 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
             uses.append(ExprUse(expr, "expr", prefix, local))
     keep = [k for k in map(name_scalar, items(get(params, "keep"))) if k is not None]
     uses.extend(ExprUse(k, "field", prefix, local) for k in keep)
-    by = name_scalar(get(get(params, "sort"), "by"))
+    sort = get(params, "sort")
+    by = name_scalar(get(sort, "by"))
     if by is not None:
         uses.append(ExprUse(by, "field", prefix, local))
+    elif "pt" not in local and (sort is None or (isinstance(sort, MapNode) and sort.entries)):
+        # the default sort key `pt` is read too (`<collection>_pt`) unless `derived` makes `pt`;
+        # `sort: {}` and `sort: false` do not sort
+        uses.append(ExprUse(implicit_scalar(f"{prefix}pt", collection), "field", implicit=True))
     output = name_scalar(get(params, "output"))
     defines: list[FieldDef] = []
     if output is not None:
@@ -95,7 +101,11 @@ SPEC = OpSpec(
         Param("collection", Str, required=True, doc="Prefix of the input collection's fields, e.g. `Muon`."),
         Param("output", Str, required=True, doc="Prefix of the new collection's fields, e.g. `GoodMuon`."),
         Param(
-            "keep", ListOf(Str), required=True, doc="Fields (relative names) copied to the new collection."
+            "keep",
+            ListOf(Str),
+            required=True,
+            min_items=1,
+            doc="Fields (relative names) copied to the new collection (at least one: the count needs them).",
         ),
         Param(
             "selection", ListOf(Expr), default=(), doc="Cuts per object (relative names), combined with AND."

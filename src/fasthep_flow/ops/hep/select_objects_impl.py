@@ -79,10 +79,20 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
 
     mask: Any = None
     for expr in params.get("selection") or ():
-        value = ak.fill_none(evaluate(expr, symbols(), ctx), False)
+        value = ak.fill_none(per_event(evaluate(expr, symbols(), ctx), len(events)), False)
         mask = value if mask is None else mask & value
     selected = {name: ak.Array(fields[name]) for name in out_names}
-    if mask is not None:
+    raw = next((ak.Array(fields[n]) for n in fields if n not in derived), None)  # a field of the collection
+    if selected:  # a per-event derived value (a constant, say) is one value per object of the collection
+        deepest = max([*selected.values(), *([raw] if raw is not None else [])], key=lambda a: a.ndim)
+        selected = {
+            name: ak.broadcast_arrays(arr, deepest)[0] if arr.ndim < deepest.ndim else arr
+            for name, arr in selected.items()
+        }
+    reference = raw if raw is not None else next(iter(selected.values()), None)
+    if mask is not None and reference is not None and ak.Array(mask).ndim < reference.ndim:
+        mask = ak.broadcast_arrays(mask, reference)[0]  # a per-event condition keeps or drops all objects
+    if mask is not None and selected:
         selected = {name: arr[mask] for name, arr in selected.items()}
 
     sort = params.get("sort", DEFAULT_SORT)

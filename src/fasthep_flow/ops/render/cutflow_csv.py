@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fasthep_flow.ops.hep.cutflow_product import COLUMN_DOCS, ROW_COLUMNS
+from fasthep_flow.ops.render.upstream_style import CUTFLOW_CSV_BLOCK
 from fasthep_flow.registry.specs import Bool, Choice, ListOf, OpKind, OpSpec, Param, Port, Str
 
 COLUMNS = {name: COLUMN_DOCS[name] for name in ROW_COLUMNS}
@@ -27,8 +28,22 @@ SPEC = OpSpec(
             doc="Add rows summing the datasets of each eventtype (`total_data`, `total_mc`; data and "
             "simulation are never added together).",
         ),
-        Param("float_format", Str, default="%.6g", doc="printf-style format of sums of weights."),
-        Param("delimiter", Str, default=",", doc="Column separator."),
+        Param(
+            "float_format",
+            Str,
+            default="%.6g",
+            pattern=r"^%[-+ #0]*\d*(\.\d+)?[eEfFgG]$",
+            doc="printf-style format of sums of weights (one float conversion, e.g. `%.6g`).",
+        ),
+        Param(
+            "delimiter",
+            Str,
+            default=",",
+            allowed=(",", ";", "\t", " "),
+            allowed_docs=("comma", "semicolon", "tab", "space"),
+            doc="Column separator (one character).",
+        ),
+        Param("cutflow_csv", CUTFLOW_CSV_BLOCK, doc="Upstream options: `{include_dataset}`."),
     ),
     inputs=(Port("cutflow", "cutflow"),),
     outputs=(Port("file", "file"),),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fasthep_flow.ops.render.style_params import COMMON
+from fasthep_flow.ops.render.upstream_style import DATA_MC_BLOCK
 from fasthep_flow.registry.specs import Bool, ListOf, OneOf, OpKind, OpSpec, Param, Port, Str
 
 SPEC = OpSpec(
@@ -29,6 +30,7 @@ SPEC = OpSpec(
         Param(
             "mc_uncertainty", Bool, default=True, doc="Draw the statistical uncertainty band of the stack."
         ),
+        Param("data_mc", DATA_MC_BLOCK, doc="Upstream options: data, backgrounds, signals, stack, ratio..."),
     ),
     inputs=(Port("hist", "histogram"),),
     outputs=(Port("file", "file"),),

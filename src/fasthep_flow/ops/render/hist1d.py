@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fasthep_flow.ops.render.style_params import COMMON
+from fasthep_flow.ops.render.upstream_style import HIST1D_BLOCK
 from fasthep_flow.registry.specs import Bool, ListOf, OpKind, OpSpec, Param, Port, Str
 
 SPEC = OpSpec(
@@ -24,6 +25,7 @@ SPEC = OpSpec(
         Param("yerr", Bool, default=True, doc="Draw statistical uncertainties."),
         Param("overlay", Str, doc="A category axis (e.g. the dataset axis) drawn as one line per bin."),
         Param("datasets", ListOf(Str), doc="Datasets drawn (all when absent)."),
+        Param("hist1d", HIST1D_BLOCK, doc="Upstream options: `{overlay, histtype, sort_datasets}`."),
     ),
     inputs=(Port("hist", "histogram"),),
     outputs=(Port("file", "file"),),

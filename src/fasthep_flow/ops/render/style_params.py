@@ -6,7 +6,23 @@ A style (`styles.<name>`) is the params of one render op plus `op`, and may inhe
 
 from __future__ import annotations
 
+from fasthep_flow.ops.render.upstream_style import UPSTREAM_COMMON
 from fasthep_flow.registry.specs import Bool, Choice, Int, ListOf, MapOf, Number, OneOf, Param, Str, Struct
+
+LEGEND_LOCATIONS = (
+    "best",
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "right",
+    "center left",
+    "center right",
+    "lower center",
+    "upper center",
+    "center",
+)
+FONT_SIZES = ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "larger", "smaller")
 
 FIGURE = Struct(
     (
@@ -37,31 +53,45 @@ AXIS_STYLE = Struct(
 
 RATIO_STYLE = Struct(
     (
+        Param("name", Str, doc="Name of the ratio axis (upstream writes `ratio`)."),
         Param("label", Str, default="Data / MC", doc="Label of the ratio panel's y axis."),
         Param("limits", ListOf(Number), doc="`[low, high]` of the ratio panel."),
+        _SCALE,
     ),
-    name="{label, limits}",
+    name="{name, label, limits, scale}",
 )
 
 AXES = Struct(
     (
         Param("x", AXIS_STYLE, doc="The horizontal axis."),
         Param("y", AXIS_STYLE, doc="The vertical axis."),
+        Param("z", AXIS_STYLE, doc="The colour axis of 2D plots."),
         Param("ratio", RATIO_STYLE, doc="The ratio panel (plots that have one)."),
     ),
-    name="{x, y, ratio}",
+    name="{x, y, z, ratio}",
 )
 
 LEGEND = OneOf(
     Bool,
     Struct(
         (
-            Param("loc", Str, default="best", doc="Matplotlib legend location, e.g. `upper right`."),
+            Param(
+                "loc",
+                Str,
+                default="best",
+                allowed=LEGEND_LOCATIONS,
+                doc="Matplotlib legend location, e.g. `upper right`.",
+            ),
             Param("ncol", Int, default=1, minimum=1, doc="Number of columns."),
             Param("title", Str, doc="Legend title."),
-            Param("fontsize", OneOf(Number, Str), doc="Font size in points or a name (`small`)."),
+            Param(
+                "fontsize",
+                OneOf(Number, Choice(FONT_SIZES)),
+                doc="Font size in points or a name (`small`, `large`...).",
+            ),
+            Param("frameon", Bool, default=False, doc="Draw a frame around the legend."),
         ),
-        name="{loc, ncol, title, fontsize}",
+        name="{loc, ncol, title, fontsize, frameon}",
     ),
 )
 
@@ -115,6 +145,7 @@ COMMON = (
     Param(
         "mplhep_style",
         Str,
+        allowed=("CMS", "ATLAS", "LHCb", "LHCb2", "ALICE", "ROOT", "none"),
         doc="An mplhep style sheet overriding the experiment's (`CMS`, `ATLAS`, `LHCb2`, `ALICE`, `ROOT`, "
         "`none`).",
     ),
@@ -138,4 +169,5 @@ COMMON = (
     ),
     Param("labels", MapOf(Str), doc="Legend label per dataset (or category) name."),
     Param("colors", MapOf(Str), doc="Colour per dataset (or category) name."),
+    *UPSTREAM_COMMON,
 )

@@ -1,0 +1,80 @@
+"""Render ops upstream registers that we accept but do not draw yet: heatmap2d, project, comparison,
+schema_validation and the report template.
+
+Their specs make workflows written for upstream check (every key still validated); `check` warns FF140 at the
+style's `op` that the op draws nothing yet, and the run skips them (``pending_impl.render`` writes nothing), so a
+clean check never turns into a failed run.
+"""
+
+from __future__ import annotations
+
+from fasthep_flow.ops.render.style_params import COMMON
+from fasthep_flow.ops.render.upstream_style import COMPARISON_BLOCK, HEATMAP2D_BLOCK, PROJECT_BLOCK
+from fasthep_flow.registry.specs import AnyType, ListOf, OpKind, OpSpec, Param, Port, Str, Struct
+
+PENDING_IMPL = "fasthep_flow.ops.render.pending_impl:render"
+
+_REPORT_OUTPUT = Struct(
+    (
+        Param("path", Str, required=True, doc="File written, relative to the output folder."),
+        Param("format", Str, required=True, allowed=("markdown", "md", "html"), doc="Output format."),
+    ),
+    name="{path, format}",
+)
+
+
+HIST_PORT = Port("hist", "histogram")
+
+
+def _pending(name: str, doc: str, *params: Param, port: Port = HIST_PORT) -> OpSpec:
+    return OpSpec(
+        name,
+        OpKind.RENDER,
+        doc=doc + " Accepted for upstream compatibility; not drawn yet (FF140).",
+        params=params,
+        inputs=(port,),
+        outputs=(Port("file", "file"),),
+        impl=PENDING_IMPL,
+        plugin="render",
+        pending=f"'{name}' is accepted but draws nothing yet",
+    )
+
+
+HEATMAP2D = _pending(
+    "hep.render.heatmap2d",
+    "A 2D histogram as a colour map (one per dataset with `heatmap2d.per_dataset`).",
+    *COMMON,
+    Param("heatmap2d", HEATMAP2D_BLOCK, doc="`{per_dataset, cbar, max_cols}`."),
+)
+PROJECT = _pending(
+    "hep.render.project",
+    "Project a histogram onto one axis and draw it with another style (`project.then`).",
+    *COMMON,
+    Param("project", PROJECT_BLOCK, required=True, doc="`{axis, keep_dataset, then}`."),
+)
+COMPARISON = _pending(
+    "hep.render.comparison",
+    "Compare two products (or two variations) with a ratio, pull or difference panel.",
+    *COMMON,
+    Param("comparison", COMPARISON_BLOCK, doc="What is compared and how."),
+)
+SCHEMA_VALIDATION = _pending(
+    "hep.render.schema_validation",
+    "A markdown report of schema comparison products.",
+    Param("spec", AnyType, doc="The report spec."),
+    Param("outputs", ListOf(AnyType), doc="Files written."),
+    Param("reference_label", Str, doc="Label of the reference schema."),
+    Param("target_label", Str, doc="Label of the compared schema."),
+    Param("note", Str, doc="A note printed at the top of the report."),
+    port=Port("schema", "table"),
+)
+REPORT_TEMPLATE = _pending(
+    "hep.report.template",
+    "Render a report (provenance) through a template, as `reports:` entries do.",
+    Param("source", Str, doc="What the report describes (`provenance`)."),
+    Param("template", Str, doc="Template name or path (`hep.provenance.default`)."),
+    Param("outputs", ListOf(_REPORT_OUTPUT), doc="Files written: `[{path, format}]`."),
+    port=Port("products", "table"),
+)
+
+SPECS = (HEATMAP2D, PROJECT, COMPARISON, SCHEMA_VALIDATION, REPORT_TEMPLATE)
