@@ -182,7 +182,12 @@ def _constant(
         target: object = import_module(module, workflow_dir, trust=trust, from_workspace=not verdict.trusted)
         for part in attr.split("."):
             target = getattr(target, part)
-    except (ImportFailed, NotTrusted, ImportError, AttributeError) as exc:  # each a diagnostic, not a traceback
+    except (
+        ImportFailed,
+        NotTrusted,
+        ImportError,
+        AttributeError,
+    ) as exc:  # each a diagnostic, not a traceback
         diagnostics.append(
             error(
                 codes.REGISTRY_LOAD,

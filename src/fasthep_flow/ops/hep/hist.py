@@ -242,5 +242,4 @@ SPEC = OpSpec(
     reads=("axes[].source", "dataset_axis.source", "weight_expr", "variations.weights{}"),
     impl="fasthep_flow.ops.hep.hist_impl:run",
     plugin="hep",
-    problems=problems,
 )

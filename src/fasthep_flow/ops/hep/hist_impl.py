@@ -217,9 +217,9 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
         for i, column in zip(arrays, columns, strict=False):
             values[i] = column
         for i, axis in enumerate(list(h.axes)[: len(values)]):
-            if type(axis).__name__ == "StrCategory" and not isinstance(values[i], str):
-                if np.asarray(values[i]).dtype.kind in "biuf":
-                    values[i] = np.asarray(values[i]).astype(str)  # numbers on a string category: their text
+            numbers = not isinstance(values[i], str) and np.asarray(values[i]).dtype.kind in "biuf"
+            if type(axis).__name__ == "StrCategory" and numbers:
+                values[i] = np.asarray(values[i]).astype(str)  # numbers on a string category: their text
         if variation is not None:
             values.append(variation)
         if weight is not None:
