@@ -49,7 +49,12 @@ CASES = {
         (14, 19),
         None,
     ),
+    # upstream's mapping of sections: a bound function would be called by the run, so an installed module
+    # (`os`) needs trust as much as workspace code does
+    "os-system-function": (BASE + 'registry:\n  functions: {f: "os:system"}\n', (15, 18), None),
+    "this-constant": (BASE + 'registry:\n  constants: {PI: "this:x"}\n', (15, 19), "this"),
 }
+WHAT = {"venv-profile": "profile", "os-system-function": "registry function", "this-constant": "registry constant"}
 
 
 def workspace(tmp_path: Path, case: str) -> Path:
@@ -102,7 +107,7 @@ def test_run_refuses_naming_each_entry(tmp_path: Path, case: str) -> None:
     assert done.returncode == 1
     line, col = CASES[case][1]
     assert "refusing to run wf.yaml: it names Python code and the workspace is not trusted" in done.stderr
-    what = "profile" if case.endswith("profile") else "registry layer"
+    what = WHAT.get(case, "registry layer")
     assert f"  wf.yaml:{line}:{col}: {what} '" in done.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["wf.yaml"]  # no outputs, no virtualenv
     assert done.stdout == ""  # `print` was never called on the events
