@@ -54,7 +54,11 @@ CASES = {
     "os-system-function": (BASE + 'registry:\n  functions: {f: "os:system"}\n', (15, 18), None),
     "this-constant": (BASE + 'registry:\n  constants: {PI: "this:x"}\n', (15, 19), "this"),
 }
-WHAT = {"venv-profile": "profile", "os-system-function": "registry function", "this-constant": "registry constant"}
+WHAT = {
+    "venv-profile": "profile",
+    "os-system-function": "registry function",
+    "this-constant": "registry constant",
+}
 
 
 def workspace(tmp_path: Path, case: str) -> Path:

@@ -90,6 +90,10 @@ def read_sections(
     return out
 
 
+def _text(value: Node) -> str:
+    return value.text.strip() if isinstance(value, ScalarNode) and value.is_string else ""
+
+
 def _gate(
     out: Sections,
     value: Node,
@@ -159,7 +163,13 @@ def _function(
     diagnostics: list[Diagnostic],
 ) -> None:
     ref = _gate(out, value, workflow_dir, trust, diagnostics, f"function '{name}'")
-    if ref is not None:  # bound by name; the runtime imports it (the same way as built-in functions)
+    if ref is None and not trust and is_ref(_text(value)):
+        # Refused for want of trust (FF112, and `run` refuses the workflow): the name stays known so that its
+        # calls are not also reported as unknown functions, but it binds no code (an empty impl).
+        out.functions[name] = FunctionSpec(
+            name, 0, None, "Not loaded: workspace not trusted.", "", f"{name}(...)"
+        )
+    elif ref is not None:  # bound by name; the runtime imports it (the same way as built-in functions)
         out.functions[name] = FunctionSpec(
             name, 0, None, f"From `{ref}` (workflow registry).", ref, f"{name}(...)"
         )
@@ -175,6 +185,10 @@ def _constant(
 ) -> None:
     ref = _gate(out, value, workflow_dir, trust, diagnostics, f"constant '{name}'")
     if ref is None:
+        if not trust and is_ref(
+            _text(value)
+        ):  # refused (FF112): known by name for the checker, never a value
+            out.constants[name] = float("nan")
         return
     module, _, attr = ref.partition(":")
     verdict = check_module(module, workflow_dir)
