@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 import jsonschema
 
 from fasthep_flow.compiler import compile_text, dataflow, structure
@@ -58,7 +60,10 @@ def test_expression_checks_are_not_answered_for_another_function_table() -> None
     assert [e.code.id for e in dataflow._checked(expr, without)] == ["FF203"]  # type: ignore[arg-type]
 
 
-def test_a_local_profile_registry_is_shared_until_the_profile_changes(tmp_path: Path) -> None:
+def test_a_local_profile_registry_is_shared_until_the_profile_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the project root: `./local.yaml` found there is not a path fallback (FF141)
     profile = tmp_path / "local.yaml"
     profile.write_text("doc: local\ndefaults: {execution: {executor: threads}}\n", encoding="utf-8")
     root = parse_yaml("version: 1.0\nuse: {profiles: [./local.yaml]}\n", str(tmp_path / "w.yaml")).root

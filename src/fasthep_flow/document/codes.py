@@ -302,6 +302,7 @@ UNTRUSTED = _c(
     "FF112", "untrusted-code",
     "Python code the workflow names (a `registry:` layer, a `pkg:name` profile) is not loaded until trusted.",
     "registry layer '{layer}' not loaded: workspace not trusted",
+    "registry {section} '{name}' ('{ref}') not loaded: workspace not trusted",
     "profile '{profile}' not loaded: workspace not trusted",
     "op '{op}' not loaded: it comes from {origin}, and the workspace is not trusted",
     "op '{op}' is unknown; it may come from profile {profiles}, not loaded because the workspace is not trusted",

@@ -104,7 +104,7 @@ def _gate(
 ) -> str | None:
     """The "module:object" text when it may be used (well formed and trusted); else a diagnostic.
 
-    Without trust nothing is looked up or imported: an installed module is no safer than workspace code here,
+    Without trust nothing is imported (the module is only located): an installed module is no safer than workspace code here,
     since binding it lets the workflow call it.
     """
     if not isinstance(value, ScalarNode) or not value.is_string:
@@ -128,18 +128,6 @@ def _gate(
             )
         )
         return None
-    if not trust:
-        module = ref.partition(":")[0]
-        diagnostics.append(
-            warning(
-                codes.UNTRUSTED,
-                value.span,
-                f"{what} '{ref}' not loaded: workspace not trusted (it would import module '{module}')",
-                hint=UNTRUSTED_HINT,
-            )
-        )
-        out.untrusted.append((f"registry {what.split(' ')[0]}", ref, value.span))
-        return None
     verdict = check_module(ref.partition(":")[0], workflow_dir)
     if not verdict.found:
         diagnostics.append(
@@ -150,6 +138,18 @@ def _gate(
                 hint="is it installed?",
             )
         )
+        return None
+    if not trust:  # nothing imported: an installed module is no safer than workspace code here
+        section, name = what.split(" ", 1)
+        diagnostics.append(
+            warning(
+                codes.UNTRUSTED,
+                value.span,
+                f"registry {section} {name} ('{ref}') not loaded: workspace not trusted",
+                hint=UNTRUSTED_HINT,
+            )
+        )
+        out.untrusted.append((f"registry {section}", ref, value.span))
         return None
     return ref
 
