@@ -6,9 +6,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-import pytest
-
 import jsonschema
+import pytest
 
 from fasthep_flow.compiler import compile_text, dataflow, structure
 from fasthep_flow.document.loader import parse_yaml
