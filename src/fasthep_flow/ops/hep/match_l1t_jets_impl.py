@@ -24,6 +24,8 @@ def _jets(group: Mapping[str, Any], events: Events, ctx: RunContext) -> Any:
     parts = {
         k: ak.Array(per_event(evaluate(group[k], symbols, ctx), len(events))) for k in ("et", "eta", "phi")
     }
+    # a per-event value (a flat field, a constant) is one jet per event, so a clean check never fails here
+    parts = {k: ak.unflatten(v, 1) if v.ndim == 1 else v for k, v in parts.items()}
     return vector.zip({"pt": parts["et"], "eta": parts["eta"], "phi": parts["phi"]})
 
 
