@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, ScalarNode
 from fasthep_flow.registry.dataflow import (
     ExprUse,
@@ -24,6 +25,7 @@ from fasthep_flow.registry.specs import (
     OpKind,
     OpSpec,
     Param,
+    ParamProblem,
     Port,
     Str,
     Struct,
@@ -86,6 +88,36 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
     return [FlowStep(tuple(uses), tuple(defines))] if uses or defines else []
 
 
+def problems(params: MapNode) -> list[ParamProblem]:
+    """A schema given as a file must exist: the run reads it relative to the working directory, so `check`
+    looks in the same place (a clean check is never followed by a missing-file failure at run time)."""
+    from pathlib import Path
+
+    schema = get(params, "schema")
+    if isinstance(schema, MapNode):
+        fields = get(schema, "fields")
+        if not isinstance(fields, MapNode) or not fields.entries:
+            return [
+                ParamProblem(
+                    codes.PARAM_VALUE,
+                    fields if fields is not None else schema,
+                    "the schema's `fields` must name at least one target field",
+                    hint="fields: {target: null} keeps a field as it is; {target: {source, dtype}} renames/casts",
+                )
+            ]
+        return []
+    if isinstance(schema, ScalarNode) and schema.is_string and not Path(str(schema.value)).is_file():
+        return [
+            ParamProblem(
+                codes.INPUT_UNREADABLE,
+                schema,
+                f"schema file '{schema.value}' does not exist (it is read relative to the working directory)",
+                hint="give the schema inline as {version: 1, fields: {...}}, or the path of a YAML/JSON file",
+            )
+        ]
+    return []
+
+
 SPEC = OpSpec(
     "hep.align_schema",
     OpKind.TRANSFORM,
@@ -121,6 +153,7 @@ SPEC = OpSpec(
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"),),
     dataflow=flow,
+    problems=problems,
     impl="fasthep_flow.ops.hep.align_schema_impl:run",
     plugin="hep",
 )
