@@ -20,6 +20,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition
+from fasthep_flow.runtime import interrupts
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
@@ -189,7 +190,8 @@ def run_plan(
             if executor is None:
                 spec = cluster_spec(options.cluster)
                 executor = make_executor(options.executor, options.workers, options.scheduler, spec)
-            executor.execute(job, parts, collector)
+            with interrupts.guarded():
+                executor.execute(job, parts, collector)
         phases["execute"], mark = perf_counter() - mark, perf_counter()
         if collector.cancelled:
             return _cancelled(plan, options, collector, len(parts), datasets, out.root, t0)

@@ -198,17 +198,20 @@ def _jobqueue() -> Any:
     """``dask_jobqueue``, imported without its side effect on Ctrl-C.
 
     Importing it installs a SIGINT handler that calls ``sys.exit()`` (for its batch "runner" mode): Ctrl-C would
-    end a run with status 0 and skip the interrupted-run path. The handler is put back to Python's own.
+    end a run with status 0 and skip the interrupted-run path. The handler in place before the import (the
+    run's own, see ``runtime/interrupts.py``) is put back.
     """
     import signal
     import threading
 
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if main else None
     import dask_jobqueue
 
-    if threading.current_thread() is threading.main_thread():
+    if main:
         handler = signal.getsignal(signal.SIGINT)
         if getattr(handler, "__module__", "").startswith("dask_jobqueue"):
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, signal.default_int_handler if before is None else before)
     return dask_jobqueue
 
 

@@ -13,12 +13,14 @@ writes and observers write there from the workers.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.plan import Partition
+from fasthep_flow.runtime import interrupts
 from fasthep_flow.runtime.chain import Job, PartitionInfo, combine, partition_info, run_partition
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.executors.base import Collector
@@ -109,7 +111,7 @@ class DaskExecutor:
         roots = {name: fold_all(futures, combine_futures) for name, futures in by_dataset.items()}
         by_dataset.clear()  # only the roots stay referenced: dask frees partition results once merged
         stopped = False
-        for future in as_completed(list(infos), loop=client.loop):
+        for future in _completed(as_completed(list(infos), loop=client.loop)):
             part = infos[future]
             try:
                 info = future.result()
@@ -125,7 +127,30 @@ class DaskExecutor:
             client.cancel([*infos, *roots.values()])
             return
         for name, root in roots.items():
-            collector.dataset_done(name, root.result())
+            collector.dataset_done(name, _result(root))
+
+
+def _completed(pending: Any) -> Iterator[Any]:
+    """The futures of ``pending`` (a ``distributed.as_completed``) as they finish, waking up every
+    ``interrupts.POLL`` seconds so that a swallowed Ctrl-C still stops the run."""
+    while not pending.is_empty():
+        batch = pending.next_batch(block=False)
+        if not batch:
+            interrupts.check()
+            time.sleep(interrupts.POLL / 4)
+        yield from batch
+
+
+def _result(future: Any) -> Any:
+    """``future.result()``, interruptible the same way."""
+    from distributed import TimeoutError as DaskTimeout
+
+    while True:
+        interrupts.check()
+        try:
+            return future.result(timeout=interrupts.POLL)
+        except (TimeoutError, DaskTimeout):
+            continue
 
 
 def _lost(job: Job, part: Partition, exc: BaseException) -> StageError:

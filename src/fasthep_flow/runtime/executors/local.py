@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.plan import Partition
+from fasthep_flow.runtime import interrupts
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo, partition_info, run_partition
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.executors.base import Collector, DatasetFolds
@@ -41,6 +42,7 @@ class SerialExecutor:
     def execute(self, job: Job, parts: Sequence[Partition], collector: Collector) -> None:
         folds = DatasetFolds(job, parts, collector)
         for part in parts:
+            interrupts.check()
             partial = run_partition(job, part)
             if not collector.partition_done(part, partition_info(partial)):
                 return
@@ -109,7 +111,8 @@ class _PoolExecutor:
                 while todo and len(running) < limit:
                     part = todo.pop()
                     running[self._submit(pool, job, part)] = part
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done, _ = wait(running, timeout=interrupts.POLL, return_when=FIRST_COMPLETED)
+                interrupts.check()
                 for future in sorted(done, key=lambda f: running[f].index):
                     part = running.pop(future)
                     try:
