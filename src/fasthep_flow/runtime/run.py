@@ -139,7 +139,7 @@ def run_plan(
     emit = progress or ignore
     t0 = perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    started = datetime.now(UTC).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="microseconds")
     refusal = _refuse(plan, options, known=executor is not None)
     if refusal is not None:
         return _refused(options, refusal, t0)
