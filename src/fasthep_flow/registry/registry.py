@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, InternalError, error, warning
@@ -261,37 +262,19 @@ class Registry:
         for layer in layers:
             if layer.loaded is not None:
                 ops[layer.loaded.group][layer.loaded.name] = layer.loaded
-        return Registry(
-            ops=ops,
-            functions=self.functions,
-            constants=self.constants,
-            profiles=self.profiles,
-            active_profiles=self.active_profiles,
-            defaults=self.defaults,
-            observer_presets=self.observer_presets,
-            layers=self.layers + layers,
-            problems=self.problems,
-            plugins=self.plugins,
-            untrusted_profiles=self.untrusted_profiles,
-        )
+        return self._replaced(ops=ops, layers=self.layers + layers)
 
     def with_untrusted_profiles(self, profiles: tuple[UntrustedCode, ...]) -> Registry:
         """This registry, noting module-named profiles that were not loaded (no trust)."""
         if not profiles:
             return self
-        return Registry(
-            ops={g: self._ops[g] for g in KindGroup},
-            functions=self.functions,
-            constants=self.constants,
-            profiles=self.profiles,
-            active_profiles=self.active_profiles,
-            defaults=self.defaults,
-            observer_presets=self.observer_presets,
-            layers=self.layers,
-            problems=self.problems,
-            plugins=self.plugins,
-            untrusted_profiles=self.untrusted_profiles + profiles,
-        )
+        return self._replaced(untrusted_profiles=self.untrusted_profiles + profiles)
+
+    def _replaced(self, **changes: Any) -> Registry:
+        """A copy with ``changes``; every other field is carried over, so a new field cannot be forgotten here."""
+        fields: dict[str, Any] = {name.lstrip("_"): getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return Registry(**fields)
 
 
 # --- building -----------------------------------------------------------------------------------------------
