@@ -40,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Start the expensive external steps the selected tests need (tests/background.py), once, right away."""
     import background
 
+    if hasattr(config, "workerinput"):  # an xdist worker: its base temp is popen-gwN inside the run's own
+        background.share_between_workers(config._tmp_path_factory.getbasetemp().parent)
     for name in sorted({m.args[0] for item in items for m in item.iter_markers("background")}):
         background.start(name)
 

@@ -99,8 +99,10 @@ def commit_all(cwd: Path, message: str) -> None:
 @dataclass(frozen=True)
 class HookSetup:
     repo: Path
-    """A committed copy of this working tree: try-repo clones the repository, so the hook file and the sources
+    """A committed copy of this working tree: pre-commit clones the repository, so the hook file and the sources
     it installs must be committed (the real checkout may hold uncommitted work)."""
+    rev: str
+    """The commit of ``repo`` that projects' ``.pre-commit-config.yaml`` pins, as a user's would."""
     home: Path
     """PRE_COMMIT_HOME, holding the hook's environment once the warm-up has built it."""
     warm_up: subprocess.CompletedProcess[str]
@@ -108,9 +110,10 @@ class HookSetup:
 
 @background_step("pre-commit-env")
 def build_hook_environment() -> HookSetup:
-    """Copy and commit the hook repository, then run the hook once on an empty project: pre-commit builds its
-    environment (pip-installing this repository with the hep extra) here, started at collection so the install
-    overlaps with the rest of the suite; the tests then reuse it."""
+    """Copy and commit the hook repository, then have pre-commit build the hook's environment (pip-installing
+    this repository with the hep extra) into a PRE_COMMIT_HOME the tests share; started at collection so the
+    install overlaps with the rest of the suite. (``pre-commit try-repo`` would rebuild it on every call: it
+    uses a temporary store.)"""
     require_executable("git")
     scratch = Path(tempfile.mkdtemp(prefix="fasthep-flow-pre-commit-"))
     repo, home, project = scratch / "hook-repo", scratch / "home", scratch / "empty-project"
@@ -125,11 +128,15 @@ def build_hook_environment() -> HookSetup:
             shutil.copy2(source, repo / part)
     git(repo, "init", "-q")
     commit_all(repo, "hook repository")
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    setup = HookSetup(repo, rev, home, subprocess.CompletedProcess([], 0))
     project.mkdir()
     git(project, "init", "-q")
     (project / "README").write_text("no workflow here\n", encoding="utf-8")
     commit_all(project, "nothing to check")
-    return HookSetup(repo, home, try_repo(repo, project, home))
+    return HookSetup(repo, rev, home, run_hook(setup, project, "install-hooks"))
 
 
 @pytest.fixture(scope="module")
@@ -141,21 +148,18 @@ def hook(request: pytest.FixtureRequest) -> HookSetup:
     return setup
 
 
-@pytest.fixture(scope="module")
-def hook_repo(hook: HookSetup) -> Path:
-    return hook.repo
-
-
-@pytest.fixture(scope="module")
-def pre_commit_home(hook: HookSetup) -> Path:
-    return hook.home
-
-
-def try_repo(hook_repo: Path, project: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+def run_hook(setup: HookSetup, project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run --all-files`` (or ``command``) in ``project``, configured the way a user would: a
+    ``.pre-commit-config.yaml`` naming the hook repository at a pinned commit."""
+    config = {"repos": [{"repo": str(setup.repo), "rev": setup.rev, "hooks": [{"id": "fasthep-flow-check"}]}]}
+    path = project / ".pre-commit-config.yaml"
+    if not path.exists() or yaml.safe_load(path.read_text(encoding="utf-8")) != config:
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        commit_all(project, "pre-commit configuration")
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(setup.home), "PRE_COMMIT_COLOR": "never"}
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "fasthep-flow-check", "--all-files"],
+        [sys.executable, "-m", "pre_commit", *(command or ("run", "--all-files"))],
         cwd=project,
         env=env,
         capture_output=True,
@@ -182,9 +186,7 @@ def test_hook_definition() -> None:
 
 
 @pytest.mark.background("pre-commit-env")
-def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
-    hook_repo: Path, pre_commit_home: Path, tmp_path: Path
-) -> None:
+def test_hook_fails_on_a_bad_workflow_and_passes_without_it(hook: HookSetup, tmp_path: Path) -> None:
     project = tmp_path / "analysis"
     project.mkdir()
     git(project, "init", "-q")
@@ -193,7 +195,7 @@ def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
     (project / "notes.yaml").write_text("not: [a, workflow\n", encoding="utf-8")  # not matched by `files`
     commit_all(project, "two workflows")
 
-    failing = try_repo(hook_repo, project, pre_commit_home)
+    failing = run_hook(hook, project)
     output = failing.stdout + failing.stderr
     assert failing.returncode == 1, output
     assert "fasthep-flow check" in output and "Failed" in output, output
@@ -204,7 +206,7 @@ def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
 
     git(project, "rm", "-q", "bad.flow.yaml")
     git(project, "commit", "-q", "-m", "only the good workflow")
-    passing = try_repo(hook_repo, project, pre_commit_home)
+    passing = run_hook(hook, project)
     output = passing.stdout + passing.stderr
     assert passing.returncode == 0, output
     assert re.search(r"fasthep-flow check\.+Passed", output), output
@@ -212,7 +214,7 @@ def test_hook_fails_on_a_bad_workflow_and_passes_without_it(
 
 @pytest.mark.background("pre-commit-env")
 def test_hook_reports_a_branch_typo_in_a_root_workflow(
-    hook_repo: Path, pre_commit_home: Path, tmp_path: Path, shared_data_dir: Path
+    hook: HookSetup, tmp_path: Path, shared_data_dir: Path
 ) -> None:
     project = tmp_path / "analysis"
     (project / "data").mkdir(parents=True)
@@ -221,7 +223,7 @@ def test_hook_reports_a_branch_typo_in_a_root_workflow(
     (project / "hzz.flow.yaml").write_text(ROOT_WORKFLOW, encoding="utf-8")
     commit_all(project, "a workflow on a ROOT file")
 
-    failing = try_repo(hook_repo, project, pre_commit_home)
+    failing = run_hook(hook, project)
     output = failing.stdout + failing.stderr
     assert failing.returncode == 1, output
     assert f"{ROOT_TYPO_AT}: error[FF303]: unknown field 'Muon_Isolation'" in output, output
@@ -232,7 +234,7 @@ def test_hook_reports_a_branch_typo_in_a_root_workflow(
         ROOT_WORKFLOW.replace("Muon_Isolation", "Muon_Iso"), encoding="utf-8"
     )
     commit_all(project, "typo fixed")
-    passing = try_repo(hook_repo, project, pre_commit_home)
+    passing = run_hook(hook, project)
     output = passing.stdout + passing.stderr
     assert passing.returncode == 0, output
     assert re.search(r"fasthep-flow check\.+Passed", output), output
