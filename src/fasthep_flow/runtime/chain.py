@@ -367,7 +367,7 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
     dataset = program.datasets.get(part.dataset)
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
-    off = _off_steps(program, dataset)
+    off = off_steps(program, dataset)
     cache = None
     if job.cache is not None:
         cache = PartitionCache.prepare(
@@ -425,7 +425,7 @@ def _run_steps(
     return state.partial
 
 
-def _off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
+def off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
     """Steps that do not apply to this dataset's source (a read of another source, and all below it)."""
     off: set[str] = set()
     for step in program.steps:
@@ -833,7 +833,7 @@ def start_partition(program: Program, job: Job, part: Partition) -> PartitionRun
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
     symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
     state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
-    return PartitionRun(program, state, _off_steps(program, dataset), perf_counter())
+    return PartitionRun(program, state, off_steps(program, dataset), perf_counter())
 
 
 def run_step(run: PartitionRun, step: Step) -> bool:
