@@ -1,0 +1,105 @@
+"""Every workflow `execution` setting acts on `fasthep-flow run`, and the command line overrides it.
+
+Where the others are shown: `executor`/`workers` and `cache` in test_runtime_cache_cli.py; workflow-wide and
+per-stage `retries`/`timeout` on built plans in test_runtime_run.py (the thread path) and here, from a workflow
+file with a real slow op in a worker process that is killed when it overruns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fasthep_flow.cli.main import main
+
+WORKFLOW = """\
+version: 1.0
+sources:
+  events: {{kind: toy, nevents: 2000, seed: 5}}
+data:
+  datasets:
+    - {{name: toy_dy, eventtype: mc, nevents: 2000}}
+analysis:
+  stages:
+    - id: NMu
+      op: hep.hist
+      params:
+        axes: [{{name: nmu, source: NMuon, type: regular, bins: {{low: 0, high: 5, nbins: 5}}}}]
+execution: {{cache: false{extra}}}
+"""
+
+
+def workflow(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "wf.flow.yaml"
+    path.write_text(WORKFLOW.format(extra=extra))
+    return path
+
+
+def run(*args: str) -> int:
+    return main(["run", *args, "--quiet"])
+
+
+def record(folder: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((folder / "run.json").read_text())
+
+
+def test_output_dir_is_a_folder_beside_the_workflow_and_outdir_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wf = workflow(tmp_path / "analysis", ", output_dir: results/nominal")
+    monkeypatch.chdir(tmp_path)  # not the workflow's folder: the setting is relative to the workflow
+    assert run(str(wf)) == 0
+    assert (tmp_path / "analysis" / "results" / "nominal" / "hists" / "NMu.json").is_file()
+    assert not (tmp_path / "fasthep-output").exists()
+    assert run(str(wf), "--outdir", str(tmp_path / "typed")) == 0
+    assert (tmp_path / "typed" / "hists" / "NMu.json").is_file()
+
+
+@pytest.mark.parametrize("value", ["../elsewhere", "/tmp/fasthep-flow-outside", "~/out", "."])
+def test_output_dir_may_not_leave_the_workflows_folder(
+    tmp_path: Path, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = workflow(tmp_path / "analysis", f", output_dir: '{value}'")
+    before = set(os.listdir(tmp_path))
+    assert run(str(wf)) == 2
+    assert "execution.output_dir" in capsys.readouterr().err
+    assert set(os.listdir(tmp_path)) == before and set(os.listdir(tmp_path / "analysis")) == {"wf.flow.yaml"}
+    assert not Path("/tmp/fasthep-flow-outside").exists()
+
+
+def test_output_dir_through_a_shipped_link_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "somewhere"
+    target.mkdir()
+    wf = workflow(tmp_path / "analysis", ", output_dir: results/nominal")
+    (tmp_path / "analysis" / "results").symlink_to(target)
+    assert run(str(wf)) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    assert list(target.iterdir()) == []
+
+
+def test_chunk_size_sets_the_partitions_and_the_command_line_wins(tmp_path: Path) -> None:
+    wf = workflow(tmp_path, ", chunk_size: 500")
+    assert run(str(wf), "--outdir", str(tmp_path / "a")) == 0
+    assert (
+        record(tmp_path / "a")["partitions"] == 4 and record(tmp_path / "a")["options"]["chunk_size"] == 500
+    )
+    assert run(str(wf), "--outdir", str(tmp_path / "b"), "--chunk-size", "1000") == 0
+    assert record(tmp_path / "b")["partitions"] == 2
+    # the same histogram either way
+    assert json.loads((tmp_path / "a" / "hists" / "NMu.json").read_text()) == json.loads(
+        (tmp_path / "b" / "hists" / "NMu.json").read_text()
+    )
+
+
+def test_check_does_not_call_the_settings_unsupported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = workflow(tmp_path, ", output_dir: out, retries: 1, timeout: 5m, chunk_size: 100, workers: 2")
+    assert main(["check", str(wf)]) == 0
+    assert "FF140" not in capsys.readouterr().out
