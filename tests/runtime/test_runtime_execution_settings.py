@@ -103,3 +103,112 @@ def test_check_does_not_call_the_settings_unsupported(
     wf = workflow(tmp_path, ", output_dir: out, retries: 1, timeout: 5m, chunk_size: 100, workers: 2")
     assert main(["check", str(wf)]) == 0
     assert "FF140" not in capsys.readouterr().out
+
+
+# --- a timeout that stops the work --------------------------------------------------------------------------
+
+NAP_OPS = """\
+import os
+import time
+
+from fasthep_flow.ops.contract import StageResult
+from fasthep_flow.registry.specs import Number, OpKind, OpSpec, Param, Str
+
+SPEC = OpSpec(
+    "lab.nap",
+    OpKind.TRANSFORM,
+    "Sleep on one dataset, after writing this process's id to a log.",
+    params=(
+        Param("seconds", Number, required=True, doc="How long."),
+        Param("dataset", Str, required=True, doc="Which dataset."),
+        Param("log", Str, required=True, doc="The log file."),
+    ),
+    impl="{module}:nap",
+)
+
+
+def nap(events, params, ctx):
+    if ctx.dataset.name == params["dataset"]:
+        with open(params["log"], "a") as log:
+            log.write(f"{{os.getpid()}}\\n")
+        time.sleep(params["seconds"])
+    return StageResult(None)
+"""
+
+NAPPING = """\
+version: 1.0
+sources:
+  events: {{kind: toy, nevents: 1000, seed: 5}}
+data:
+  datasets:
+    - {{name: fast, eventtype: mc, nevents: 500}}
+    - {{name: slow, eventtype: mc, nevents: 500}}
+registry: [{{spec: "{module}:SPEC"}}]
+analysis:
+  stages:
+    - id: Nap
+      op: lab.nap
+      params: {{seconds: 600, dataset: slow, log: "{log}"}}
+      execution: {{timeout: 1s{stage_extra}}}
+    - id: NMu
+      op: hep.hist
+      params:
+        axes: [{{name: nmu, source: NMuon, type: regular, bins: {{low: 0, high: 5, nbins: 5}}}}]
+execution: {{cache: false, executor: processes, workers: 2}}
+"""
+
+
+@pytest.fixture
+def nap_module(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    import sys
+
+    module = f"nap_ops_{request.node.name.replace('[', '_').replace(']', '').replace('-', '_')}"
+    (tmp_path / f"{module}.py").write_text(NAP_OPS.format(module=module))
+    yield module  # type: ignore[misc]
+    sys.modules.pop(module, None)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_stage_over_its_timeout_in_a_worker_process_is_killed_and_reported(
+    tmp_path: Path, nap_module: str, retries: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "naps.log"
+    extra = f", retries: {retries}" if retries else ""
+    wf = tmp_path / "nap.flow.yaml"
+    wf.write_text(NAPPING.format(module=nap_module, log=log, stage_extra=extra))
+    out = tmp_path / "out"
+    code = main(["run", str(wf), "--trust", "--outdir", str(out), "--keep-going", "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "FF402" in err and "Nap" in err
+    run_json = record(out)
+    [error] = run_json["errors"]
+    assert error["code"] == "FF402" and error["data"]["stage"] == "Nap" and error["data"]["dataset"] == "slow"
+    assert error["data"]["attempts"] == retries + 1
+    # each attempt ran in a worker process (not this one), and that process is gone: the sleep was stopped
+    pids = [int(line) for line in log.read_text().split()]
+    assert len(pids) == retries + 1 and os.getpid() not in pids
+    assert not any(alive(pid) for pid in pids)
+    # the other dataset, on the other worker and on the replacement, finished
+    hists = json.loads((out / "hists" / "NMu.json").read_text())
+    assert "fast" in hists and "slow" not in hists
+
+
+def test_the_workflows_timeout_applies_to_stages_without_their_own(tmp_path: Path, nap_module: str) -> None:
+    log = tmp_path / "naps.log"
+    text = NAPPING.format(module=nap_module, log=log, stage_extra="").replace("execution: {timeout: 1s}", "")
+    text = text.replace("workers: 2}", "workers: 1, timeout: 500ms}")
+    wf = tmp_path / "nap.flow.yaml"
+    wf.write_text(text)
+    assert main(["run", str(wf), "--trust", "--outdir", str(tmp_path / "out"), "--quiet"]) == 1
+    [error] = record(tmp_path / "out")["errors"]
+    assert error["code"] == "FF402" and "0.5 s" in error["message"]
+    assert not any(alive(int(pid)) for pid in log.read_text().split())
