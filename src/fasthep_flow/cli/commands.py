@@ -354,6 +354,8 @@ def _execute(
         debug=getattr(args, "debug", False),
         overrides=overrides,
         wait=args.wait,
+        from_stage=getattr(args, "from_stage", None),
+        to_stage=getattr(args, "to_stage", None),
         confine_to=confine_to,
     )
     progress = None if args.quiet else ConsoleProgress()

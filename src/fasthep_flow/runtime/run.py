@@ -41,6 +41,7 @@ from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, sa
 from fasthep_flow.runtime.partition_cache import RECOMPUTED, CacheConfig
 from fasthep_flow.runtime.partitions import make_partitions
 from fasthep_flow.runtime.placement import part_names
+from fasthep_flow.runtime.plan_range import plan_range, uncached
 from fasthep_flow.runtime.progress import (
     PartitionDone,
     PhaseStarted,
@@ -144,6 +145,12 @@ def run_plan(
     refusal = _refuse(plan, options, known=executor is not None)
     if refusal is not None:
         return _refused(options, refusal, t0)
+    upstream: frozenset[str] = frozenset()
+    if options.from_stage is not None or options.to_stage is not None:
+        ranged = plan_range(plan, options.from_stage, options.to_stage)
+        if isinstance(ranged, Diagnostic):
+            return _refused(options, ranged, t0)
+        plan, upstream = ranged.plan, ranged.upstream
     placement = place(plan)  # before the output folder is touched: `require: gpu` without one stops here
     if placement.errors:
         return _refused(options, placement.errors[0], t0, placement.errors[1:])
@@ -187,6 +194,10 @@ def run_plan(
         phases["prepare"], mark = perf_counter() - mark, perf_counter()
         collector = RunCollector(plan, len(parts), options.keep_going, emit, t0, cancel)
         collector.failures.extend(partitioning.problems)
+        if upstream and options.from_stage is not None:
+            problem = uncached(job, parts, upstream, options.from_stage)
+            if problem is not None:
+                return _refused(options, problem, t0)
         found: whole_run.Fingerprint | None = None
         if cache is not None and executor is None and parts and not partitioning.problems:
             found = whole_run.fingerprint(job, parts, datasets)
@@ -566,6 +577,8 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "keep_going": options.keep_going,
         "overrides": list(options.overrides),
         "cache": str(options.cache_dir) if options.cache_dir is not None else None,
+        "from_stage": options.from_stage,
+        "to_stage": options.to_stage,
     }
 
 
