@@ -90,8 +90,12 @@ class PartitionCache:
         dataset: DatasetPlan,
         part: Partition,
         off: set[str],
+        decode: bool = True,
     ) -> PartitionCache:
-        """Keys for every step of this partition (``off`` steps excluded) and the decision for each."""
+        """Keys for every step of this partition (``off`` steps excluded) and the decision for each.
+
+        ``decode=False`` (the editor's lenses, which restore nothing) trusts an entry whose blobs exist instead
+        of decoding its products; a run decodes, so that a corrupt blob is a miss before anything runs."""
         cache = PartitionCache(CacheStore(config.folder))
         cache.keys = partition_keys(config, plan, steps, impls, functions, constants, dataset, part, off)
         for step in steps:
@@ -102,7 +106,7 @@ class PartitionCache:
             if columns is not None:
                 cache.stored[step.id] = columns
             key.entry = cache.store.get_entry(key.key)
-            if key.entry is not None and key.entry.get("digest"):
+            if decode and key.entry is not None and key.entry.get("digest"):
                 data = cache.store.get_blob(str(key.entry["digest"]))
                 key.products = decode_products(data) if data is not None else None
                 if key.products is None:
