@@ -109,6 +109,7 @@ def test_check_does_not_call_the_settings_unsupported(
 
 NAP_OPS = """\
 import os
+import signal
 import time
 
 from fasthep_flow.ops.contract import StageResult
@@ -125,6 +126,21 @@ SPEC = OpSpec(
     ),
     impl="{module}:nap",
 )
+
+
+DIE_SPEC = OpSpec(
+    "lab.die",
+    OpKind.TRANSFORM,
+    "Kill its own process on one dataset (a worker that runs out of memory looks the same).",
+    params=(Param("dataset", Str, required=True, doc="Which dataset."),),
+    impl="{module}:die",
+)
+
+
+def die(events, params, ctx):
+    if ctx.dataset.name == params["dataset"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return StageResult(None)
 
 
 def nap(events, params, ctx):
@@ -212,3 +228,17 @@ def test_the_workflows_timeout_applies_to_stages_without_their_own(tmp_path: Pat
     [error] = record(tmp_path / "out")["errors"]
     assert error["code"] == "FF402" and "0.5 s" in error["message"]
     assert not any(alive(int(pid)) for pid in log.read_text().split())
+
+
+def test_a_worker_that_dies_is_reported_and_the_run_ends(tmp_path: Path, nap_module: str) -> None:
+    text = NAPPING.format(module=nap_module, log=tmp_path / "naps.log", stage_extra="")
+    text = text.replace(":SPEC", ":DIE_SPEC").replace("op: lab.nap", "op: lab.die")
+    text = text.replace(f'seconds: 600, dataset: slow, log: "{tmp_path / "naps.log"}"', "dataset: slow")
+    assert "lab.die" in text and "seconds" not in text
+    wf = tmp_path / "die.flow.yaml"
+    wf.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(wf), "--trust", "--outdir", str(out), "--quiet"]) == 1
+    [error] = record(out)["errors"]
+    assert error["code"] == "FF401" and "worker process died" in error["message"]
+    assert error["data"]["dataset"] == "slow"
