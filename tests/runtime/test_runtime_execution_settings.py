@@ -218,16 +218,20 @@ def test_a_stage_over_its_timeout_in_a_worker_process_is_killed_and_reported(
     assert "fast" in hists and "slow" not in hists
 
 
-def test_the_workflows_timeout_applies_to_stages_without_their_own(tmp_path: Path, nap_module: str) -> None:
+def test_the_workflows_timeout_and_retries_apply_to_stages_without_their_own(
+    tmp_path: Path, nap_module: str
+) -> None:
     log = tmp_path / "naps.log"
     text = NAPPING.format(module=nap_module, log=log, stage_extra="").replace("execution: {timeout: 1s}", "")
-    text = text.replace("workers: 2}", "workers: 1, timeout: 500ms}")
+    text = text.replace("workers: 2}", "workers: 1, timeout: 500ms, retries: 1}")
     wf = tmp_path / "nap.flow.yaml"
     wf.write_text(text)
     assert main(["run", str(wf), "--trust", "--outdir", str(tmp_path / "out"), "--quiet"]) == 1
     [error] = record(tmp_path / "out")["errors"]
     assert error["code"] == "FF402" and "0.5 s" in error["message"]
-    assert not any(alive(int(pid)) for pid in log.read_text().split())
+    assert error["data"]["attempts"] == 2  # the workflow's retries: one more attempt, in a fresh worker
+    pids = log.read_text().split()
+    assert len(set(pids)) == 2 and not any(alive(int(pid)) for pid in pids)
 
 
 def test_a_worker_that_dies_is_reported_and_the_run_ends(tmp_path: Path, nap_module: str) -> None:
