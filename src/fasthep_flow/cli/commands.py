@@ -240,8 +240,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.untrusted_code:
         return _refuse_untrusted(workflow, result.untrusted_code)
     stem = Path(workflow).name.split(".")[0]
-    outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / stem
-    return _execute(result.plan, outdir, args, registry=result.registry, overrides=overrides)
+    folder = _output_folder(args, result.plan, Path("fasthep-output") / stem)
+    if folder is None:
+        return EXIT_USAGE
+    outdir, confine_to = folder
+    return _execute(
+        result.plan, outdir, args, registry=result.registry, overrides=overrides, confine_to=confine_to
+    )
+
+
+def _output_folder(args: argparse.Namespace, plan: Any, default: Path) -> tuple[Path, Path | None] | None:
+    """``--outdir`` > ``execution.output_dir`` (a folder inside the workflow's folder) > ``default``.
+
+    A workflow may come from someone else, and a run replaces its output folder whole: so the folder it names
+    must stay below its own folder (no absolute path, no ``..``), and no part of the way there may be a link
+    (``confine_to``, as for the default folder). Any other place is the user's to type with ``--outdir``.
+    """
+    if args.outdir:
+        return Path(args.outdir), None
+    execution = getattr(plan, "execution", {}) or {}
+    value = execution.get("output_dir") if isinstance(execution, dict) else None
+    workflow_file = getattr(plan, "workflow_file", None)
+    if not isinstance(value, str) or not value.strip():
+        return default, Path.cwd()
+    base = Path(workflow_file).parent if workflow_file else Path.cwd()
+    rel = Path(value)
+    if value.startswith("~") or rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        print(
+            f"fasthep-flow: error: execution.output_dir '{value}' is not a folder inside the workflow's folder; "
+            "a workflow may only name an output folder below itself: pass --outdir for any other place",
+            file=sys.stderr,
+        )
+        return None
+    return base / rel, base
 
 
 def _refuse_untrusted(workflow: str, items: tuple) -> int:  # type: ignore[type-arg]
@@ -268,8 +299,10 @@ def cmd_run_plan(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"fasthep-flow: error: cannot read plan {args.plan}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    outdir = Path(args.outdir) if args.outdir else Path("fasthep-output") / Path(args.plan).stem
-    return _execute(plan, outdir, args)
+    folder = _output_folder(args, plan, Path("fasthep-output") / Path(args.plan).stem)
+    if folder is None:
+        return EXIT_USAGE
+    return _execute(plan, folder[0], args, confine_to=folder[1])
 
 
 def _execute(
@@ -279,7 +312,10 @@ def _execute(
     registry: object = None,
     overrides: tuple[str, ...] = (),
     backend: object = None,
+    confine_to: Path | None = None,
 ) -> int:
+    """Run ``plan`` into ``outdir``; ``confine_to``: a folder no part of ``outdir`` below may be a link (for
+    an output folder the user did not type)."""
     from fasthep_flow.cli.render import render_text as _render
     from fasthep_flow.runtime import RunOptions, run_plan
     from fasthep_flow.runtime.cache_store import cache_folder
@@ -318,7 +354,9 @@ def _execute(
         debug=getattr(args, "debug", False),
         overrides=overrides,
         wait=args.wait,
-        confine_to=None if args.outdir else Path.cwd(),
+        from_stage=getattr(args, "from_stage", None),
+        to_stage=getattr(args, "to_stage", None),
+        confine_to=confine_to,
     )
     progress = None if args.quiet else ConsoleProgress()
     if executor == "hamilton":

@@ -277,6 +277,20 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--explain", action="store_true", help="say for each stage what was reused or recomputed, and why"
     )
+    p.add_argument(
+        "--from",
+        dest="from_stage",
+        default=None,
+        metavar="STAGE",
+        help="run STAGE and what follows it, reading the stages above it from the cache",
+    )
+    p.add_argument(
+        "--to",
+        dest="to_stage",
+        default=None,
+        metavar="STAGE",
+        help="run only what STAGE needs, STAGE included",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--debug",

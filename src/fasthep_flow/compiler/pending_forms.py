@@ -28,10 +28,6 @@ EXECUTION = {
     "environment": "a worker environment is not supported yet",
     "staging": "input staging is not supported yet",
     "config": "backend `config` is not supported yet",
-    "cache": "`execution.cache` is not supported yet: runs use the output folder's cache",
-    "output_dir": "`execution.output_dir` is not supported yet: use --outdir",
-    "retries": "a workflow-wide `retries` is not supported yet: set it on a stage's `execution`",
-    "timeout": "a workflow-wide `timeout` is not supported yet: set it on a stage's `execution`",
     "progress": "`execution.progress` is not supported yet: use --quiet",
 }
 

@@ -595,8 +595,9 @@ STAGE_FAILED = _c(
 STAGE_TIMEOUT = _c(
     "FF402", "stage-timeout", "A stage ran longer than its `execution.timeout`.",
     "stage '{stage}' ({where}) timed out on {partition}: took longer than its execution.timeout of {limit}",
-    why="The stage was stopped so that one slow partition does not hold the whole run (Python cannot stop a "
-    "running thread: the op runs on in the background, its result is discarded).",
+    why="The stage was stopped so that one slow partition does not hold the whole run. With the processes "
+    "executor the worker running it is killed and replaced; elsewhere (Python cannot stop a running thread) "
+    "the op runs on in the background and its result is discarded.",
     fix="Raise `execution.timeout` of the stage, or use smaller partitions (`--chunk-size`); `retries` re-runs "
     "a partition that timed out.",
     output="""\
@@ -661,6 +662,19 @@ wf.flow.yaml:1:1: error[FF407]: the output folder '/home/me/out' is in use by an
     1 | version: 1.0
       | ^
       = hint: wait for it to finish, pass --wait SECONDS to wait for it, or choose another --outdir""",
+)  # fmt: skip
+NOT_CACHED = _c(
+    "FF408", "not-cached", "`run --from STAGE` needs what the stages above STAGE made, and the cache lacks it.",
+    "--from {stage}: '{node}' is not in the cache for {partition} ({reason})",
+    why="A sub-range runs only its own stages and reads everything above them from the cache; recomputing "
+    "those quietly would make `--from` a full run, and running without them is impossible.",
+    fix="Run the workflow once without `--from` (or with `--to` the stage above) into the same cache, then "
+    "use `--from`; `--explain` shows what the cache holds.",
+    output="""\
+analysis.flow.yaml:1:1: error[FF408]: --from MuonPt: 'stage.Dimuon' is not in the cache for dataset 'dy', entries [0, 100000) (not cached)
+    1 | version: 1.0
+      | ^
+      = hint: run once without --from into this cache (fasthep-flow run analysis.flow.yaml), then use --from MuonPt""",
 )  # fmt: skip
 DEVICE_UNAVAILABLE = _c(
     "FF412", "device-unavailable", "A stage requires a device (a GPU) this machine does not have.",

@@ -15,6 +15,7 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
@@ -367,7 +368,7 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
     dataset = program.datasets.get(part.dataset)
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
-    off = _off_steps(program, dataset)
+    off = off_steps(program, dataset)
     cache = None
     if job.cache is not None:
         cache = PartitionCache.prepare(
@@ -425,7 +426,7 @@ def _run_steps(
     return state.partial
 
 
-def _off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
+def off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
     """Steps that do not apply to this dataset's source (a read of another source, and all below it)."""
     off: set[str] = set()
     for step in program.steps:
@@ -685,10 +686,46 @@ def with_path(params: Mapping[str, Any], key: str, staging: Path, tag: str | Non
     return {**params, key: str(target)}
 
 
+TimeoutGuard = Callable[[str, float], AbstractContextManager[None]]
+_GUARD: TimeoutGuard | None = None
+
+
+def install_timeout_guard(guard: TimeoutGuard | None) -> None:
+    """In a worker process that can be killed (``executors/worker_pool.py``): call ops with a timeout
+    directly, inside ``guard(node_id, seconds)``, which tells the parent the deadline; the parent kills the
+    process if it passes. Elsewhere (None) a timeout runs the op in a helper thread that cannot be stopped."""
+    global _GUARD
+    _GUARD = guard
+
+
 def _call(step: Step, fn: Callable[..., Any], *args: Any) -> Any:
     if step.timeout is None:
         return fn(*args)
+    if _GUARD is not None:
+        with _GUARD(step.id, step.timeout):
+            return fn(*args)
     return call_with_timeout(fn, args, step.timeout)
+
+
+def partition_files(job: Job, part: Partition) -> list[Path]:
+    """Where the partition-level writes of ``part`` put their files (to remove what a killed worker left)."""
+    program = program_for(job)
+    files = []
+    for step in program.steps:
+        if step.role in (SINK, WRITE) and step.when == "partition" and "path" in step.params:
+            name = job.part_names.get(part.index, str(part.index))
+            rel = placed(
+                str(step.params["path"]),
+                "partition",
+                dataset=clean_key(part.dataset),
+                part=name,
+                node_id=step.id,
+            )
+            try:
+                files.append(job.staging / safe_relative(rel))
+            except OpError:
+                continue
+    return files
 
 
 def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> Any:
@@ -833,7 +870,7 @@ def start_partition(program: Program, job: Job, part: Partition) -> PartitionRun
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
     symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
     state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
-    return PartitionRun(program, state, _off_steps(program, dataset), perf_counter())
+    return PartitionRun(program, state, off_steps(program, dataset), perf_counter())
 
 
 def run_step(run: PartitionRun, step: Step) -> bool:

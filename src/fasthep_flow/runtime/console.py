@@ -265,6 +265,8 @@ def format_explain(cache: Mapping[str, Any]) -> str:
     if not cache.get("enabled"):
         return "cache: off (every node ran)"
     lines = [f"cache: {cache.get('reused', 0)} reused, {cache.get('recomputed', 0)} recomputed"]
+    if cache.get("note"):
+        lines.append(f"  {cache['note']}")
     for row in cache.get("nodes", ()):
         total = row["reused"] + row["recomputed"]
         state = f"{row['reused']}/{total} reused"

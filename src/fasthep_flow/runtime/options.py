@@ -39,6 +39,11 @@ class RunOptions:
     """The content-addressed cache folder to reuse and fill; None runs every node (no cache)."""
     cache_content_hash: bool = False
     """Identify input files by the SHA-256 of their bytes too, not only path, size, mtime and ROOT UUID."""
+    from_stage: str | None = None
+    """``--from``: run this stage, its attachments and what is downstream of them, reading everything above
+    from the cache (refused with FF408 when the cache lacks it); see ``runtime/plan_range.py``."""
+    to_stage: str | None = None
+    """``--to``: run only what this stage and its attachments need."""
     confine_to: Path | None = None
     """Set for a default output folder (``fasthep-output/<stem>`` under the working directory or the workflow's
     folder): no part of ``outdir`` below this folder may be a symbolic link, since a cloned repository can ship

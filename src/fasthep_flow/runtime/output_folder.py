@@ -152,11 +152,11 @@ class OutputDir:
     def refuse_symlinks(self, rels: Iterable[PurePosixPath | str]) -> None:
         """Refuse (``FF307``) when one of these output paths passes through a symlink of the output folder."""
         for rel in rels:
-            link = self._symlink_on(PurePosixPath(rel))
+            link = self.symlink_on(PurePosixPath(rel))
             if link is not None:
                 raise _symlink_refusal(PurePosixPath(rel), link, _readlink(self.root / link))
 
-    def _symlink_on(self, rel: PurePosixPath) -> PurePosixPath | None:
+    def symlink_on(self, rel: PurePosixPath) -> PurePosixPath | None:
         for i in range(1, len(rel.parts) + 1):
             prefix = PurePosixPath(*rel.parts[:i])
             try:
@@ -231,7 +231,7 @@ class OutputDir:
         for old in sorted(owned - current):
             rel = PurePosixPath(old)
             path = self.root / rel
-            if self._symlink_on(rel) is None and path.is_file():
+            if self.symlink_on(rel) is None and path.is_file():
                 path.unlink()
                 folder = path.parent
                 while folder != self.root and not any(folder.iterdir()):
@@ -239,7 +239,7 @@ class OutputDir:
                     folder = folder.parent
 
     def _check_in_place(self, rel: PurePosixPath, owned: set[str]) -> None:
-        link = self._symlink_on(rel)
+        link = self.symlink_on(rel)
         if link is not None:
             raise _symlink_refusal(rel, link, _readlink(self.root / link))
         for i in range(1, len(rel.parts) + 1):

@@ -90,36 +90,27 @@ class PartitionCache:
         dataset: DatasetPlan,
         part: Partition,
         off: set[str],
+        decode: bool = True,
     ) -> PartitionCache:
-        """Keys for every step of this partition (``off`` steps excluded) and the decision for each."""
+        """Keys for every step of this partition (``off`` steps excluded) and the decision for each.
+
+        ``decode=False`` (the editor's lenses, which restore nothing) trusts an entry whose blobs exist instead
+        of decoding its products; a run decodes, so that a corrupt blob is a miss before anything runs."""
         cache = PartitionCache(CacheStore(config.folder))
-        context = context_hash(plan.globals, dict(constants))
+        cache.keys = partition_keys(config, plan, steps, impls, functions, constants, dataset, part, off)
         for step in steps:
-            if step.id in off:
+            key = cache.keys.get(step.id)
+            if key is None or not key.cacheable:
                 continue
-            partition = None
-            if step.role == "read":
-                source = plan.source(step.source or "")
-                partition = partition_identity(
-                    dataset, source, part.file, part.start, part.stop, config.content_hash
-                )
-            inputs = [cache.keys[d].key for d in step.deps if d in cache.keys]
-            ingredients = node_ingredients(step.node, impls[step.id], inputs, functions, context, partition)
-            slot = slot_of(plan.workflow_file, step.id, dataset.name, part.file, part.start, part.stop)
-            cacheable = _cacheable(step)
-            key = NodeKey(key_of(ingredients), ingredients, slot, cacheable)
-            if cacheable:
-                columns = cache.store.stream_columns(key.key)
-                if columns is not None:
-                    cache.stored[step.id] = columns
-            if cacheable:
-                key.entry = cache.store.get_entry(key.key)
-                if key.entry is not None and key.entry.get("digest"):
-                    data = cache.store.get_blob(str(key.entry["digest"]))
-                    key.products = decode_products(data) if data is not None else None
-                    if key.products is None:
-                        key.entry = None
-            cache.keys[step.id] = key
+            columns = cache.store.stream_columns(key.key)
+            if columns is not None:
+                cache.stored[step.id] = columns
+            key.entry = cache.store.get_entry(key.key)
+            if decode and key.entry is not None and key.entry.get("digest"):
+                data = cache.store.get_blob(str(key.entry["digest"]))
+                key.products = decode_products(data) if data is not None else None
+                if key.products is None:
+                    key.entry = None
         cache._decide(steps)
         return cache
 
@@ -281,6 +272,37 @@ class PartitionCache:
         if stored:
             entry["files"] = stored
         self.store.put_entry(key.key, entry)
+
+
+def partition_keys(
+    config: CacheConfig,
+    plan: ExecutionPlan,
+    steps: Sequence[Any],
+    impls: Mapping[str, str],
+    functions: Mapping[str, str],
+    constants: Mapping[str, Any],
+    dataset: DatasetPlan,
+    part: Partition,
+    off: set[str],
+) -> dict[str, NodeKey]:
+    """Every step's key in this partition, computed from the plan and the input's identity alone (no store
+    is read): what the partition's run decides by, and what a whole run's fingerprint is made of."""
+    keys: dict[str, NodeKey] = {}
+    context = context_hash(plan.globals, dict(constants))
+    for step in steps:
+        if step.id in off:
+            continue
+        partition = None
+        if step.role == "read":
+            source = plan.source(step.source or "")
+            partition = partition_identity(
+                dataset, source, part.file, part.start, part.stop, config.content_hash
+            )
+        inputs = [keys[d].key for d in step.deps if d in keys]
+        ingredients = node_ingredients(step.node, impls[step.id], inputs, functions, context, partition)
+        slot = slot_of(plan.workflow_file, step.id, dataset.name, part.file, part.start, part.stop)
+        keys[step.id] = NodeKey(key_of(ingredients), ingredients, slot, _cacheable(step))
+    return keys
 
 
 def _cacheable(step: Any) -> bool:

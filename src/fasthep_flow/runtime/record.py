@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -139,13 +140,21 @@ def _lower_priority() -> None:
 
 
 def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str | None]:
+    """Installed versions, looked up once per process (reading package metadata costs ~3 ms a package, more
+    than an unchanged re-run may take; a process does not see packages upgraded under it anyway, since the
+    modules it imported stay the old ones)."""
+    return dict(_package_versions(tuple(names)))
+
+
+@functools.cache
+def _package_versions(names: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
     versions: dict[str, str | None] = {}
     for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return versions
+    return tuple(versions.items())
 
 
 def environment() -> dict[str, Any]:

@@ -20,8 +20,9 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Partition
-from fasthep_flow.runtime import interrupts
+from fasthep_flow.runtime import interrupts, whole_run
 from fasthep_flow.runtime.bindings import Bindings, RegistryLike
+from fasthep_flow.runtime.cache_store import CacheStore
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo
 from fasthep_flow.runtime.errors import RunProblem, StageError
 from fasthep_flow.runtime.executors import (
@@ -40,6 +41,7 @@ from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, sa
 from fasthep_flow.runtime.partition_cache import RECOMPUTED, CacheConfig
 from fasthep_flow.runtime.partitions import make_partitions
 from fasthep_flow.runtime.placement import part_names
+from fasthep_flow.runtime.plan_range import plan_range, uncached
 from fasthep_flow.runtime.progress import (
     PartitionDone,
     PhaseStarted,
@@ -143,6 +145,12 @@ def run_plan(
     refusal = _refuse(plan, options, known=executor is not None)
     if refusal is not None:
         return _refused(options, refusal, t0)
+    upstream: frozenset[str] = frozenset()
+    if options.from_stage is not None or options.to_stage is not None:
+        ranged = plan_range(plan, options.from_stage, options.to_stage)
+        if isinstance(ranged, Diagnostic):
+            return _refused(options, ranged, t0)
+        plan, upstream = ranged.plan, ranged.upstream
     placement = place(plan)  # before the output folder is touched: `require: gpu` without one stops here
     if placement.errors:
         return _refused(options, placement.errors[0], t0, placement.errors[1:])
@@ -186,6 +194,30 @@ def run_plan(
         phases["prepare"], mark = perf_counter() - mark, perf_counter()
         collector = RunCollector(plan, len(parts), options.keep_going, emit, t0, cancel)
         collector.failures.extend(partitioning.problems)
+        if upstream and options.from_stage is not None:
+            problem = uncached(job, parts, upstream, options.from_stage)
+            if problem is not None:
+                return _refused(options, problem, t0)
+        found: whole_run.Fingerprint | None = None
+        if cache is not None and executor is None and parts and not partitioning.problems:
+            found = whole_run.fingerprint(job, parts, datasets)
+            infos = [diagnostic_dict(d) for d in placement.infos]
+            reusable = whole_run.find_reusable(out, CacheStore(cache.folder), found.value, infos)
+            if reusable is not None and whole_run.link_outputs(out, reusable.files):
+                return _run_reused(
+                    plan,
+                    options,
+                    out,
+                    found,
+                    reusable,
+                    hasher,
+                    len(parts),
+                    datasets,
+                    placement.infos,
+                    (run_id, started, t0),
+                    cache,
+                    emit,
+                )
         if parts and (options.keep_going or not partitioning.problems) and not collector.cancelled:
             if executor is None:
                 spec = cluster_spec(options.cluster)
@@ -239,6 +271,8 @@ def run_plan(
         )
         record["datasets"] = _dataset_reads(datasets, collector.partials)
         record["cache"] = _cache_record(options, collector.partials, datasets)
+        if found is not None and ok and complete and not options.keep_going:
+            record["cache"][whole_run.STAMP] = whole_run.stamp(found.value, out.staging, staged)
         phases["record"] = perf_counter() - mark
         record["phases"] = {k: round(v, 6) for k, v in phases.items()}
         record["run_id"] = run_id
@@ -264,6 +298,98 @@ def run_plan(
         failures=failures,
         warnings=[*placement.infos, *finished.warnings],
         record=record,
+    )
+
+
+def _run_reused(
+    plan: ExecutionPlan,
+    options: RunOptions,
+    out: OutputDir,
+    found: whole_run.Fingerprint,
+    reusable: whole_run.Reusable,
+    hasher: InputHasher,
+    partitions: int,
+    datasets: Sequence[DatasetPlan],
+    infos: Sequence[Diagnostic],
+    when: tuple[str, str, float],
+    cache: CacheConfig,
+    emit: ProgressCallback,
+) -> RunResult:
+    """Nothing changed since the last complete run (``whole_run.py``): its outputs, already linked into the
+    staging folder, become this run's, with a new plan, event log and record; then the usual promotion."""
+    run_id, started, t0 = when
+    previous = reusable.record
+    out.write_text(PLAN_NAME, plan_json(plan))
+    out.write_text(EVENTS_NAME, whole_run.events_jsonl(reusable.events))
+    staged = out.staged_files()
+    stages = whole_run.reused_stages(previous.get("stages") or ())
+    elapsed = perf_counter() - t0
+    record = build_record(
+        plan_hash=plan.hash,
+        workflow_file=plan.workflow_file,
+        status="ok",
+        started=started,
+        elapsed=elapsed,
+        options=_options_dict(options),
+        inputs=hasher.result(),
+        partitions=partitions,
+        events=int(previous.get("events") or 0),
+        stages=stages,
+        outputs=[_output_dict(out.staging, rel.as_posix()) for rel in staged] + [{"path": RECORD_NAME}],
+        errors=[],
+        warnings=[diagnostic_dict(d) for d in infos],
+    )
+    record["datasets"] = previous.get("datasets") or []
+    record["cache"] = whole_run.explain_rows(found, str(previous.get("run_id")))
+    record["cache"][whole_run.STAMP] = whole_run.stamp(found.value, out.staging, staged)
+    record["phases"] = {"prepare": round(elapsed, 6)}
+    record["run_id"] = run_id
+    out.write_record(record_json(record))
+    from fasthep_flow.runtime.run_history import save_run_digests
+
+    with contextlib.suppress(OSError):
+        params = {node.id: node.params for node in plan.nodes}
+        save_run_digests(CacheStore(cache.folder), record, reusable.digests, params)
+    errors: list[Diagnostic] = []
+    files: list[PurePosixPath] = []
+    try:
+        files = out.promote(previous_outputs(out.root))
+    except OutputRefused as exc:
+        errors.append(_refusal(plan, exc))
+    summary = RunSummary(
+        executor=options.executor,
+        workers=options.workers,
+        partitions=partitions,
+        partitions_done=partitions,
+        events=record["events"],
+        elapsed=elapsed,
+        datasets=tuple(d.name for d in datasets),
+        stages=tuple(_stats_of(row) for row in stages),
+        phases={"prepare": elapsed},
+    )
+    emit(RunFinished(not errors, elapsed, record["events"], out.root))
+    return RunResult(
+        ok=not errors,
+        outdir=out.root,
+        outputs=[out.root / rel for rel in files] + ([out.root / RECORD_NAME] if not errors else []),
+        errors=errors,
+        summary=summary,
+        products=reusable.products,
+        warnings=list(infos),
+        record=record,
+    )
+
+
+def _stats_of(row: dict[str, Any]) -> StageStats:
+    return StageStats(
+        row["node"],
+        row.get("stage"),
+        row["dataset"],
+        int(row.get("events_in", 0)),
+        int(row.get("events_out", 0)),
+        float(row.get("seconds", 0.0)),
+        int(row.get("calls", 0)),
+        int(row.get("reused", 0)),
     )
 
 
@@ -451,6 +577,8 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "keep_going": options.keep_going,
         "overrides": list(options.overrides),
         "cache": str(options.cache_dir) if options.cache_dir is not None else None,
+        "from_stage": options.from_stage,
+        "to_stage": options.to_stage,
     }
 
 

@@ -30,7 +30,14 @@ def save_run(
         data = encode_products(named)
         if data is not None:
             digests[f"{node}|{dataset}"] = store.put_blob(data)
-    entry = {**record, "product_digests": digests, "params": dict(params)}
+    return save_run_digests(store, record, digests, params)
+
+
+def save_run_digests(
+    store: CacheStore, record: Mapping[str, Any], digests: Mapping[str, str], params: Mapping[str, Any]
+) -> Path:
+    """Keep ``record`` with products already in the blob store (``node|dataset`` -> digest)."""
+    entry = {**record, "product_digests": dict(digests), "params": dict(params)}
     path = store.folder / "runs" / f"{record['run_id']}.json"
     store.write_atomic(path, json.dumps(entry, sort_keys=True, default=str).encode())
     return path

@@ -1,8 +1,8 @@
 """Local executors: serial (in the calling thread), threads, and processes (``concurrent.futures``).
 
-Processes receive the job once, when they start (the pool's initializer), and then only partitions; they
-resolve implementations themselves and send pickled ``Partial`` results back. On Linux the pool forks, so
-workers start with the parent's modules already imported.
+Processes (``worker_pool.py``) receive the job once, when they start, and then only partitions; they resolve
+implementations themselves and send pickled ``Partial`` results back. On Linux the pool forks, so workers
+start with the parent's modules already imported.
 
 Workers die with their run: on Linux each asks the kernel for SIGKILL when its parent dies
 (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread exits when the parent is gone; a run interrupted by an
@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from fasthep_flow.document import codes
-from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.plan import Partition
 from fasthep_flow.runtime import interrupts
 from fasthep_flow.runtime.chain import Job, Partial, PartitionInfo, partition_info, run_partition
@@ -49,16 +47,7 @@ class SerialExecutor:
             folds.add(part, partial)
 
 
-_WORKER_JOB: Job | None = None
-
-
 _PR_SET_PDEATHSIG = 1
-
-
-def _install_job(job: Job, parent: int) -> None:
-    global _WORKER_JOB
-    _die_with_parent(parent)
-    _WORKER_JOB = job
 
 
 def _die_with_parent(parent: int) -> None:
@@ -77,12 +66,6 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
-
-
-def _run_in_worker(part: Partition) -> Partial:
-    if _WORKER_JOB is None:
-        raise InternalError("worker process started without a job")
-    return run_partition(_WORKER_JOB, part)
 
 
 class _PoolExecutor:
@@ -166,17 +149,16 @@ class ThreadsExecutor(_PoolExecutor):
         return pool.submit(run_partition, job, part)
 
 
-class ProcessesExecutor(_PoolExecutor):
+class ProcessesExecutor:
+    """Worker processes of our own pool (``worker_pool.py``): a worker overrunning a stage's timeout is killed
+    and replaced, which ``ProcessPoolExecutor`` cannot do without breaking every other worker."""
+
     name = "processes"
 
-    def _pool(self, job: Job) -> FuturesExecutor:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_install_job,
-            initargs=(job, os.getpid()),
-        )
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, int(workers))
 
-    def _submit(self, pool: FuturesExecutor, job: Job, part: Partition) -> Future[Partial]:
-        return pool.submit(_run_in_worker, part)
+    def execute(self, job: Job, parts: Sequence[Partition], collector: Collector) -> None:
+        from fasthep_flow.runtime.executors.worker_pool import WorkerPool
+
+        WorkerPool(job, self.workers).execute(parts, collector)
