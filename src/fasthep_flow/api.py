@@ -118,6 +118,11 @@ class Workflow:
         """The plan as a networkx DiGraph of node ids."""
         return self.plan.graph
 
+    @property
+    def workflows(self) -> dict[str, tuple[str, ...]]:
+        """The configuration's named workflows (``workflows:``): name -> the stage ids it lists or extends."""
+        return dict(self.plan.workflows)
+
     def to_mermaid(self) -> str:
         from fasthep_flow.plan import to_mermaid
 
@@ -137,13 +142,18 @@ class Workflow:
         keep_going: bool = False,
         check: bool = True,
         cache: bool | str | Path | None = None,
+        workflow: str | Sequence[str] = (),
     ) -> Result:
         """Run the plan. With no ``outdir`` the run's files go to a temporary folder removed afterwards, and
         everything comes back in memory. ``check=False`` returns a failed result instead of raising.
 
         ``cache``: ``True`` uses the user's cache folder, a path that folder, ``False`` none; by default the
         workflow's ``execution.cache`` decides, and without it nothing is cached (a notebook's runs stay
-        side-effect free unless asked)."""
+        side-effect free unless asked).
+
+        ``workflow``: one name of the configuration's ``workflows:`` (or several), as ``run --workflow NAME``;
+        by default all of them. An unknown name raises ``ValueError`` naming the ones there are."""
+        from fasthep_flow.plan.workflows import select_workflows
         from fasthep_flow.runtime import RunOptions, run_plan
         from fasthep_flow.runtime.cache_store import cache_folder
 
@@ -167,7 +177,8 @@ class Workflow:
                 ),
                 "refusing to run",
             )
-        chunk = chunk_size if chunk_size is not None else self.plan.execution.get("chunk_size", 100_000)
+        plan = select_workflows(self.plan, (workflow,) if isinstance(workflow, str) else workflow)
+        chunk = chunk_size if chunk_size is not None else plan.execution.get("chunk_size", 100_000)
         scratch = None if outdir is not None else Path(tempfile.mkdtemp(prefix="fasthep-flow-"))
         options = RunOptions(
             outdir=Path(outdir) if outdir is not None else scratch / "out",  # type: ignore[operator]
@@ -177,15 +188,16 @@ class Workflow:
             datasets=tuple(datasets),
             keep_going=keep_going,
             cache_dir=cache_dir,
+            workflows=tuple(plan.workflows),
         )
         try:
-            ran = run_plan(self.plan, options, registry=self.compiled.registry)
+            ran = run_plan(plan, options, registry=self.compiled.registry)
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
         if check and not ran.ok:
             raise WorkflowError(ran.errors, "the run failed")
-        return Result(ran, self.plan, outdir=Path(outdir) if outdir is not None else None)
+        return Result(ran, plan, outdir=Path(outdir) if outdir is not None else None)
 
 
 class _ByStage(Mapping[Any, Any]):

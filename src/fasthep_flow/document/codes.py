@@ -580,6 +580,14 @@ REDEFINED_FIELD = _c(
     fix="Give the new field its own name, or remove one of the definitions.",
     example="diagnostics/FF308-redefined-field.yaml",
 )  # fmt: skip
+UNKNOWN_WORKFLOW = _c(
+    "FF309", "unknown-workflow", "`extends` (or `--workflow`) names a workflow the configuration does not define.",
+    "unknown workflow '{name}'", "unknown workflow '{name}' (asked for with --workflow)",
+    why="Which stages the workflow runs would be undefined.",
+    fix="Use one of the names under `workflows:` (the hint suggests the closest).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF309-unknown-workflow.yaml",
+)  # fmt: skip
 
 # FF4xx: problems found while running
 STAGE_FAILED = _c(
