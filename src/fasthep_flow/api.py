@@ -27,12 +27,14 @@ from typing import TYPE_CHECKING, Any
 from fasthep_flow.compiler import CompileOptions, CompileResult, compile_file, compile_text
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.ops.custom import op
+from fasthep_flow.registry.specs import OpSpec
 
 if TYPE_CHECKING:
     from fasthep_flow.plan import ExecutionPlan
     from fasthep_flow.runtime import RunResult
 
-__all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads"]
+__all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads", "op"]
 
 
 class WorkflowError(Exception):
@@ -70,19 +72,44 @@ def _where(d: Diagnostic) -> str:
 
 
 def load(
-    path: str | Path, overrides: Iterable[str] = (), *, trust: bool = False, check_inputs: bool = True
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    *,
+    trust: bool = False,
+    check_inputs: bool = True,
+    ops: Iterable[Any] = (),
 ) -> Workflow:
-    """Compile a workflow file (with its includes and profiles); raises :class:`WorkflowError` on errors."""
-    options = CompileOptions(trust=trust, check_inputs=check_inputs, overrides=tuple(overrides))
+    """Compile a workflow file (with its includes and profiles); raises :class:`WorkflowError` on errors.
+
+    ``ops``: functions decorated with :func:`op` (or op specs) the workflow may use besides the registry's —
+    this program's own code, so no trust is asked for them."""
+    options = CompileOptions(
+        trust=trust, check_inputs=check_inputs, overrides=tuple(overrides), ops=_specs(ops)
+    )
     return Workflow._from(compile_file(Path(path), options), Path(path))
 
 
 def loads(
-    text: str, overrides: Iterable[str] = (), *, name: str = "<workflow>", trust: bool = False
+    text: str,
+    overrides: Iterable[str] = (),
+    *,
+    name: str = "<workflow>",
+    trust: bool = False,
+    ops: Iterable[Any] = (),
 ) -> Workflow:
     """Compile a workflow given as YAML text (relative paths resolve against the current folder)."""
-    options = CompileOptions(trust=trust, overrides=tuple(overrides))
+    options = CompileOptions(trust=trust, overrides=tuple(overrides), ops=_specs(ops))
     return Workflow._from(compile_text(text, name, options), None)
+
+
+def _specs(ops: Iterable[Any]) -> tuple[OpSpec, ...]:
+    out = []
+    for item in ops:
+        spec = item if isinstance(item, OpSpec) else getattr(item, "spec", None)
+        if not isinstance(spec, OpSpec):
+            raise TypeError(f"ops=: {item!r} is neither an @fasthep_flow.op function nor an OpSpec")
+        out.append(spec)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

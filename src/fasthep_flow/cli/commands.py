@@ -464,7 +464,21 @@ def cmd_ops(args: argparse.Namespace) -> int:
     from fasthep_flow.registry.reference import op_markdown
     from fasthep_flow.runtime.console import make_console
 
-    registry, _ = load_registry(None, None, False)
+    if args.from_workflow:  # the workflow's registry: its profiles and layers (imported only with --trust)
+        from fasthep_flow.compiler import CompileOptions, compile_file
+
+        if not Path(args.from_workflow).is_file():
+            print(f"fasthep-flow: error: no such file: {args.from_workflow}", file=sys.stderr)
+            return EXIT_USAGE
+        compiled = compile_file(args.from_workflow, CompileOptions(trust=args.trust, check_inputs=False))
+        registry = compiled.registry or load_registry(None, None, False)[0]
+        for item in compiled.untrusted_code:
+            print(
+                f"fasthep-flow: {item.what} '{item.ref}' not loaded: workspace not trusted (--trust loads it)",
+                file=sys.stderr,
+            )
+    else:
+        registry, _ = load_registry(None, None, False)
     rich_out = sys.stdout.isatty() if args.render == "auto" else args.render == "rich"
     console = make_console(sys.stdout, terminal=rich_out)
 

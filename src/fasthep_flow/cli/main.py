@@ -214,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="how to show an op's reference: rich on a terminal, raw Markdown otherwise (default: auto)",
     )
+    ops.add_argument(
+        "--from",
+        dest="from_workflow",
+        default=None,
+        metavar="WF",
+        help="the registry this workflow loads: its profiles and `registry:` ops (those from code need --trust)",
+    )
+    ops.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
     schema = sub.add_parser("schema", help="print the workflow JSON Schema")
     schema.add_argument("-o", "--output", default=None, help="write to a file instead of stdout")

@@ -75,7 +75,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     workflow_dir = _workflow_dir(file)
     from fasthep_flow.registry import load_registry
 
-    registry, reg_diags = load_registry(root, workflow_dir, options.trust)
+    registry, reg_diags = load_registry(root, workflow_dir, options.trust, options.ops)
     diagnostics.extend(reg_diags)
     if root is None and not diagnostics:
         from fasthep_flow.document.spans import Pos, Span
