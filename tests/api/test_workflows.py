@@ -47,7 +47,7 @@ def test_a_workflow_runs_its_stages_and_what_they_need_only() -> None:
     both = select_workflows(plan, ["both"])
     assert _stage_nodes(both) == _stage_nodes(plan)  # every stage, each once
     assert dict(both.workflows) == {"both": ("LoosePt", "TightPt")}
-    with pytest.raises(UnknownWorkflow, match="'loos'.*loose, tight, both"):
+    with pytest.raises(UnknownWorkflow, match=r"'loos'.*loose, tight, both"):
         select_workflows(plan, ["loos"])
 
 
@@ -145,10 +145,12 @@ def test_python_api_runs_one_workflow_with_the_numbers_of_the_full_run(tmp_path:
         wf.run(workflow="sgnal")
 
 
+WRONG = ("--workflow", "sgnal")
+
+
 def test_cli_reports_an_unknown_workflow_at_the_workflows_key(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "fasthep_flow", "run", str(EXAMPLE), "--outdir", str(tmp_path / "o")]
-        + ["--workflow", "sgnal"],
+        [sys.executable, "-m", "fasthep_flow", "run", str(EXAMPLE), "--outdir", str(tmp_path / "o"), *WRONG],
         capture_output=True,
         text=True,
         check=False,

@@ -150,8 +150,9 @@ def op(
 
 
 class _Local:
-    """Ops defined inside a function (a test, a notebook cell's helper) have no import path: the runtime finds
-    them here, in this process (serial and thread executors; a process pool or Dask worker cannot)."""
+    """Ops defined inside a function (a test, a notebook cell's helper) or in ``exec``'d code have no import
+    path: the runtime finds them here, in this process (serial and thread executors; a process pool or a Dask
+    worker cannot)."""
 
 
 LOCAL = _Local()
@@ -159,7 +160,7 @@ LOCAL = _Local()
 
 def _impl_ref(func: Callable[..., Any], name: str) -> str:
     """``module:qualname.run`` — the runtime imports it the way it imports built-in ops — when that path exists."""
-    if "<locals>" not in func.__qualname__:
+    if "<locals>" not in func.__qualname__ and func.__module__ not in (None, "builtins"):
         return f"{func.__module__}:{func.__qualname__}.run"
     key = "op_" + "".join(c if c.isalnum() else "_" for c in name) + f"_{id(func):x}"
     return f"{__name__}:LOCAL.{key}.run"
