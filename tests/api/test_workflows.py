@@ -205,3 +205,25 @@ def test_editor_goes_from_a_workflow_to_the_stage_and_the_workflow_it_names(tmp_
     spans = references(doc, Pos(stage_line, 12), Context())
     assert any(s.start == _pos(text, "stages: TightPt", 8) for s in spans)
     assert all(isinstance(s, Span) for s in spans)
+
+
+def test_editor_completes_hovers_and_renames_workflow_names(tmp_path: Path) -> None:
+    from fasthep_flow.service import complete, hover, rename
+
+    text = VALID.read_text() + "  extra: {extends: [lo], stages: [Tig]}\n"
+    doc = _doc(text, tmp_path)
+    got = [(c.label, c.kind.value) for c in complete(doc, _pos(text, "[lo]", 3), Context())]
+    assert got == [("loose", "workflow")]  # `both`, `tight` do not start with "lo"; `extra` is itself
+    got = [(c.label, c.kind.value) for c in complete(doc, _pos(text, "[Tig]", 4), Context())]
+    assert got == [("Tight", "stage"), ("TightPt", "stage")]
+    clean = VALID.read_text()
+    doc = _doc(clean, tmp_path)
+    shown = hover(doc, _pos(clean, "[loose, tight]", 2), Context())
+    assert shown is not None
+    assert shown.markdown == "**workflow** `loose`\n\nOne muon or more.\n\nstages: `LoosePt`"
+    edits = rename(doc, _pos(clean, "  loose:", 3), "relaxed", Context())
+    (changes,) = edits.values()
+    assert sorted((e.span.start.line, e.new_text) for e in changes) == [
+        (clean.splitlines().index("  loose: {doc: One muon or more., stages: [LoosePt]}"), "relaxed"),
+        (clean.splitlines().index("  both: {extends: [loose, tight]}"), "relaxed"),
+    ]

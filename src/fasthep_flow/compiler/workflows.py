@@ -42,13 +42,17 @@ def collect_workflows(ctx: Context, decls: list[StageDecl]) -> dict[str, tuple[s
     order = {sid: i for i, sid in enumerate(stage_ids)}
     own: dict[str, list[str]] = {}
     parents: dict[str, list[ScalarNode]] = {}
+    keys: dict[str, ScalarNode] = {}
+    docs: dict[str, str] = {}
     for entry in node.entries:
         key = entry.key
         if not key.is_string or not ctx.check_name(key, "a workflow name"):
             continue
         name = key.text
-        ctx.index.definitions.append(Definition(name, SymbolKind.WORKFLOW, key.span, detail="workflow"))
+        keys[name] = key
         body = entry.value if isinstance(entry.value, MapNode) else None
+        doc = body.get("doc") if body is not None else None
+        docs[name] = doc.text.strip() if isinstance(doc, ScalarNode) and doc.is_string else ""
         own[name] = []
         for ref in _names(body.get("stages") if body is not None else None):
             known = ref.text in order
@@ -81,6 +85,9 @@ def collect_workflows(ctx: Context, decls: list[StageDecl]) -> dict[str, tuple[s
             stages.update(own[current])
             todo.extend(p.text for p in parents.get(current, ()))
         out[name] = tuple(sorted(stages, key=order.__getitem__))
+        shown = ", ".join(f"`{s}`" for s in out[name]) or "none"
+        detail = "\n\n".join(x for x in (docs[name], f"stages: {shown}") if x)
+        ctx.index.definitions.append(Definition(name, SymbolKind.WORKFLOW, keys[name].span, detail=detail))
     return out
 
 
