@@ -227,3 +227,18 @@ def test_editor_completes_hovers_and_renames_workflow_names(tmp_path: Path) -> N
         (clean.splitlines().index("  loose: {doc: One muon or more., stages: [LoosePt]}"), "relaxed"),
         (clean.splitlines().index("  both: {extends: [loose, tight]}"), "relaxed"),
     ]
+
+
+def test_one_workflows_cached_nodes_serve_the_run_of_all(tmp_path: Path) -> None:
+    """A stage keeps its cache key whichever workflows run: after `control` and `signal` ran one at a time, a
+    run of both recomputes nothing."""
+    wf = fasthep_flow.load(EXAMPLE)
+    cache = tmp_path / "cache"
+    first = wf.run(workflow="control", chunk_size=int(CHUNK), cache=cache)
+    assert _calls(first.record)["stage.ControlMass"] == 4
+    wf.run(workflow="signal", chunk_size=int(CHUNK), cache=cache)
+    both = wf.run(chunk_size=int(CHUNK), cache=cache)
+    rows = both.record["stages"]
+    assert {r["node"] for r in rows} >= {"stage.ControlMass", "stage.SignalPt", "stage.MuonVars"}
+    assert all((r["calls"], r["reused"]) == (0, 4) for r in rows), rows
+    assert both.hists["ControlMass"] == first.hists["ControlMass"]
