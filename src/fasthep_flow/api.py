@@ -84,7 +84,7 @@ def load(
     ``ops``: functions decorated with :func:`op` (or op specs) the workflow may use besides the registry's —
     this program's own code, so no trust is asked for them."""
     options = CompileOptions(
-        trust=trust, check_inputs=check_inputs, overrides=tuple(overrides), ops=_specs(ops)
+        trust=trust, check_inputs=check_inputs, overrides=tuple(overrides), ops=specs_of(ops)
     )
     return Workflow._from(compile_file(Path(path), options), Path(path))
 
@@ -98,11 +98,11 @@ def loads(
     ops: Iterable[Any] = (),
 ) -> Workflow:
     """Compile a workflow given as YAML text (relative paths resolve against the current folder)."""
-    options = CompileOptions(trust=trust, overrides=tuple(overrides), ops=_specs(ops))
+    options = CompileOptions(trust=trust, overrides=tuple(overrides), ops=specs_of(ops))
     return Workflow._from(compile_text(text, name, options), None)
 
 
-def _specs(ops: Iterable[Any]) -> tuple[OpSpec, ...]:
+def specs_of(ops: Iterable[Any]) -> tuple[OpSpec, ...]:
     out = []
     for item in ops:
         spec = item if isinstance(item, OpSpec) else getattr(item, "spec", None)

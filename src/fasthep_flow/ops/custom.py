@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
-from fasthep_flow.registry.hints import params_from_dataclass, params_from_function
+from fasthep_flow.registry.hints import hints_of, params_from_dataclass, params_from_function
 from fasthep_flow.registry.specs import OpKind, OpSpec, Port
 
 __all__ = ["CustomOp", "op"]
@@ -119,7 +118,7 @@ def op(
             raise TypeError(f"{func.__qualname__}: the first parameter receives the event stream")
         stream = parameters[0]
         rest = [p for p in parameters[1:] if p != _CONTEXT]
-        hints = typing.get_type_hints(func)
+        hints = hints_of(func, rest[:1])
         params_class = None
         if len(rest) == 1 and dataclasses.is_dataclass(hints.get(rest[0])):
             params_class = hints[rest[0]]

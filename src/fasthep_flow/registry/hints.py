@@ -119,9 +119,20 @@ def _param(name: str, hint: Any, default: object, where: str) -> Param:
     return Param(name, ptype, default=default, allowed=allowed, doc=doc)
 
 
+def hints_of(func: Callable[..., Any], names: Sequence[str]) -> dict[str, Any]:
+    """The resolved type hints of some of ``func``'s parameters.
+
+    Only those: the stream's and the context's annotations are never needed, so a name used there and imported
+    only inside a function (under ``from __future__ import annotations``) does not stop the op."""
+    raw = inspect.get_annotations(func)
+    subset = {n: raw[n] for n in names if n in raw}
+    shim = types.SimpleNamespace(__annotations__=subset, __globals__=getattr(func, "__globals__", {}))
+    return typing.get_type_hints(shim, include_extras=True)
+
+
 def params_from_function(func: Callable[..., Any], skip: Sequence[str]) -> tuple[Param, ...]:
     """One param per parameter of ``func`` not named in ``skip`` (the stream, the run context)."""
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = hints_of(func, [n for n in inspect.signature(func).parameters if n not in skip])
     out = []
     for p in inspect.signature(func).parameters.values():
         if p.name in skip:
