@@ -272,19 +272,7 @@ class Registry:
         ops = {g: dict(self._ops[g]) for g in KindGroup}
         for spec in specs:
             ops[spec.group][spec.name] = spec
-        return Registry(
-            ops=ops,
-            functions=self.functions,
-            constants=self.constants,
-            profiles=self.profiles,
-            active_profiles=self.active_profiles,
-            defaults=self.defaults,
-            observer_presets=self.observer_presets,
-            layers=self.layers,
-            problems=self.problems,
-            plugins=self.plugins,
-            untrusted_profiles=self.untrusted_profiles,
-        )
+        return self._replaced(ops=ops)
 
     def with_untrusted_profiles(self, profiles: tuple[UntrustedCode, ...]) -> Registry:
         """This registry, noting module-named profiles that were not loaded (no trust)."""
