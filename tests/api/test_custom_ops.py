@@ -327,3 +327,31 @@ def test_editor_completes_and_hovers_custom_ops_only_when_trusted(workspace: Pat
     shown = hover(doc, pos, Context(trust=True))
     assert shown is not None and "Scale a column by a constant." in shown.markdown
     assert "Multiplies the column." in shown.markdown
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python_op" / "python_op.flow.yaml"
+
+
+def test_shipped_python_op_example_checks_only_with_trust_and_runs(tmp_path: Path) -> None:
+    untrusted = compile_file(EXAMPLE, CompileOptions(trust=False))
+    assert {d.code for d in untrusted.diagnostics} == {codes.UNTRUSTED} and "muon_ops" not in sys.modules
+    try:
+        smeared = fasthep_flow.load(EXAMPLE, trust=True).run(chunk_size=5000)
+        # with smearing off, the Python window keeps exactly the events a built-in selection keeps
+        exact = fasthep_flow.load(EXAMPLE, ["analysis.stages[Smeared].params.mode=none"], trust=True).run(
+            chunk_size=5000
+        )
+    finally:
+        sys.modules.pop("muon_ops", None)
+    reference = fasthep_flow.loads(
+        EXAMPLE.read_text().split("registry:")[0]
+        + "sources:\n  events: {kind: toy, nevents: 20000, seed: 11}\nanalysis:\n  stages:\n"
+        + "    - {id: V, op: hep.define, params: {variables: [{name: Muon_Pt, expr: 'sqrt(Muon_Px ** 2 + Muon_Py ** 2)'},"
+        + " {name: Lead, expr: 'leading(Muon_Pt, -1)'}]}}\n"
+        + "    - {id: W, op: hep.selection.cutflow, params: {selection: {w: ['Lead >= 20', 'Lead < 80']}}}\n"
+    ).run()
+    kept = reference.cutflows["W"].rows[-1]["events_out"]
+    assert exact.hists["SmearedPt"].sum(flow=True) == kept
+    rows = {r["node"]: r for r in smeared.record["stages"]}
+    assert 0 < rows["stage.Window"]["events_out"] < 20000
+    assert smeared.hists["SmearedPt"].sum(flow=True) == rows["stage.Window"]["events_out"] != kept
