@@ -98,6 +98,18 @@ def test_params_schema_from_a_dataclass() -> None:
     }
 
 
+def test_optional_literal_allows_its_values_and_null() -> None:
+    import jsonschema
+
+    @fasthep_flow.op("lab.pick")
+    def pick(events: Events, side: Optional[Literal["left", "right"]] = None) -> None: ...  # noqa: UP045
+
+    schema = _schema(pick, "side")
+    assert schema == {"type": ["string", "null"], "enum": ["left", "right", None], "default": None}
+    valid = jsonschema.Draft202012Validator(schema).is_valid
+    assert [valid(v) for v in ("left", None, "up", 1)] == [True, True, False, False]
+
+
 def test_hints_without_a_schema_are_refused_when_the_op_is_defined() -> None:
     with pytest.raises(TypeError, match=r"type hint .*complex.* is not supported"):
 

@@ -52,7 +52,11 @@ class CustomOp:
         self.func = func
         self.stream = stream
         self.params_class = params_class
-        self.takes_context = _CONTEXT in inspect.signature(func).parameters
+        names = list(inspect.signature(func).parameters)
+        self.takes_context = _CONTEXT in names
+        rest = [n for n in names if n not in (stream, _CONTEXT)]
+        self.params_field = rest[0] if params_class is not None and rest else None
+        """The parameter that takes a dataclass of params (dataclass form only)."""
         self.spec = spec
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
@@ -74,14 +78,6 @@ class CustomOp:
         else:
             result = self.func(events, **given, **extra)
         return _as_result(result, events, self.spec.name)
-
-    @property
-    def params_field(self) -> str | None:
-        """The parameter that takes a dataclass of params (dataclass form only)."""
-        if self.params_class is None:
-            return None
-        names = [n for n in inspect.signature(self.func).parameters if n not in (self.stream, _CONTEXT)]
-        return names[0] if names else None
 
 
 def _as_result(result: Any, events: Events, name: str) -> StageResult:

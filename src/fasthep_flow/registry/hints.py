@@ -88,7 +88,10 @@ def param_type(hint: Any, where: str) -> tuple[ParamType, tuple[object, ...], st
         nullable = len(options) < len(typing.get_args(hint))
         inner = [param_type(a, where) for a in options]
         if any(allowed for _, allowed, _ in inner):
-            raise TypeError(f"{where}: a Literal inside a union is not supported; use Literal[..., None]")
+            if len(inner) != 1:
+                raise TypeError(f"{where}: a Literal may be Optional, not in a union with other types")
+            shape, allowed, _ = inner[0]  # Optional[Literal["a", "b"]]: one of the values, or null
+            return (Nullable(shape), (*allowed, None), doc) if nullable else (shape, allowed, doc)
         shapes = [t for t, _, _ in inner]
         shape = shapes[0] if len(shapes) == 1 else OneOf(*shapes)
         return (Nullable(shape) if nullable else shape), (), doc
