@@ -242,3 +242,15 @@ def test_one_workflows_cached_nodes_serve_the_run_of_all(tmp_path: Path) -> None
     assert {r["node"] for r in rows} >= {"stage.ControlMass", "stage.SignalPt", "stage.MuonVars"}
     assert all((r["calls"], r["reused"]) == (0, 4) for r in rows), rows
     assert both.hists["ControlMass"] == first.hists["ControlMass"]
+
+
+def test_outline_lists_the_workflows(tmp_path: Path) -> None:
+    from fasthep_flow.service.symbols import OutlineKind, document_symbols
+
+    doc = _doc(VALID.read_text(), tmp_path)
+    (section,) = [s for s in document_symbols(doc, Context()) if s.name == "workflows"]
+    assert [(c.name, c.kind, c.detail) for c in section.children] == [
+        ("loose", OutlineKind.WORKFLOW, "One muon or more."),
+        ("tight", OutlineKind.WORKFLOW, ""),
+        ("both", OutlineKind.WORKFLOW, ""),
+    ]
