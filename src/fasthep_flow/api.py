@@ -103,6 +103,7 @@ def loads(
 
 
 def specs_of(ops: Iterable[Any]) -> tuple[OpSpec, ...]:
+    """The specs of ``@op`` functions (or specs given as they are), for ``CompileOptions.ops``."""
     out = []
     for item in ops:
         spec = item if isinstance(item, OpSpec) else getattr(item, "spec", None)
