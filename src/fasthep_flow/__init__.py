@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Workflow", "WorkflowError", "__version__", "load", "loads"]
+__all__ = ["Workflow", "WorkflowError", "__version__", "load", "loads", "op"]
 
-_API = {"Workflow", "WorkflowError", "load", "loads"}
+_API = {"Workflow", "WorkflowError", "load", "loads", "op"}
 
 
 def __getattr__(name: str) -> Any:

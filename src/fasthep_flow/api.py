@@ -27,12 +27,14 @@ from typing import TYPE_CHECKING, Any
 from fasthep_flow.compiler import CompileOptions, CompileResult, compile_file, compile_text
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
+from fasthep_flow.ops.custom import op
+from fasthep_flow.registry.specs import OpSpec
 
 if TYPE_CHECKING:
     from fasthep_flow.plan import ExecutionPlan
     from fasthep_flow.runtime import RunResult
 
-__all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads"]
+__all__ = ["Cutflows", "Hists", "Result", "Workflow", "WorkflowError", "load", "loads", "op"]
 
 
 class WorkflowError(Exception):
@@ -70,19 +72,45 @@ def _where(d: Diagnostic) -> str:
 
 
 def load(
-    path: str | Path, overrides: Iterable[str] = (), *, trust: bool = False, check_inputs: bool = True
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    *,
+    trust: bool = False,
+    check_inputs: bool = True,
+    ops: Iterable[Any] = (),
 ) -> Workflow:
-    """Compile a workflow file (with its includes and profiles); raises :class:`WorkflowError` on errors."""
-    options = CompileOptions(trust=trust, check_inputs=check_inputs, overrides=tuple(overrides))
+    """Compile a workflow file (with its includes and profiles); raises :class:`WorkflowError` on errors.
+
+    ``ops``: functions decorated with :func:`op` (or op specs) the workflow may use besides the registry's —
+    this program's own code, so no trust is asked for them."""
+    options = CompileOptions(
+        trust=trust, check_inputs=check_inputs, overrides=tuple(overrides), ops=specs_of(ops)
+    )
     return Workflow._from(compile_file(Path(path), options), Path(path))
 
 
 def loads(
-    text: str, overrides: Iterable[str] = (), *, name: str = "<workflow>", trust: bool = False
+    text: str,
+    overrides: Iterable[str] = (),
+    *,
+    name: str = "<workflow>",
+    trust: bool = False,
+    ops: Iterable[Any] = (),
 ) -> Workflow:
     """Compile a workflow given as YAML text (relative paths resolve against the current folder)."""
-    options = CompileOptions(trust=trust, overrides=tuple(overrides))
+    options = CompileOptions(trust=trust, overrides=tuple(overrides), ops=specs_of(ops))
     return Workflow._from(compile_text(text, name, options), None)
+
+
+def specs_of(ops: Iterable[Any]) -> tuple[OpSpec, ...]:
+    """The specs of ``@op`` functions (or specs given as they are), for ``CompileOptions.ops``."""
+    out = []
+    for item in ops:
+        spec = item if isinstance(item, OpSpec) else getattr(item, "spec", None)
+        if not isinstance(spec, OpSpec):
+            raise TypeError(f"ops=: {item!r} is neither an @fasthep_flow.op function nor an OpSpec")
+        out.append(spec)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,11 @@ class Workflow:
         """The plan as a networkx DiGraph of node ids."""
         return self.plan.graph
 
+    @property
+    def workflows(self) -> dict[str, tuple[str, ...]]:
+        """The configuration's named workflows (``workflows:``): name -> the stage ids it lists or extends."""
+        return dict(self.plan.workflows)
+
     def to_mermaid(self) -> str:
         from fasthep_flow.plan import to_mermaid
 
@@ -137,13 +170,18 @@ class Workflow:
         keep_going: bool = False,
         check: bool = True,
         cache: bool | str | Path | None = None,
+        workflow: str | Sequence[str] = (),
     ) -> Result:
         """Run the plan. With no ``outdir`` the run's files go to a temporary folder removed afterwards, and
         everything comes back in memory. ``check=False`` returns a failed result instead of raising.
 
         ``cache``: ``True`` uses the user's cache folder, a path that folder, ``False`` none; by default the
         workflow's ``execution.cache`` decides, and without it nothing is cached (a notebook's runs stay
-        side-effect free unless asked)."""
+        side-effect free unless asked).
+
+        ``workflow``: one name of the configuration's ``workflows:`` (or several), as ``run --workflow NAME``;
+        by default all of them. An unknown name raises ``ValueError`` naming the ones there are."""
+        from fasthep_flow.plan.workflows import select_workflows
         from fasthep_flow.runtime import RunOptions, run_plan
         from fasthep_flow.runtime.cache_store import cache_folder
 
@@ -167,7 +205,8 @@ class Workflow:
                 ),
                 "refusing to run",
             )
-        chunk = chunk_size if chunk_size is not None else self.plan.execution.get("chunk_size", 100_000)
+        plan = select_workflows(self.plan, (workflow,) if isinstance(workflow, str) else workflow)
+        chunk = chunk_size if chunk_size is not None else plan.execution.get("chunk_size", 100_000)
         scratch = None if outdir is not None else Path(tempfile.mkdtemp(prefix="fasthep-flow-"))
         options = RunOptions(
             outdir=Path(outdir) if outdir is not None else scratch / "out",  # type: ignore[operator]
@@ -177,15 +216,16 @@ class Workflow:
             datasets=tuple(datasets),
             keep_going=keep_going,
             cache_dir=cache_dir,
+            workflows=tuple(plan.workflows),
         )
         try:
-            ran = run_plan(self.plan, options, registry=self.compiled.registry)
+            ran = run_plan(plan, options, registry=self.compiled.registry)
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
         if check and not ran.ok:
             raise WorkflowError(ran.errors, "the run failed")
-        return Result(ran, self.plan, outdir=Path(outdir) if outdir is not None else None)
+        return Result(ran, plan, outdir=Path(outdir) if outdir is not None else None)
 
 
 class _ByStage(Mapping[Any, Any]):

@@ -86,6 +86,8 @@ class Workflow:
     styles: dict[str, Any] | None = None
     version: str | float | None = "1.0"
     """None writes no `version:` (as in an included file)."""
+    workflows: dict[str, Any] | None = None
+    """Named workflows, ``{name: {stages: [ids], extends: [names], doc: ...}}`` (docs/language.md)."""
     extra: dict[str, Any] = field(default_factory=dict)
     analysis_extra: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +106,8 @@ class Workflow:
         analysis.update(self.analysis_extra)
         if analysis:
             body["analysis"] = analysis
+        if self.workflows is not None:
+            body["workflows"] = self.workflows
         order = {k: i for i, k in enumerate(_TOP_ORDER)}
         return dict(sorted(body.items(), key=lambda kv: order.get(kv[0], len(order))))
 
@@ -112,7 +116,7 @@ class Workflow:
         analysis = dict(data.get("analysis") or {})
         stages = analysis.pop("stages", None) or []
         globals_ = analysis.pop("globals", None) or {}
-        named = {"version", "sources", "data", "styles", "analysis"}
+        named = {"version", "sources", "data", "styles", "analysis", "workflows"}
         return cls(
             stages=[Stage.from_dict(s) if isinstance(s, Mapping) else s for s in stages],
             globals=dict(globals_),
@@ -120,6 +124,7 @@ class Workflow:
             data=data.get("data"),
             styles=data.get("styles"),
             version=data.get("version"),
+            workflows=data.get("workflows"),
             extra={k: v for k, v in data.items() if k not in named},
             analysis_extra=analysis,
         )
@@ -160,23 +165,28 @@ class Workflow:
         return self
 
     # -- checking -------------------------------------------------------------------------------------
-    def check(self, *, name: str = "<builder>") -> list[Diagnostic]:
-        """Every problem the compiler finds, each message prefixed with the Python place of the value."""
+    def check(self, *, name: str = "<builder>", ops: Iterable[Any] = ()) -> list[Diagnostic]:
+        """Every problem the compiler finds, each message prefixed with the Python place of the value.
+
+        ``ops``: ``@fasthep_flow.op`` functions the stages may use (as for ``fasthep_flow.load``)."""
+        from fasthep_flow.api import specs_of
         from fasthep_flow.compiler import CompileOptions, compile_text
 
-        result = compile_text(self.to_yaml(), name, CompileOptions(check_inputs=True))
+        options = CompileOptions(check_inputs=True, ops=specs_of(ops))
+        result = compile_text(self.to_yaml(), name, options)
         root = result.loaded.root
         return [_in_python_terms(d, root, self) if root is not None else d for d in result.diagnostics]
 
-    def compile(self, overrides: Iterable[str] = ()) -> Any:
+    def compile(self, overrides: Iterable[str] = (), *, ops: Iterable[Any] = ()) -> Any:
         """The compiled workflow (a ``fasthep_flow.Workflow``); raises ``WorkflowError`` listing every problem
         in Python terms."""
         from fasthep_flow.api import WorkflowError, loads
 
-        problems = self.check()
+        ops = tuple(ops)
+        problems = self.check(ops=ops)
         if any(d.severity is Severity.ERROR for d in problems):
             raise WorkflowError(problems, "the workflow built in Python has errors")
-        return loads(self.to_yaml(), overrides, name="<builder>")
+        return loads(self.to_yaml(), overrides, name="<builder>", ops=ops)
 
 
 def _in_python_terms(d: Diagnostic, root: Any, wf: Workflow) -> Diagnostic:
@@ -228,6 +238,6 @@ def _python_place(path: list[str | int], wf: Workflow) -> str:
         return head + "".join(f"[{p!r}]" for p in rest)
     if path[:2] == ["analysis", "globals"]:
         return "Workflow.globals" + "".join(f"[{p!r}]" for p in path[2:])
-    if path[0] in ("sources", "data", "styles", "version"):
+    if path[0] in ("sources", "data", "styles", "version", "workflows"):
         return f"Workflow.{path[0]}" + "".join(f"[{p!r}]" for p in path[1:])
     return "Workflow.extra" + "".join(f"[{p!r}]" for p in path)

@@ -96,3 +96,24 @@ def test_unknown_keys_survive_the_round_trip() -> None:
     assert wf.extra == {"future_section": {"a": 1}}
     assert wf.stages[0].extra == {"odd": 2}
     assert yaml.safe_load(wf.to_yaml()) == yaml.safe_load(text)
+
+
+def test_workflows_and_custom_ops_from_the_builder() -> None:
+    from fasthep_flow.ops.contract import Events
+
+    @fasthep_flow.op("lab.twice", reads=("column",), writes=("output",))
+    def twice(events: Events, column: str, output: str = "Twice") -> dict[str, object]:
+        return {output: events[column] * 2}
+
+    wf = built()
+    wf.stages.insert(0, Stage("Doubled", "lab.twice", {"column": "NMuon", "output": "N2"}))
+    wf.workflows = {"cuts": {"stages": ["Dimuon"]}, "plots": {"stages": ["MuonPt"], "extends": "cuts"}}
+    assert wf.check(ops=[twice]) == []
+    assert yaml.safe_load(wf.to_yaml())["workflows"]["plots"] == {"stages": ["MuonPt"], "extends": "cuts"}
+    assert Workflow.from_yaml(wf.to_yaml()).workflows == wf.workflows
+    cuts = wf.compile(ops=[twice]).run(workflow="cuts")
+    assert list(cuts.cutflows) == ["Dimuon"] and list(cuts.hists) == []
+    wf.workflows["plots"]["extends"] = "cut"
+    (problem,) = wf.check(ops=[twice])
+    assert problem.message == "Workflow.workflows['plots']['extends']: unknown workflow 'cut'"
+    assert [d.code.id for d in wf.check()] == ["FF101", "FF309"]  # without the op: unknown op 'lab.twice'

@@ -153,14 +153,16 @@ def _apply_fixes(path: Path, options: object) -> list[str]:
     return changed
 
 
-def _compile_or_report(workflow: str, trust: bool, overrides: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _compile_or_report(  # type: ignore[no-untyped-def]
+    workflow: str, trust: bool, overrides: tuple[str, ...] = (), workflows: tuple[str, ...] = ()
+):
     from fasthep_flow.compiler import CompileOptions, compile_file
 
     path = Path(workflow)
     if not path.exists():
         print(f"fasthep-flow: error: no such file: {workflow}", file=sys.stderr)
         return None, EXIT_USAGE
-    result = compile_file(path, CompileOptions(trust=trust, overrides=overrides))
+    result = compile_file(path, CompileOptions(trust=trust, overrides=overrides, workflows=workflows))
     problems = [d for d in result.diagnostics if d.severity >= Severity.WARNING]
     if problems:
         sys.stderr.write(render_text(problems, _line_source(dict(result.loaded.files)), color=False))
@@ -175,7 +177,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
 
-    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args))
+    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args), _selected(args))
     if result is None:
         return status
     outdir = Path(args.outdir) if args.outdir else Path(f"{Path(args.workflow).name.split('.')[0]}.compiled")
@@ -211,12 +213,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from fasthep_flow.plan import to_dot, to_json, to_mermaid, to_yaml
 
-    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args))
+    result, status = _compile_or_report(args.workflow, args.trust, overrides_of(args), _selected(args))
     if result is None:
         return status
     render = {"json": to_json, "yaml": to_yaml, "mermaid": to_mermaid, "dot": to_dot}[args.format]
     sys.stdout.write(render(result.plan))
     return EXIT_OK
+
+
+def _selected(args: argparse.Namespace) -> tuple[str, ...]:
+    """The names given with `--workflow` (none: every workflow of the file)."""
+    return tuple(getattr(args, "select_workflows", None) or ())
 
 
 def default_example() -> Path:
@@ -234,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     workflow = args.workflow or str(default_example())
     if args.workflow is None and not args.quiet:
         print(f"No workflow given: running the shipped example {workflow}")
-    result, status = _compile_or_report(workflow, args.trust, overrides)
+    result, status = _compile_or_report(workflow, args.trust, overrides, _selected(args))
     if result is None:
         return status
     if result.untrusted_code:
@@ -353,6 +360,7 @@ def _execute(
         keep_going=args.keep_going,
         debug=getattr(args, "debug", False),
         overrides=overrides,
+        workflows=tuple(getattr(plan, "workflows", None) or ()),  # the named workflows this run runs
         wait=args.wait,
         from_stage=getattr(args, "from_stage", None),
         to_stage=getattr(args, "to_stage", None),
@@ -494,7 +502,21 @@ def cmd_ops(args: argparse.Namespace) -> int:
     from fasthep_flow.registry.reference import op_markdown
     from fasthep_flow.runtime.console import make_console
 
-    registry, _ = load_registry(None, None, False)
+    if args.from_workflow:  # the workflow's registry: its profiles and layers (imported only with --trust)
+        from fasthep_flow.compiler import CompileOptions, compile_file
+
+        if not Path(args.from_workflow).is_file():
+            print(f"fasthep-flow: error: no such file: {args.from_workflow}", file=sys.stderr)
+            return EXIT_USAGE
+        compiled = compile_file(args.from_workflow, CompileOptions(trust=args.trust, check_inputs=False))
+        registry = compiled.registry or load_registry(None, None, False)[0]
+        for item in compiled.untrusted_code:
+            print(
+                f"fasthep-flow: {item.what} '{item.ref}' not loaded: workspace not trusted (--trust loads it)",
+                file=sys.stderr,
+            )
+    else:
+        registry, _ = load_registry(None, None, False)
     rich_out = sys.stdout.isatty() if args.render == "auto" else args.render == "rich"
     console = make_console(sys.stdout, terminal=rich_out)
 

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--trust", action="store_true", help=_TRUST_HELP)
     _overrides(comp)
+    _workflow_option(comp)
 
     plan = sub.add_parser("plan", help="print the execution plan", description="Print the execution plan.")
     plan.add_argument("workflow", metavar="WF", help="the workflow YAML file")
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--trust", action="store_true", help=_TRUST_HELP)
     _overrides(plan)
+    _workflow_option(plan)
 
     run = sub.add_parser(
         "run",
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the workflow YAML file (default: the shipped toy example)",
     )
     _overrides(run)
+    _workflow_option(run)
     _run_options(run)
     run.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
@@ -211,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="how to show an op's reference: rich on a terminal, raw Markdown otherwise (default: auto)",
     )
+    ops.add_argument(
+        "--from",
+        dest="from_workflow",
+        default=None,
+        metavar="WF",
+        help="the registry this workflow loads: its profiles and `registry:` ops (those from code need --trust)",
+    )
+    ops.add_argument("--trust", action="store_true", help=_TRUST_HELP)
 
     schema = sub.add_parser("schema", help="print the workflow JSON Schema")
     schema.add_argument("-o", "--output", default=None, help="write to a file instead of stdout")
@@ -224,6 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parsers(sub, _TRUST_HELP, _overrides)
     return parser
+
+
+def _workflow_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workflow",
+        dest="select_workflows",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this one of the file's `workflows:` (repeat for several; default: all of them)",
+    )
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:

@@ -33,6 +33,7 @@ from fasthep_flow.compiler.result import CompileOptions, CompileResult
 from fasthep_flow.compiler.stages import collect_stages
 from fasthep_flow.compiler.structure import check_structure
 from fasthep_flow.compiler.symbols import SymbolIndex
+from fasthep_flow.compiler.workflows import check_selection, collect_workflows
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
@@ -74,7 +75,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     workflow_dir = _workflow_dir(file)
     from fasthep_flow.registry import load_registry
 
-    registry, reg_diags = load_registry(root, workflow_dir, options.trust)
+    registry, reg_diags = load_registry(root, workflow_dir, options.trust, options.ops)
     diagnostics.extend(reg_diags)
     if root is None and not diagnostics:
         from fasthep_flow.document.spans import Pos, Span
@@ -127,6 +128,8 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     attachments += render_stage_attachments(ctx, render_decls, decls, styles)
     analyse_write_fields(ctx, decls, write_keeps(ctx, attachments), state)
     check_applies_to(ctx, decls, [d.name for d in datasets])
+    workflows = collect_workflows(ctx, all_decls)
+    check_selection(ctx, workflows, options.workflows)
     targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
     targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
@@ -147,7 +150,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     def plan() -> ExecutionPlan | None:
         if has_errors:
             return None
-        return build_plan(
+        built = build_plan(
             ctx,
             decls,
             sources,
@@ -161,6 +164,11 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
             execution,
             projections(aliases),
         )
+        if not workflows:
+            return built
+        from fasthep_flow.plan.workflows import select_workflows
+
+        return select_workflows(replace(built, workflows=workflows), options.workflows)
 
     return CompileResult(tuple(_sorted(diagnostics)), loaded, registry, ctx.index, workflow, plan)
 
@@ -230,7 +238,7 @@ def _normalised(
         "outputs": outputs,
         "execution": execution,
     }
-    for key in ("fields", "observers", "systematics", "reports", "joins", "primary_stream"):
+    for key in ("fields", "observers", "systematics", "reports", "joins", "primary_stream", "workflows"):
         value = to_python(root.get(key))
         if value is not None:
             out[key] = value

@@ -34,6 +34,12 @@ class CompileOptions:
     overrides: tuple[str, ...] = ()
     """Command-line overrides `KEY=VALUE` (document/overrides.py), applied to the merged tree in order; their
     values are checked like the file's and reported at `<override N>:1:col`."""
+    ops: tuple[Any, ...] = field(default=(), compare=False)
+    """Op specs from the calling program (``fasthep_flow.load(..., ops=[...])``: ``@op`` functions' specs), added
+    to the registry; code already running, so they need no trust."""
+    workflows: tuple[str, ...] = ()
+    """Run only these of the configuration's named workflows (`run --workflow NAME`): the plan is cut down to
+    them (``plan/workflows.py``); an unknown name is an FF309 error. Empty: the whole configuration."""
 
 
 def _nothing() -> None:

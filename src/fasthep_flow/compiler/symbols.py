@@ -23,6 +23,7 @@ class SymbolKind(StrEnum):
     OUTPUT = "output"
     DATASET = "dataset"
     PROFILE = "profile"
+    WORKFLOW = "workflow"
 
 
 class FieldOrigin(StrEnum):

@@ -511,8 +511,8 @@ EXPR_LIMIT = _c(
 
 # FF3xx: references between parts and the data-flow of fields
 UNKNOWN_STAGE_REF = _c(
-    "FF301", "unknown-stage-ref", "`needs`/`from` names a stage or source that does not exist.",
-    "unknown stage or source '{name}'", "unknown plan node '{name}'",
+    "FF301", "unknown-stage-ref", "`needs`/`from` (or a workflow's `stages`) names a stage or source that does not exist.",
+    "unknown stage or source '{name}'", "unknown plan node '{name}'", "unknown stage '{name}'",
     "unknown stream '{name}'",
     "group '{group}' starts from '{ref}', which this cutflow does not define",
     why="The order of stages, or where a stage's data comes from, would be undefined.",
@@ -521,8 +521,9 @@ UNKNOWN_STAGE_REF = _c(
     example="diagnostics/FF301-unknown-needs.yaml",
 )  # fmt: skip
 DEPENDENCY_CYCLE = _c(
-    "FF302", "dependency-cycle", "Stages depend on each other in a loop.",
+    "FF302", "dependency-cycle", "Stages (or workflows, by `extends`) depend on each other in a loop.",
     "dependency cycle: {chain}", "stage '{stage}' depends on itself",
+    "workflows extend each other in a loop: {chain}", "workflow '{name}' extends itself",
     "group '{group}' depends on itself through '{ref}'",
     why="No stage of the loop can run first.",
     fix="Remove one of the `needs`/`from` entries of the loop the message lists.",
@@ -579,6 +580,14 @@ REDEFINED_FIELD = _c(
     why="Later stages see only the new values; the first definition is silently lost.",
     fix="Give the new field its own name, or remove one of the definitions.",
     example="diagnostics/FF308-redefined-field.yaml",
+)  # fmt: skip
+UNKNOWN_WORKFLOW = _c(
+    "FF309", "unknown-workflow", "`extends` (or `--workflow`) names a workflow the configuration does not define.",
+    "unknown workflow '{name}'", "unknown workflow '{name}' (asked for with --workflow)",
+    why="Which stages the workflow runs would be undefined.",
+    fix="Use one of the names under `workflows:` (the hint suggests the closest).",
+    fixable=_SOMETIMES,
+    example="diagnostics/FF309-unknown-workflow.yaml",
 )  # fmt: skip
 
 # FF4xx: problems found while running

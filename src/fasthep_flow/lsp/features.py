@@ -43,6 +43,7 @@ _COMPLETION_KIND = {
     "profile": types.CompletionItemKind.Module,
     "file": types.CompletionItemKind.File,
     "snippet": types.CompletionItemKind.Snippet,
+    "workflow": types.CompletionItemKind.Module,
 }
 _OUTLINE_KIND = {
     "section": types.SymbolKind.Namespace,
@@ -53,6 +54,7 @@ _OUTLINE_KIND = {
     "global": types.SymbolKind.Constant,
     "style": types.SymbolKind.Class,
     "output": types.SymbolKind.File,
+    "workflow": types.SymbolKind.Module,
 }
 TRIGGER_CHARACTERS = [":", " ", "[", ",", "(", ".", "-", '"', "'", "/"]
 

@@ -10,6 +10,7 @@ from fasthep_flow.plan.model import (
     PlanNode,
     SourcePlan,
 )
+from fasthep_flow.plan.workflows import UnknownWorkflow, select_workflows
 
 __all__ = [
     "DatasetPlan",
@@ -19,6 +20,8 @@ __all__ = [
     "Partition",
     "PlanNode",
     "SourcePlan",
+    "UnknownWorkflow",
+    "select_workflows",
     "to_dot",
     "to_json",
     "to_mermaid",

@@ -151,6 +151,9 @@ class ExecutionPlan:
     workflow_file: str | None = None
     partitions: tuple[Partition, ...] = ()
     """Dataset x file x entry chunk, when the compiler could learn the entry counts (else the runtime does)."""
+    workflows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The configuration's named workflows (``workflows:``): name -> the stage ids it runs, the stages of the
+    workflows it extends included (what those stages need is found in the graph: ``plan/workflows.py``)."""
 
     # -- lookups -------------------------------------------------------------------------------------------
     @cached_property
@@ -201,6 +204,8 @@ class ExecutionPlan:
             "outputs": dict(self.outputs),
             "execution": dict(self.execution),
             "partitions": [asdict(p) for p in self.partitions],
+            # only when there are some: a plan without `workflows:` keeps the hash it always had
+            **({"workflows": {k: list(v) for k, v in self.workflows.items()}} if self.workflows else {}),
         }
 
     @cached_property
@@ -243,6 +248,7 @@ class ExecutionPlan:
             execution=d.get("execution") or {},
             workflow_file=d.get("workflow_file"),
             partitions=tuple(Partition(**p) for p in d.get("partitions") or ()),
+            workflows={str(k): tuple(v) for k, v in (d.get("workflows") or {}).items()},
         )
 
     def stage_nodes(self) -> Iterable[PlanNode]:

@@ -264,6 +264,16 @@ class Registry:
                 ops[layer.loaded.group][layer.loaded.name] = layer.loaded
         return self._replaced(ops=ops, layers=self.layers + layers)
 
+    def with_ops(self, specs: tuple[OpSpec, ...]) -> Registry:
+        """This registry plus ops handed over by the calling program (``fasthep_flow.load(..., ops=[...])``):
+        code already running, so no trust question; an op replaces a same-named one, as a layer's does."""
+        if not specs:
+            return self
+        ops = {g: dict(self._ops[g]) for g in KindGroup}
+        for spec in specs:
+            ops[spec.group][spec.name] = spec
+        return self._replaced(ops=ops)
+
     def with_untrusted_profiles(self, profiles: tuple[UntrustedCode, ...]) -> Registry:
         """This registry, noting module-named profiles that were not loaded (no trust)."""
         if not profiles:
@@ -396,7 +406,10 @@ def builtin_registry() -> Registry:
 
 
 def load_registry(
-    root: MapNode | None, workflow_dir: Path | None = None, trust: bool = False
+    root: MapNode | None,
+    workflow_dir: Path | None = None,
+    trust: bool = False,
+    ops: tuple[OpSpec, ...] = (),
 ) -> tuple[Registry, list[Diagnostic]]:
     """The registry for one workflow: its ``use.profiles`` and ``registry:`` layers over installed plugins.
 
@@ -435,7 +448,7 @@ def load_registry(
             registry = registry.with_untrusted_profiles(tuple(refused))
     registry = registry.with_untrusted_profiles(
         tuple(UntrustedCode("profile", n.text, n.span) for n in resolved.untrusted)
-    )
+    ).with_ops(ops)
     if root is not None and registry.problems:
         diagnostics.extend(_problem_diagnostics(root, registry.problems))
     return registry, diagnostics
@@ -538,8 +551,17 @@ def _load_layer(
                 target = getattr(target, part)
     except (ImportFailed, NotTrusted) as exc:
         return failed(f"registry layer '{spec_ref}' cannot be loaded: {exc}", spec_node)
+    decorated = getattr(
+        target, "spec", None
+    )  # an `@fasthep_flow.op` function (ops/custom.py) carries its spec
+    if not isinstance(target, OpSpec) and isinstance(decorated, OpSpec):
+        target = decorated
     if not isinstance(target, OpSpec):
-        return failed(f"'{spec_ref}' is a {type(target).__name__}, not an OpSpec", spec_node)
+        return failed(
+            f"'{spec_ref}' is a {type(target).__name__}, not an OpSpec",
+            spec_node,
+            hint="name an OpSpec, or a function decorated with @fasthep_flow.op",
+        )
     spec = target
     if name is not None and name != spec.name:
         spec = replace(spec, name=name)

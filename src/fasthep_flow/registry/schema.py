@@ -745,6 +745,26 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
             },
             "What the analysis computes.",
         ),
+        "workflows": _doc(
+            {
+                "type": "object",
+                "additionalProperties": _closed(
+                    {
+                        "stages": _string_or_list(
+                            "Ids of `analysis.stages` this workflow runs; the stages they need run too."
+                        ),
+                        "extends": _string_or_list(
+                            "Other workflows whose stages this one runs as well (by name)."
+                        ),
+                        "doc": _string("What the workflow is for (shown on hover)."),
+                    },
+                    "A named workflow: some of the stages, run on their own with `run --workflow NAME`.",
+                    anyOf=[{"required": ["stages"]}, {"required": ["extends"]}],
+                ),
+            },
+            "Several workflows in one configuration, by name: each runs some of `analysis.stages` (and what "
+            "they need); stages they share are computed once when they run together.",
+        ),
         "systematics": _doc({"type": "object"}, "Systematic variations."),
         "execution": _closed(
             {

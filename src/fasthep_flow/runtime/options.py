@@ -33,6 +33,9 @@ class RunOptions:
     """Keep Python tracebacks of failures (in the diagnostics' data and run.json)."""
     overrides: tuple[str, ...] = ()
     """The command-line overrides the plan was compiled with; recorded in run.json (they are already applied)."""
+    workflows: tuple[str, ...] = ()
+    """The named workflows the plan was cut down to (`run --workflow NAME`); recorded in run.json. Empty: the
+    whole configuration."""
     wait: float | None = None
     """Seconds to wait for another run to release the output folder; None refuses at once (FF407)."""
     cache_dir: Path | None = None

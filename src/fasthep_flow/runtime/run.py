@@ -576,6 +576,7 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "datasets": list(options.datasets),
         "keep_going": options.keep_going,
         "overrides": list(options.overrides),
+        "workflows": list(options.workflows),
         "cache": str(options.cache_dir) if options.cache_dir is not None else None,
         "from_stage": options.from_stage,
         "to_stage": options.to_stage,

@@ -47,6 +47,7 @@ class CompletionKind(StrEnum):
     OUTPUT = "output"
     DATASET = "dataset"
     PROFILE = "profile"
+    WORKFLOW = "workflow"
     FILE = "file"
     SNIPPET = "snippet"
 
@@ -395,6 +396,8 @@ def _names(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
         SymbolKind.OUTPUT: CompletionKind.OUTPUT,
         SymbolKind.DATASET: CompletionKind.DATASET,
         SymbolKind.PROFILE: CompletionKind.PROFILE,
+        SymbolKind.STAGE: CompletionKind.STAGE,  # a workflow's `stages` (every stage id)
+        SymbolKind.WORKFLOW: CompletionKind.WORKFLOW,  # a workflow's `extends`
     }
     if found.kind is SymbolKind.PROFILE:
         profiles = getattr(w.registry, "profiles", {}) or {}
@@ -404,6 +407,8 @@ def _names(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
         ]
     index = w.doc.index(ctx, w.pos)
     seen: set[str] = set()
+    if found.kind is SymbolKind.WORKFLOW and len(found.place.path) >= 2:
+        seen.add(str(found.place.path[1]))  # a workflow does not extend itself
     out = []
     for d in index.definitions:
         if d.kind is found.kind and d.name not in seen:

@@ -106,6 +106,9 @@ def _symbol_markdown(doc: Document, ctx: Context, sym: object) -> str:
         if typ and typ not in text:
             text += f"\n\ntype: `{typ}`"
         return text
+    if sym.kind is SymbolKind.WORKFLOW:
+        d = sym.definition
+        return f"**workflow** `{sym.name}`" + (f"\n\n{d.detail}" if d is not None and d.detail else "")
     if sym.kind is SymbolKind.STYLE:
         d = sym.definition
         return f"**style** `{sym.name}`" + (f" — {d.detail}" if d is not None and d.detail else "")

@@ -249,6 +249,9 @@ def classify(w: Where, ctx: Context) -> Located:
     role = place.role
     reg = w.registry
 
+    workflow_ref = _in_workflows(path, role, place.key)
+    if workflow_ref is not None:  # `workflows: {NAME: {stages: [...], extends: [...]}}`
+        return NameRef(place, span, kind=workflow_ref)
     # references the compile of this text recorded at the cursor say best what a scalar is
     ref = reference_at(doc, w.pos, ctx) if doc.own_compile() is not None else None
     if ref is not None and role != "key":
@@ -323,6 +326,19 @@ def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression
                     step_order=sys.maxsize,
                 )
     return None
+
+
+def _in_workflows(path: tuple[PathPart, ...], role: str, key: str | None) -> SymbolKind | None:
+    """A name in a workflow's ``stages`` (a stage id) or ``extends`` (a workflow), as a value or list item."""
+    if not path or path[0] != "workflows":
+        return None
+    if role == "value" and len(path) == 2:
+        field = key
+    elif role == "item" and len(path) == 3:
+        field = str(path[2])
+    else:
+        return None
+    return {"stages": SymbolKind.STAGE, "extends": SymbolKind.WORKFLOW}.get(field or "")
 
 
 def _is(path: tuple[PathPart, ...], role: str, key: str | None, target: tuple[str, ...]) -> bool:

@@ -29,6 +29,7 @@ _RENAMEABLE = (
     SymbolKind.OUTPUT,
     SymbolKind.SOURCE,
     SymbolKind.GLOBAL,
+    SymbolKind.WORKFLOW,
 )
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _NAME = re.compile(r"[^\s:#,\[\]{}'\"]+$")

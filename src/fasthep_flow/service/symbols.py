@@ -25,6 +25,7 @@ class OutlineKind(StrEnum):
     GLOBAL = "global"
     STYLE = "style"
     OUTPUT = "output"
+    WORKFLOW = "workflow"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,17 @@ def document_symbols(doc: Document, ctx: Context) -> list[OutlineSymbol]:
                 if isinstance(e.value, MapNode):
                     detail = _scalar_text(e.value.get("kind")) or _scalar_text(e.value.get("op"))
                 children.append(OutlineSymbol(e.key.text, kind, _entry_span(e), e.key.span, detail))
+        elif name == "workflows" and isinstance(value, MapNode):
+            children = [
+                OutlineSymbol(
+                    e.key.text,
+                    OutlineKind.WORKFLOW,
+                    _entry_span(e),
+                    e.key.span,
+                    _scalar_text(e.value.get("doc")) if isinstance(e.value, MapNode) else "",
+                )
+                for e in value.entries
+            ]
         elif name == "analysis" and isinstance(value, MapNode):
             for e in value.entries:
                 if e.key.text == "stages" and isinstance(e.value, SeqNode):
