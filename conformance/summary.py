@@ -27,5 +27,19 @@ class Tally:
         )
         return out
 
+    def to_data(self) -> dict[str, object]:
+        """Plain data, for a pytest-xdist worker to hand its counts to the controller."""
+        return {
+            "cases": sorted(self.cases),
+            "outcomes": dict(self.outcomes),
+            "quantities": dict(self.quantities),
+        }
+
+    def add(self, data: dict[str, object]) -> None:
+        """Add the counts of one worker (``to_data``) to these."""
+        self.cases.update(data.get("cases") or ())  # type: ignore[arg-type]
+        self.outcomes.update(data.get("outcomes") or {})  # type: ignore[arg-type]
+        self.quantities.update(data.get("quantities") or {})  # type: ignore[arg-type]
+
 
 TALLY = Tally()

@@ -86,3 +86,42 @@ def repo_dir() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES_DIR
+
+
+# --- the conformance suite's summary ------------------------------------------------------------------------
+
+_TALLY_KEY = "conformance_tally"
+
+
+def _tally() -> object | None:
+    """The conformance counts, when the conformance tests were imported in this process (else None)."""
+    summary = sys.modules.get("conformance.summary")
+    return getattr(summary, "TALLY", None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand this worker's conformance counts to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    tally = _tally()
+    if workeroutput is not None and tally is not None:
+        workeroutput[_TALLY_KEY] = tally.to_data()  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist: a worker finished; add its conformance counts to the controller's."""
+    data = getattr(node, "workeroutput", {}).get(_TALLY_KEY)
+    if data:
+        sys.path.insert(0, str(REPO_DIR))
+        from conformance.summary import TALLY
+
+        TALLY.add(data)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    tally = _tally()
+    if tally is None or not tally.cases:  # type: ignore[attr-defined]
+        return
+    terminalreporter.section("conformance with upstream fasthep 2026.10.1")
+    for line in tally.lines():  # type: ignore[attr-defined]
+        terminalreporter.write_line(line)
