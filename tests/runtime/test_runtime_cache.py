@@ -180,6 +180,20 @@ def test_edited_cut_recomputes_downstream_as_upstream_changed(tmp_path: Path) ->
     assert rows["stage.MuonVars"]["recomputed"] == 0  # its stream, which the edited cut reads, was cached
 
 
+def test_another_dataset_list_recomputes_a_dataset_axis(tmp_path: Path) -> None:
+    """A dataset axis has one bin per dataset of the run: the same partition histogrammed in a run with
+    fewer datasets is another product (a stale one gave the dataset's histogram the other run's bins)."""
+    cache = tmp_path / "cache"
+    with_axis = WORKFLOW.replace("storage: weighted\n", "storage: weighted\n        dataset_axis: true\n")
+    assert with_axis != WORKFLOW
+    run_text(tmp_path, with_axis, out="two", cache=cache)
+    one = with_axis.replace("    - {name: toy_dy, eventtype: mc, nevents: 2500}\n", "")
+    result = run_text(tmp_path, one, out="one", cache=cache)
+    assert by_node(result)["stage.MuonPt"]["recomputed"] > 0
+    data = json.loads((result.outdir / "hists" / "MuonPt.json").read_text())
+    assert data["toy_data"]["axes"][0]["categories"] == ["toy_data"]
+
+
 def test_an_edit_reading_a_column_the_cached_stream_lacks_recomputes_its_input(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     run_text(tmp_path, WORKFLOW, cache=cache)

@@ -11,7 +11,9 @@ A key is the hash of its ingredients; keeping them apart is what lets ``--explai
 - ``inputs``: the keys of the upstream products the node reads (so a change flows downstream);
 - ``partition`` (read nodes only): dataset, source, file identity (real path, size, modification time, the
   ROOT file's UUID, optionally a content hash) and entry range;
-- ``context``: the workflow's globals and constants that ops and expressions may read;
+- ``context``: the workflow's globals and constants that ops and expressions may read, and the names of the
+  run's datasets in order (the ``dataset_names`` context symbol: a dataset axis has one bin per dataset, so the
+  same partition histogrammed in a run with other datasets is another product);
 - ``versions``: fasthep-flow's and the numerical packages' versions.
 
 Nothing from the environment (paths of the cache or output folder, host, time) enters a key.
@@ -215,8 +217,9 @@ def node_ingredients(
     return out
 
 
-def context_hash(globals_: Any, constants: Any) -> str:
-    return hash_text(canonical_json({"globals": globals_, "constants": constants}))
+def context_hash(globals_: Any, constants: Any, dataset_names: Iterable[str] = ()) -> str:
+    data = {"globals": globals_, "constants": constants, "dataset_names": list(dataset_names)}
+    return hash_text(canonical_json(data))
 
 
 def slot_of(

@@ -288,7 +288,7 @@ def partition_keys(
     """Every step's key in this partition, computed from the plan and the input's identity alone (no store
     is read): what the partition's run decides by, and what a whole run's fingerprint is made of."""
     keys: dict[str, NodeKey] = {}
-    context = context_hash(plan.globals, dict(constants))
+    context = context_hash(plan.globals, dict(constants), (d.name for d in plan.datasets))
     for step in steps:
         if step.id in off:
             continue
