@@ -32,6 +32,9 @@ def expand_nested(value: Any, styles: dict[str, dict[str, Any]], depth: int = 0)
         return value
     if isinstance(value, dict):
         out = {k: expand_nested(v, styles, depth + 1) for k, v in value.items()}
+        then = out.get("then")
+        if depth > 0 and isinstance(then, str) and then in styles:  # `project.then: <style name>`
+            out["then"] = expand_nested(styles[then], styles, depth + 1)
         base_name = out.get("use")
         if depth > 0 and isinstance(base_name, str) and base_name in styles:
             own = {k: v for k, v in out.items() if k not in ("use", "with")}

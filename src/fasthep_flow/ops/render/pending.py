@@ -1,5 +1,5 @@
-"""Render ops upstream registers that we accept but do not draw yet: heatmap2d, project, comparison,
-schema_validation and the report template.
+"""Render ops upstream registers that we accept but do not draw yet: comparison, schema_validation and the
+report template.
 
 Their specs make workflows written for upstream check (every key still validated); `check` warns FF140 at the
 style's `op` that the op draws nothing yet, and the run skips them (``pending_impl.render`` writes nothing), so a
@@ -9,7 +9,7 @@ clean check never turns into a failed run.
 from __future__ import annotations
 
 from fasthep_flow.ops.render.style_params import COMMON
-from fasthep_flow.ops.render.upstream_style import COMPARISON_BLOCK, HEATMAP2D_BLOCK, PROJECT_BLOCK
+from fasthep_flow.ops.render.upstream_style import COMPARISON_BLOCK
 from fasthep_flow.registry.specs import AnyType, ListOf, OpKind, OpSpec, Param, Port, Str, Struct
 
 PENDING_IMPL = "fasthep_flow.ops.render.pending_impl:render"
@@ -40,18 +40,6 @@ def _pending(name: str, doc: str, *params: Param, port: Port = HIST_PORT) -> OpS
     )
 
 
-HEATMAP2D = _pending(
-    "hep.render.heatmap2d",
-    "A 2D histogram as a colour map (one per dataset with `heatmap2d.per_dataset`).",
-    *COMMON,
-    Param("heatmap2d", HEATMAP2D_BLOCK, doc="`{per_dataset, cbar, max_cols}`."),
-)
-PROJECT = _pending(
-    "hep.render.project",
-    "Project a histogram onto one axis and draw it with another style (`project.then`).",
-    *COMMON,
-    Param("project", PROJECT_BLOCK, required=True, doc="`{axis, keep_dataset, then}`."),
-)
 COMPARISON = _pending(
     "hep.render.comparison",
     "Compare two products (or two variations) with a ratio, pull or difference panel.",
@@ -77,4 +65,4 @@ REPORT_TEMPLATE = _pending(
     port=Port("products", "table"),
 )
 
-SPECS = (HEATMAP2D, PROJECT, COMPARISON, SCHEMA_VALIDATION, REPORT_TEMPLATE)
+SPECS = (COMPARISON, SCHEMA_VALIDATION, REPORT_TEMPLATE)
