@@ -85,7 +85,7 @@ def test_heatmap2d_per_dataset_files_and_grid(tmp_path: Path, make_ctx: MakeCtx)
 
 def test_heatmap2d_needs_two_axes(tmp_path: Path, make_ctx: MakeCtx) -> None:
     h = hist.Hist(hist.axis.Regular(2, 0, 2, name="x"))
-    with pytest.raises(OpError, match="two axes"):
+    with pytest.raises(OpError, match="two different axes"):
         heatmap2d_impl.render({"dy": h}, {}, tmp_path / "h.csv", make_ctx())
     with pytest.raises(OpError, match="no axis 'nope'"):
         heatmap2d_impl.render(

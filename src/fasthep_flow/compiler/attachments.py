@@ -100,12 +100,15 @@ def collect_attachments(
     decls: list[StageDecl],
     styles: dict[str, dict[str, Any]],
     outputs: dict[str, dict[str, Any]],
+    datasets: dict[str, str] | None = None,
 ) -> list[Attachment]:
+    """Each stage's `write`/`render`/`inspect` entries; ``datasets`` (name → eventtype) lets a render's needs
+    (comparison's reference and target) be checked."""
     result: list[Attachment] = []
     for d in decls:
         for kind in ("write", "render", "inspect"):
             for n, item in enumerate(_items(d.node.get(kind))):
-                att = _attachment(ctx, d, kind, n, item, styles, outputs)
+                att = _attachment(ctx, d, kind, n, item, styles, outputs, datasets)
                 if att is not None:
                     result.append(att)
     return result
@@ -119,6 +122,7 @@ def _attachment(
     item: MapNode,
     styles: dict[str, dict[str, Any]],
     outputs: dict[str, dict[str, Any]],
+    datasets: dict[str, str] | None = None,
 ) -> Attachment | None:
     params = to_python(item)
     assert isinstance(params, dict)
@@ -197,12 +201,14 @@ def _attachment(
         params["out"] = with_suffix(params["out"], op)
     if kind == "render" and d.op == "hep.hist":
         from fasthep_flow.compiler.planner import params_with_defaults
-        from fasthep_flow.compiler.styles import check_style_axes, hist_axis_names
+        from fasthep_flow.compiler.styles import check_render_needs, check_style_axes, hist_axis_names
 
         style_node = item.get("style")
         drawn = dict(styles.get(style_node.text, {})) if isinstance(style_node, ScalarNode) else {}
         drawn.update({k: v for k, v in params.items() if k not in ("style", "out")})
-        check_style_axes(ctx, op, drawn, hist_axis_names(params_with_defaults(d)), _x_name_nodes(ctx, item))
+        axes = hist_axis_names(params_with_defaults(d))
+        check_style_axes(ctx, op, drawn, axes, _x_name_nodes(ctx, item))
+        check_render_needs(ctx, op, drawn, axes, datasets, style_node or item)
     return Attachment(kind, d.id, n, op, params, when, item)
 
 

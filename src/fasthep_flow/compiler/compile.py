@@ -124,7 +124,8 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     bind_aliases(ctx, aliases, state.sources)
     analyse_flow(ctx, decls, state)
     check_generator_weights(ctx, datasets, state, primary)
-    attachments = collect_attachments(ctx, decls, styles, outputs)
+    eventtypes = {d.name: str(d.data.get("eventtype", "mc")) for d in datasets}
+    attachments = collect_attachments(ctx, decls, styles, outputs, eventtypes)
     attachments += render_stage_attachments(ctx, render_decls, decls, styles)
     analyse_write_fields(ctx, decls, write_keeps(ctx, attachments), state)
     check_applies_to(ctx, decls, [d.name for d in datasets])

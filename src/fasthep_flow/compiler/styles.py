@@ -143,3 +143,134 @@ def check_style_axes(
         name=wanted,
         extra_hint=f"`axes.x.name` names the histogram axis drawn; this histogram has: {', '.join(axes)}",
     )
+
+
+CATEGORY_AXES = ("dataset", "dataset_name", "variation")
+"""Axes a 2D map or a projection never draws along (the dataset axis and the variation axis)."""
+DRAWS_PROJECTION = (
+    "hep.render.hist1d",
+    "hep.render.data_mc",
+    "hep.render.heatmap2d",
+    "hep.render.comparison",
+)
+
+
+def render_needs(
+    op: str, style: dict[str, Any], axes: list[str], datasets: dict[str, str] | None
+) -> list[tuple[str, str]]:
+    """(message, hint) for each thing the render of ``op`` with ``style`` needs and the histogram (its axis
+    names ``axes``) or the run's datasets (name → eventtype; None when unknown) do not give: the run would fail.
+    """
+    problems: list[tuple[str, str]] = []
+    have = f"this histogram has: {', '.join(axes)}"
+    style_axes = style.get("axes") if isinstance(style.get("axes"), dict) else {}
+
+    def named(which: str) -> str | None:
+        spec = style_axes.get(which)
+        name = spec.get("name") if isinstance(spec, dict) else None
+        return name if isinstance(name, str) else None
+
+    if op == "hep.render.heatmap2d":
+        x, y = named("x"), named("y")
+        missing = [n for n in (x, y) if n is not None and n not in axes]
+        for name in missing:
+            problems.append((f"heatmap2d: the histogram has no axis '{name}'", have))
+        pool = [a for a in axes if a not in CATEGORY_AXES and a not in (x, y)]
+        x = x if x is not None else (pool.pop(0) if pool else None)
+        y = y if y is not None else (pool.pop(0) if pool else None)
+        if not missing and (x is None or y is None or x == y):
+            problems.append(("heatmap2d: needs two different axes to draw", f"fill a 2D histogram ({have})"))
+    elif op == "hep.render.project":
+        block = style.get("project") if isinstance(style.get("project"), dict) else {}
+        axis = block.get("axis")
+        then = block.get("then")
+        if isinstance(axis, str) and axis not in axes:
+            problems.append((f"project.axis: the histogram has no axis '{axis}'", have))
+        elif isinstance(axis, str):
+            keep = block.get("keep_dataset", True) is not False
+            kept = [a for a in axes if a == axis or a == "variation" or (keep and a in CATEGORY_AXES[:2])]
+            inner_op = str(then.get("op") or "hep.render.hist1d") if isinstance(then, dict) else None
+            if inner_op is None:
+                problems.append(
+                    (
+                        f"project.then: no style named {then!r}",
+                        "name a style of `styles:` or write {use, with}",
+                    )
+                )
+            elif inner_op not in DRAWS_PROJECTION:
+                problems.append(
+                    (f"project.then draws with '{inner_op}', which cannot draw a projection",
+                     "use a style whose op is " + ", ".join(DRAWS_PROJECTION)),
+                )  # fmt: skip
+            else:
+                assert isinstance(then, dict)
+                for message, hint in render_needs(inner_op, then, kept, datasets):
+                    problems.append((f"project.then: {message}", f"{hint} (after the projection)"))
+                x = named_x(then)
+                if inner_op in AXIS_NAMED_BY_X and x is not None and x not in kept:
+                    problems.append(
+                        (f"project.then: the projection has no axis '{x}'", f"it has: {', '.join(kept)}")
+                    )
+    elif op == "hep.render.comparison":
+        problems += _comparison_needs(style, axes, datasets)
+    return problems
+
+
+def named_x(style: dict[str, Any]) -> str | None:
+    axes = style.get("axes")
+    x = axes.get("x") if isinstance(axes, dict) else None
+    name = x.get("name") if isinstance(x, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _comparison_needs(
+    style: dict[str, Any], axes: list[str], datasets: dict[str, str] | None
+) -> list[tuple[str, str]]:
+    opts = style.get("comparison") if isinstance(style.get("comparison"), dict) else {}
+    problems: list[tuple[str, str]] = []
+    x = named_x(style)
+    if x is not None and x not in axes:
+        problems.append(
+            (f"comparison: the histogram has no axis '{x}'", f"this histogram has: {', '.join(axes)}")
+        )
+    if datasets is None:
+        return problems
+    variation_axis = opts.get("variation_axis")
+    if isinstance(variation_axis, str):
+        if variation_axis not in axes:
+            problems.append((f"comparison.variation_axis: the histogram has no axis '{variation_axis}'",
+                             "fill it with `variations:` in the hist's params"))  # fmt: skip
+        for key, default in (("reference_eventtype", "data"), ("target_eventtype", "mc")):
+            eventtype = str(opts.get(key) or default)
+            found = [n for n, t in datasets.items() if t == eventtype]
+            if len(found) != 1:
+                problems.append((f"comparison.{key}: {len(found)} datasets have eventtype '{eventtype}'",
+                                 "the variation form compares exactly one dataset of each eventtype"))  # fmt: skip
+        return problems
+    for key in ("reference", "target"):
+        name = opts.get(key)
+        if name is None:
+            eventtype = str(opts.get(f"{key}_eventtype") or ("data" if key == "reference" else "mc"))
+            if not any(t == eventtype for t in datasets.values()):
+                problems.append((f"comparison: no `{key}` given and no dataset has eventtype '{eventtype}'",
+                                 f"name the {key} dataset in `comparison.{key}`"))  # fmt: skip
+        elif str(name) not in datasets:
+            problems.append((f"comparison.{key}: '{name}' is not a dataset of the workflow",
+                             "datasets: " + ", ".join(datasets)))  # fmt: skip
+    return problems
+
+
+def check_render_needs(
+    ctx: Context,
+    op: str,
+    style: dict[str, Any],
+    axes: list[str] | None,
+    datasets: dict[str, str] | None,
+    anchor: Node | None,
+) -> None:
+    """Report, at the render's style reference, what :func:`render_needs` finds (nothing when the axes are
+    unknown: the hist's params could not be read)."""
+    if axes is None or anchor is None:
+        return
+    for message, hint in render_needs(op, style, axes, datasets):
+        ctx.report(codes.PARAM_VALUE, anchor, message, hint=hint)

@@ -1,11 +1,19 @@
 """The render plugin: plots and tables drawn from merged products (matplotlib/mplhep imported lazily)."""
 
-from fasthep_flow.ops.render import cutflow_csv, data_mc, heatmap2d, hist1d, pending, project
+from fasthep_flow.ops.render import comparison, cutflow_csv, data_mc, heatmap2d, hist1d, pending, project
 from fasthep_flow.registry.specs import Plugin
 
 PLUGIN = Plugin(
     "render",
-    ops=(hist1d.SPEC, data_mc.SPEC, heatmap2d.SPEC, project.SPEC, cutflow_csv.SPEC, *pending.SPECS),
+    ops=(
+        hist1d.SPEC,
+        data_mc.SPEC,
+        heatmap2d.SPEC,
+        project.SPEC,
+        comparison.SPEC,
+        cutflow_csv.SPEC,
+        *pending.SPECS,
+    ),
     doc="Histogram plots and cutflow tables, driven by `styles:`.",
 )
 

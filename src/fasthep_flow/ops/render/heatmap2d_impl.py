@@ -42,29 +42,24 @@ def _block(style: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _axis_names(h: Any, style: Mapping[str, Any]) -> tuple[str, str]:
-    """(x, y): the style's axis names, else the first two axes that are not a category."""
+    """(x, y): the style's axis names; an axis it leaves out is the next one that is neither the dataset nor
+    the variation axis (the same rule ``check`` applies)."""
     axes = style.get("axes") or {}
-    wanted = [((axes.get(k) or {}).get("name")) for k in ("x", "y")]
+    x, y = (((axes.get(k) or {}).get("name")) for k in ("x", "y"))
     names = [a.name for a in h.axes]
-    if all(wanted):
-        for name in wanted:
-            if name not in names:
-                raise OpError(
-                    PARAM_VALUE, f"the histogram has no axis '{name}'", "its axes: " + ", ".join(names)
-                )
-        return str(wanted[0]), str(wanted[1])
-    plain = [a.name for a in h.axes if a.traits.continuous or type(a).__name__ == "Integer"]
-    others = [n for n in names if n not in (*DATASET_AXES, VARIATION_AXIS) and n not in plain]
-    found = [*plain, *others]
-    if len(found) < 2:
+    for name in (x, y):
+        if name is not None and name not in names:
+            raise OpError(PARAM_VALUE, f"the histogram has no axis '{name}'", "its axes: " + ", ".join(names))
+    pool = [n for n in names if n not in (*DATASET_AXES, VARIATION_AXIS) and n not in (x, y)]
+    x = x if x is not None else (pool.pop(0) if pool else None)
+    y = y if y is not None else (pool.pop(0) if pool else None)
+    if x is None or y is None or x == y:
         raise OpError(
             PARAM_VALUE,
-            f"a heat map needs two axes; the histogram has {', '.join(names)}",
+            f"a heat map needs two different axes; the histogram has {', '.join(names)}",
             "fill a 2D histogram, or name the axes in the style's `axes.x.name` / `axes.y.name`",
         )
-    return str(wanted[0] or found[0]), str(
-        wanted[1] or next(n for n in found if n != (wanted[0] or found[0]))
-    )
+    return str(x), str(y)
 
 
 def maps_of(products: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str, Any]:

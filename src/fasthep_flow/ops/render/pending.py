@@ -1,5 +1,5 @@
-"""Render ops upstream registers that we accept but do not draw yet: comparison, schema_validation and the
-report template.
+"""Render ops upstream registers that we accept but do not draw yet: schema_validation and the report
+template.
 
 Their specs make workflows written for upstream check (every key still validated); `check` warns FF140 at the
 style's `op` that the op draws nothing yet, and the run skips them (``pending_impl.render`` writes nothing), so a
@@ -8,8 +8,6 @@ clean check never turns into a failed run.
 
 from __future__ import annotations
 
-from fasthep_flow.ops.render.style_params import COMMON
-from fasthep_flow.ops.render.upstream_style import COMPARISON_BLOCK
 from fasthep_flow.registry.specs import AnyType, ListOf, OpKind, OpSpec, Param, Port, Str, Struct
 
 PENDING_IMPL = "fasthep_flow.ops.render.pending_impl:render"
@@ -40,12 +38,6 @@ def _pending(name: str, doc: str, *params: Param, port: Port = HIST_PORT) -> OpS
     )
 
 
-COMPARISON = _pending(
-    "hep.render.comparison",
-    "Compare two products (or two variations) with a ratio, pull or difference panel.",
-    *COMMON,
-    Param("comparison", COMPARISON_BLOCK, doc="What is compared and how."),
-)
 SCHEMA_VALIDATION = _pending(
     "hep.render.schema_validation",
     "A markdown report of schema comparison products.",
@@ -65,4 +57,4 @@ REPORT_TEMPLATE = _pending(
     port=Port("products", "table"),
 )
 
-SPECS = (COMPARISON, SCHEMA_VALIDATION, REPORT_TEMPLATE)
+SPECS = (SCHEMA_VALIDATION, REPORT_TEMPLATE)

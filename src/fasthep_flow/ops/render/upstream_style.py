@@ -125,13 +125,24 @@ PROJECT_BLOCK = Struct(
 
 COMPARISON_BLOCK = Struct(
     (
-        Param("reference", Str, doc="The reference product or category."),
-        Param("target", Str, doc="The compared product or category."),
-        Param("reference_label", Str),
-        Param("target_label", Str),
+        Param(
+            "reference",
+            Str,
+            doc="The reference: a dataset of the rendered stage (or a category of its dataset axis); default: "
+            "the sum of the datasets of `reference_eventtype`.",
+        ),
+        Param(
+            "target",
+            Str,
+            doc="The compared dataset (or dataset-axis category); default: the sum of the datasets of "
+            "`target_eventtype`.",
+        ),
+        Param("reference_label", Str, doc="Legend label of the reference (default: its name)."),
+        Param("target_label", Str, doc="Legend label of the target (default: its name)."),
         Param(
             "comparison",
             Str,
+            default="ratio",
             allowed=(
                 "ratio",
                 "split_ratio",
@@ -141,23 +152,57 @@ COMPARISON_BLOCK = Struct(
                 "efficiency",
                 "asymmetry",
             ),
+            allowed_docs=(
+                "reference / target",
+                "reference / target, the two uncertainties drawn apart",
+                "(reference − target) / combined uncertainty",
+                "reference − target",
+                "reference / target − 1",
+                "reference / target for a reference that is a subset of the target",
+                "(reference − target) / (reference + target)",
+            ),
             doc="What the lower panel shows.",
         ),
-        Param("comparison_ylabel", Str),
-        Param("comparison_ylim", ListOf(Number)),
-        Param("w2method", Str, allowed=("sqrt", "poisson")),
-        Param("flow", Str, allowed=("hint", "show", "none")),
-        Param("normalise", Str, allowed=("area",)),
-        Param("reference_color", Str),
-        Param("target_color", Str),
-        Param("reference_histtype", Str),
-        Param("target_histtype", Str),
-        Param("variation_axis", Str),
-        Param("variation", Str),
-        Param("variation_reference", Str),
-        Param("dataset_axis", Str),
-        Param("reference_eventtype", Str),
-        Param("target_eventtype", Str),
+        Param("comparison_ylabel", Str, doc="Label of the lower panel."),
+        Param("comparison_ylim", ListOf(Number), doc="`[low, high]` of the lower panel."),
+        Param(
+            "w2method",
+            Str,
+            default="sqrt",
+            allowed=("sqrt", "poisson"),
+            doc="Uncertainty of the reference: √sumw2, or Poisson intervals.",
+        ),
+        Param("flow", Str, default="hint", allowed=("hint", "show", "none"), doc="How flow bins are shown."),
+        Param(
+            "normalise", Str, allowed=("area",), doc="`area`: both drawn as densities (unit visible area)."
+        ),
+        Param("reference_color", Str, default="black", doc="Colour of the reference."),
+        Param("target_color", Str, default="red", doc="Colour of the target."),
+        Param("reference_histtype", Str, default="errorbar", doc="How the reference is drawn."),
+        Param("target_histtype", Str, default="step", doc="How the target is drawn."),
+        Param(
+            "variation_axis",
+            Str,
+            doc="Compare along this axis (`variation`): the reference dataset at `variation_reference`, the "
+            "target dataset at `variation`.",
+        ),
+        Param("variation", Str, doc="The target's variation (default: `variation_reference`)."),
+        Param("variation_reference", Str, default="nominal", doc="The reference's variation."),
+        Param("dataset_axis", Str, default="dataset", doc="The dataset axis of the histogram."),
+        Param(
+            "reference_eventtype",
+            Str,
+            default="data",
+            doc="The reference's datasets when `reference` is not given (with `variation_axis`: the one "
+            "dataset of this event type).",
+        ),
+        Param(
+            "target_eventtype",
+            Str,
+            default="mc",
+            doc="The target's datasets when `target` is not given (with `variation_axis`: the one dataset of "
+            "this event type).",
+        ),
     ),
     name="comparison options",
 )
