@@ -126,7 +126,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     check_generator_weights(ctx, datasets, state, primary)
     eventtypes = {d.name: str(d.data.get("eventtype", "mc")) for d in datasets}
     attachments = collect_attachments(ctx, decls, styles, outputs, eventtypes)
-    attachments += render_stage_attachments(ctx, render_decls, decls, styles)
+    attachments += render_stage_attachments(ctx, render_decls, decls, styles, eventtypes)
     analyse_write_fields(ctx, decls, write_keeps(ctx, attachments), state)
     check_applies_to(ctx, decls, [d.name for d in datasets])
     workflows = collect_workflows(ctx, all_decls)

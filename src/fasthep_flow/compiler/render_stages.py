@@ -27,8 +27,13 @@ from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
 
 
 def render_stage_attachments(
-    ctx: Context, renders: list[StageDecl], stages: list[StageDecl], styles: dict[str, dict[str, Any]]
+    ctx: Context,
+    renders: list[StageDecl],
+    stages: list[StageDecl],
+    styles: dict[str, dict[str, Any]],
+    datasets: dict[str, str] | None = None,
 ) -> list[Attachment]:
+    """One render attachment per render stage; ``datasets`` (name → eventtype) checks what it draws."""
     out: list[Attachment] = []
     by_id = {d.id: d for d in stages}
     for d in renders:
@@ -75,6 +80,7 @@ def render_stage_attachments(
                 f"render stage '{d.id}': `variations` expansion is not supported yet; one render is made",
                 severity=Severity.WARNING,
             )
+        _check_drawable(ctx, d, by_id.get(target), merged, datasets)
         out.append(Attachment("render", d.id, 0, d.op or "", merged, when, d.node, input_stage=target))
     return out
 
@@ -90,4 +96,34 @@ def _drawn_port(render: StageDecl, target: StageDecl | None) -> str | None:
     return (
         f"render stage '{render.id}' draws a {' or '.join(sorted(wanted))}, but stage '{target.id}' "
         f"({target.op}) produces none"
+    )
+
+
+def _check_drawable(
+    ctx: Context,
+    render: StageDecl,
+    target: StageDecl | None,
+    style: dict[str, Any],
+    datasets: dict[str, str] | None,
+) -> None:
+    """What the render stage's op cannot draw from the histogram it reads (as for `render:` attachments), and
+    upstream's comparison of two *stages* (`from` entries `as: reference/target`), which ours does not do."""
+    from fasthep_flow.compiler.planner import params_with_defaults
+    from fasthep_flow.compiler.styles import check_render_needs, hist_axis_names
+
+    op = render.op or ""
+    aliased = [r for r in render.inputs if r.alias in ("reference", "target")]
+    if op == "hep.render.comparison" and aliased:
+        ctx.report(
+            codes.NOT_SUPPORTED_YET,
+            aliased[0].node,
+            f"render stage '{render.id}': comparing two stages (`as: reference/target`) is not supported yet",
+            hint=f"it compares datasets of stage '{target.id if target else '?'}': name them in "
+            "`comparison.reference` / `comparison.target`",
+            severity=Severity.WARNING,
+        )
+    if target is None or target.op != "hep.hist":
+        return
+    check_render_needs(
+        ctx, op, style, hist_axis_names(params_with_defaults(target)), datasets, render.op_node
     )
