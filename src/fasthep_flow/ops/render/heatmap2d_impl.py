@@ -110,11 +110,12 @@ def _bins(axis: Any) -> list[tuple[Any, Any]]:
     return [(axis[i], axis[i]) for i in range(len(axis))]
 
 
-def _draw(ax: Any, h: Any, style: Mapping[str, Any], cbar: bool) -> None:
+def _draw(ax: Any, h: Any, style: Mapping[str, Any], cbar: bool, small: bool = False) -> None:
+    """One map; its colour bar is the figure's own (a constrained layout then leaves room for it)."""
     import mplhep
 
     z = (style.get("axes") or {}).get("z") or {}
-    kwargs: dict[str, Any] = {"ax": ax, "cbar": cbar}
+    kwargs: dict[str, Any] = {"ax": ax, "cbar": False}
     if z.get("scale") == "log":
         from matplotlib.colors import LogNorm
 
@@ -122,9 +123,13 @@ def _draw(ax: Any, h: Any, style: Mapping[str, Any], cbar: bool) -> None:
         if positive.size:
             kwargs["norm"] = LogNorm(vmin=float(positive.min()), vmax=float(positive.max()))
     artists = mplhep.hist2dplot(h, **kwargs)
-    colorbar = getattr(artists, "cbar", None)
-    if cbar and colorbar is not None and z.get("label"):
-        colorbar.set_label(str(z["label"]))
+    if not cbar:
+        return
+    colorbar = ax.figure.colorbar(artists.pcolormesh, ax=ax)
+    if z.get("label"):
+        colorbar.set_label(str(z["label"]), fontsize="small" if small else None)
+    if small:
+        colorbar.ax.tick_params(which="both", labelsize="x-small")
 
 
 def render(products: Mapping[str, Any], style: Mapping[str, Any], out: Path, ctx: RunContext) -> list[Path]:
@@ -149,7 +154,7 @@ def render(products: Mapping[str, Any], style: Mapping[str, Any], out: Path, ctx
         if block.get("per_dataset"):
             folder = out.with_suffix("")
             for name, h in maps.items():
-                fig, ax = plt.subplots(**({"figsize": tuple(size)} if size else {}))
+                fig, ax = plt.subplots(layout="constrained", **({"figsize": tuple(size)} if size else {}))
                 _draw(ax, h, style, cbar)
                 style_axis(ax, "x", axes.get("x"), x_label)
                 style_axis(ax, "y", axes.get("y"), y_label)
@@ -159,15 +164,22 @@ def render(products: Mapping[str, Any], style: Mapping[str, Any], out: Path, ctx
         n = len(maps)
         ncols = max(1, min(int(block.get("max_cols") or math.ceil(math.sqrt(n))), n))
         nrows = math.ceil(n / ncols)
-        fig, grid = plt.subplots(nrows, ncols, squeeze=False, **({"figsize": tuple(size)} if size else {}))
+        fig, grid = plt.subplots(
+            nrows, ncols, squeeze=False, layout="constrained", **({"figsize": tuple(size)} if size else {})
+        )
         cells = list(grid.reshape(-1))
-        for ax, (name, h) in zip(cells, maps.items(), strict=False):
-            _draw(ax, h, style, cbar)
+        small = n > 1  # the experiment style's fonts are sized for one plot per figure
+        for i, (ax, (name, h)) in enumerate(zip(cells, maps.items(), strict=False)):
+            _draw(ax, h, style, cbar, small)
             style_axis(ax, "x", {k: v for k, v in (axes.get("x") or {}).items() if k != "label"})
             style_axis(ax, "y", {k: v for k, v in (axes.get("y") or {}).items() if k != "label"})
             ax.set_xlabel("")
             ax.set_ylabel("")
-            ax.set_title(dataset_look(style, name)[0])
+            if small:
+                ax.set_title(dataset_look(style, name)[0], fontsize="small")
+                ax.tick_params(labelsize="x-small")
+                if i // ncols != nrows - 1 and i + ncols < n:
+                    ax.tick_params(labelbottom=False)  # the plot below shows the same x ticks
         for ax in cells[n:]:
             ax.axis("off")
         if n == 1:
