@@ -20,7 +20,13 @@ from fasthep_flow.ops.failures import OpError
 from fasthep_flow.ops.render.plotting_impl import VARIATION_AXIS, hist_of
 
 DATASET_AXES = ("dataset", "dataset_name")
-PROJECT_OP = "hep.render.project"
+DRAWS_PROJECTION = (
+    "hep.render.hist1d",
+    "hep.render.data_mc",
+    "hep.render.heatmap2d",
+    "hep.render.comparison",
+)
+"""The render ops ``project.then`` may name (the same list ``check`` holds it to)."""
 
 
 def projected(h: Any, axis: str, keep_dataset: bool) -> Any:
@@ -41,7 +47,7 @@ def _then_renderer(op: str) -> Callable[..., list[Path]]:
     from fasthep_flow.ops.render import PLUGIN
 
     spec = next((s for s in PLUGIN.ops if s.name == op), None)
-    if spec is None or op == PROJECT_OP or not spec.impl:
+    if spec is None or op not in DRAWS_PROJECTION or not spec.impl:
         raise OpError(
             PARAM_VALUE,
             f"`project.then` draws with '{op}', which cannot draw a projection",
