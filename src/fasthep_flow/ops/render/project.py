@@ -11,7 +11,7 @@ SPEC = OpSpec(
     OpKind.RENDER,
     doc="Sum a histogram over every axis but `project.axis` (and the dataset axis, kept unless "
     "`project.keep_dataset: false`), then draw the projection with the style `project.then` (its own `op`: "
-    "hist1d, data_mc or heatmap2d).",
+    "hist1d, data_mc, heatmap2d or comparison).",
     params=(
         *COMMON,
         Param("project", PROJECT_BLOCK, required=True, doc="`{axis, keep_dataset, then}`."),
