@@ -208,7 +208,7 @@ def _attachment(
         drawn.update({k: v for k, v in params.items() if k not in ("style", "out")})
         axes = hist_axis_names(params_with_defaults(d))
         check_style_axes(ctx, op, drawn, axes, _x_name_nodes(ctx, item))
-        check_render_needs(ctx, op, drawn, axes, datasets, style_node or item)
+        check_render_needs(ctx, op, drawn, axes, datasets, style_node or item, when)
     return Attachment(kind, d.id, n, op, params, when, item)
 
 

@@ -80,7 +80,7 @@ def render_stage_attachments(
                 f"render stage '{d.id}': `variations` expansion is not supported yet; one render is made",
                 severity=Severity.WARNING,
             )
-        _check_drawable(ctx, d, by_id.get(target), merged, datasets)
+        _check_drawable(ctx, d, by_id.get(target), merged, datasets, when)
         out.append(Attachment("render", d.id, 0, d.op or "", merged, when, d.node, input_stage=target))
     return out
 
@@ -105,6 +105,7 @@ def _check_drawable(
     target: StageDecl | None,
     style: dict[str, Any],
     datasets: dict[str, str] | None,
+    when: str,
 ) -> None:
     """What the render stage's op cannot draw from the histogram it reads (as for `render:` attachments), and
     upstream's comparison of two *stages* (`from` entries `as: reference/target`), which ours does not do."""
@@ -122,8 +123,9 @@ def _check_drawable(
             "`comparison.reference` / `comparison.target`",
             severity=Severity.WARNING,
         )
-    if target is None or target.op != "hep.hist":
-        return
-    check_render_needs(
-        ctx, op, style, hist_axis_names(params_with_defaults(target)), datasets, render.op_node
+    axes = (
+        hist_axis_names(params_with_defaults(target))
+        if target is not None and target.op == "hep.hist"
+        else None
     )
+    check_render_needs(ctx, op, style, axes, datasets, render.op_node, when)

@@ -267,10 +267,20 @@ def check_render_needs(
     axes: list[str] | None,
     datasets: dict[str, str] | None,
     anchor: Node | None,
+    when: str = "final",
 ) -> None:
     """Report, at the render's style reference, what :func:`render_needs` finds (nothing when the axes are
-    unknown: the hist's params could not be read)."""
-    if axes is None or anchor is None:
+    unknown: the hist's params could not be read); a comparison draws two datasets, so only at the run's end."""
+    if anchor is None:
+        return
+    if op == "hep.render.comparison" and when != "final":
+        ctx.report(
+            codes.PARAM_VALUE,
+            anchor,
+            f"comparison: a render `when: {when}` draws one dataset at a time; a comparison needs two",
+            hint="render it `when: final`",
+        )
+    if axes is None:
         return
     for message, hint in render_needs(op, style, axes, datasets):
         ctx.report(codes.PARAM_VALUE, anchor, message, hint=hint)
