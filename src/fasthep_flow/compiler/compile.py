@@ -29,6 +29,7 @@ from fasthep_flow.compiler.normalise import (
 from fasthep_flow.compiler.pending_forms import report_pending_forms
 from fasthep_flow.compiler.planner import build_plan, params_with_defaults
 from fasthep_flow.compiler.render_stages import render_stage_attachments
+from fasthep_flow.compiler.reports import collect_reports
 from fasthep_flow.compiler.result import CompileOptions, CompileResult
 from fasthep_flow.compiler.stages import collect_stages
 from fasthep_flow.compiler.structure import check_structure
@@ -134,6 +135,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
     targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
+    reports = collect_reports(ctx)
 
     execution = to_python(root.get("execution"))
     execution = deep_merge(
@@ -165,6 +167,8 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
             execution,
             projections(aliases),
         )
+        if reports:
+            built = replace(built, reports=tuple(reports))
         if not workflows:
             return built
         from fasthep_flow.plan.workflows import select_workflows

@@ -154,6 +154,8 @@ class ExecutionPlan:
     workflows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The configuration's named workflows (``workflows:``): name -> the stage ids it runs, the stages of the
     workflows it extends included (what those stages need is found in the graph: ``plan/workflows.py``)."""
+    reports: tuple[Mapping[str, Any], ...] = ()
+    """``reports:`` entries written after the run: ``{id, op, source, outputs: [{path, format}]}``."""
 
     # -- lookups -------------------------------------------------------------------------------------------
     @cached_property
@@ -206,6 +208,8 @@ class ExecutionPlan:
             "partitions": [asdict(p) for p in self.partitions],
             # only when there are some: a plan without `workflows:` keeps the hash it always had
             **({"workflows": {k: list(v) for k, v in self.workflows.items()}} if self.workflows else {}),
+            # only when there are some: plans without reports keep their hash
+            **({"reports": [dict(r) for r in self.reports]} if self.reports else {}),
         }
 
     @cached_property
@@ -249,6 +253,7 @@ class ExecutionPlan:
             workflow_file=d.get("workflow_file"),
             partitions=tuple(Partition(**p) for p in d.get("partitions") or ()),
             workflows={str(k): tuple(v) for k, v in (d.get("workflows") or {}).items()},
+            reports=tuple(d.get("reports") or ()),
         )
 
     def stage_nodes(self) -> Iterable[PlanNode]:

@@ -276,6 +276,8 @@ def run_plan(
         phases["record"] = perf_counter() - mark
         record["phases"] = {k: round(v, 6) for k, v in phases.items()}
         record["run_id"] = run_id
+        if plan.reports and not _write_reports(plan, record, out.staging, errors):
+            ok, record["status"] = False, "failed"
         out.write_record(record_json(record))
         if cache is not None:
             _keep_history(cache, record, finished, plan)
@@ -344,13 +346,15 @@ def _run_reused(
     record["cache"][whole_run.STAMP] = whole_run.stamp(found.value, out.staging, staged)
     record["phases"] = {"prepare": round(elapsed, 6)}
     record["run_id"] = run_id
+    errors: list[Diagnostic] = []
+    if plan.reports and not _write_reports(plan, record, out.staging, errors):
+        record["status"] = "failed"  # reports are not stamped outputs: each run writes its own
     out.write_record(record_json(record))
     from fasthep_flow.runtime.run_history import save_run_digests
 
     with contextlib.suppress(OSError):
         params = {node.id: node.params for node in plan.nodes}
         save_run_digests(CacheStore(cache.folder), record, reusable.digests, params)
-    errors: list[Diagnostic] = []
     files: list[PurePosixPath] = []
     try:
         files = out.promote(previous_outputs(out.root))
@@ -393,6 +397,23 @@ def _stats_of(row: dict[str, Any]) -> StageStats:
     )
 
 
+def _write_reports(
+    plan: ExecutionPlan, record: dict[str, Any], staging: Path, errors: list[Diagnostic]
+) -> bool:
+    """The `reports:` documents, from the finished record, listed among its outputs (after run.json); False
+    (and an error) when one cannot be written."""
+    from fasthep_flow.ops.render.report_template_impl import write_reports
+
+    try:
+        written = write_reports(record, plan.reports, staging)
+    except OSError as exc:
+        problem = RunProblem(codes.OUTPUT_ERROR, f"cannot write a report: {exc}", plan.workflow_file)
+        errors.append(problem.diagnostic)
+        return False
+    record["outputs"] += [_output_dict(staging, p.relative_to(staging).as_posix()) for p in written]
+    return True
+
+
 def _refusal(plan: ExecutionPlan, exc: OutputRefused) -> Diagnostic:
     return RunProblem(exc.code, exc.message, plan.workflow_file, exc.hint).diagnostic
 
@@ -410,6 +431,12 @@ def _output_paths(plan: ExecutionPlan) -> list[PurePosixPath]:
                     paths.append(safe_relative(value))
                 except OpError:
                     continue  # reported when the node writes
+    for report in plan.reports:
+        for output in report.get("outputs") or []:
+            try:
+                paths.append(safe_relative(str(output.get("path"))))
+            except OpError:
+                continue  # check refuses such a path (FF108)
     return paths
 
 

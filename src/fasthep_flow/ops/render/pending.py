@@ -50,7 +50,9 @@ SCHEMA_VALIDATION = _pending(
 )
 REPORT_TEMPLATE = _pending(
     "hep.report.template",
-    "Render a report (provenance) through a template, as `reports:` entries do.",
+    "The op of `reports:` entries: the run's provenance report (run, software, environment, inputs, stages, "
+    "outputs) written after the run to each `outputs` path as Markdown or HTML. As a style's op it draws "
+    "nothing.",
     Param("source", Str, doc="What the report describes (`provenance`)."),
     Param("template", Str, doc="Template name or path (`hep.provenance.default`)."),
     Param("outputs", ListOf(_REPORT_OUTPUT), doc="Files written: `[{path, format}]`."),
