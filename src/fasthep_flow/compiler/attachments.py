@@ -201,14 +201,20 @@ def _attachment(
         params["out"] = with_suffix(params["out"], op)
     if kind == "render" and d.op == "hep.hist":
         from fasthep_flow.compiler.planner import params_with_defaults
-        from fasthep_flow.compiler.styles import check_render_needs, check_style_axes, hist_axis_names
+        from fasthep_flow.compiler.styles import (
+            check_render_needs,
+            check_style_axes,
+            hist_axis_names,
+            hist_category_bins,
+        )
 
         style_node = item.get("style")
         drawn = dict(styles.get(style_node.text, {})) if isinstance(style_node, ScalarNode) else {}
         drawn.update({k: v for k, v in params.items() if k not in ("style", "out")})
         axes = hist_axis_names(params_with_defaults(d))
         check_style_axes(ctx, op, drawn, axes, _x_name_nodes(ctx, item))
-        check_render_needs(ctx, op, drawn, axes, datasets, style_node or item, when)
+        bins = hist_category_bins(params_with_defaults(d))
+        check_render_needs(ctx, op, drawn, axes, datasets, style_node or item, when, bins)
     return Attachment(kind, d.id, n, op, params, when, item)
 
 

@@ -110,7 +110,7 @@ def _check_drawable(
     """What the render stage's op cannot draw from the histogram it reads (as for `render:` attachments), and
     upstream's comparison of two *stages* (`from` entries `as: reference/target`), which ours does not do."""
     from fasthep_flow.compiler.planner import params_with_defaults
-    from fasthep_flow.compiler.styles import check_render_needs, hist_axis_names
+    from fasthep_flow.compiler.styles import check_render_needs, hist_axis_names, hist_category_bins
 
     op = render.op or ""
     aliased = [r for r in render.inputs if r.alias in ("reference", "target")]
@@ -123,9 +123,7 @@ def _check_drawable(
             "`comparison.reference` / `comparison.target`",
             severity=Severity.WARNING,
         )
-    axes = (
-        hist_axis_names(params_with_defaults(target))
-        if target is not None and target.op == "hep.hist"
-        else None
-    )
-    check_render_needs(ctx, op, style, axes, datasets, render.op_node, when)
+    is_hist = target is not None and target.op == "hep.hist"
+    params = params_with_defaults(target) if is_hist and target is not None else {}
+    axes = hist_axis_names(params) if is_hist else None
+    check_render_needs(ctx, op, style, axes, datasets, render.op_node, when, hist_category_bins(params))

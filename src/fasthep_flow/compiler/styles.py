@@ -106,6 +106,15 @@ AXIS_NAMED_BY_X = ("hep.render.hist1d", "hep.render.data_mc")
 """Render ops that draw along the histogram axis named by the style's `axes.x.name`."""
 
 
+def hist_category_bins(params: Any) -> dict[str, list[str]]:
+    """The bins a `hep.hist` stage's category axes are known to have at compile time: its variation axis (one
+    bin per `variations.weights` key)."""
+    variations = params.get("variations") if isinstance(params, dict) else None
+    if not isinstance(variations, dict) or not isinstance(variations.get("weights"), dict):
+        return {}
+    return {str(variations.get("axis") or "variation"): [str(k) for k in variations["weights"]]}
+
+
 def hist_axis_names(params: Any) -> list[str] | None:
     """The axis names of a `hep.hist` stage's plain params (None when they cannot be known)."""
     if not isinstance(params, dict) or not isinstance(params.get("axes"), list):
@@ -156,7 +165,11 @@ DRAWS_PROJECTION = (
 
 
 def render_needs(
-    op: str, style: dict[str, Any], axes: list[str], datasets: dict[str, str] | None
+    op: str,
+    style: dict[str, Any],
+    axes: list[str],
+    datasets: dict[str, str] | None,
+    bins: dict[str, list[str]] | None = None,
 ) -> list[tuple[str, str]]:
     """(message, hint) for each thing the render of ``op`` with ``style`` needs and the histogram (its axis
     names ``axes``) or the run's datasets (name → eventtype; None when unknown) do not give: the run would fail.
@@ -204,7 +217,7 @@ def render_needs(
                 )  # fmt: skip
             else:
                 assert isinstance(then, dict)
-                for message, hint in render_needs(inner_op, then, kept, datasets):
+                for message, hint in render_needs(inner_op, then, kept, datasets, bins):
                     problems.append((f"project.then: {message}", f"{hint} (after the projection)"))
                 x = named_x(then)
                 if inner_op in AXIS_NAMED_BY_X and x is not None and x not in kept:
@@ -212,7 +225,7 @@ def render_needs(
                         (f"project.then: the projection has no axis '{x}'", f"it has: {', '.join(kept)}")
                     )
     elif op == "hep.render.comparison":
-        problems += _comparison_needs(style, axes, datasets)
+        problems += _comparison_needs(style, axes, datasets, bins or {})
     return problems
 
 
@@ -224,7 +237,7 @@ def named_x(style: dict[str, Any]) -> str | None:
 
 
 def _comparison_needs(
-    style: dict[str, Any], axes: list[str], datasets: dict[str, str] | None
+    style: dict[str, Any], axes: list[str], datasets: dict[str, str] | None, bins: dict[str, list[str]]
 ) -> list[tuple[str, str]]:
     opts = style.get("comparison") if isinstance(style.get("comparison"), dict) else {}
     problems: list[tuple[str, str]] = []
@@ -240,6 +253,15 @@ def _comparison_needs(
         if variation_axis not in axes:
             problems.append((f"comparison.variation_axis: the histogram has no axis '{variation_axis}'",
                              "fill it with `variations:` in the hist's params"))  # fmt: skip
+        known = bins.get(variation_axis)
+        reference = str(opts.get("variation_reference") or "nominal")
+        for key, value in (
+            ("variation_reference", reference),
+            ("variation", opts.get("variation") or reference),
+        ):
+            if known is not None and str(value) not in known:
+                problems.append((f"comparison.{key}: the axis '{variation_axis}' has no bin '{value}'",
+                                 "its bins: " + ", ".join(known)))  # fmt: skip
         for key, default in (("reference_eventtype", "data"), ("target_eventtype", "mc")):
             eventtype = str(opts.get(key) or default)
             found = [n for n, t in datasets.items() if t == eventtype]
@@ -268,6 +290,7 @@ def check_render_needs(
     datasets: dict[str, str] | None,
     anchor: Node | None,
     when: str = "final",
+    bins: dict[str, list[str]] | None = None,
 ) -> None:
     """Report, at the render's style reference, what :func:`render_needs` finds (nothing when the axes are
     unknown: the hist's params could not be read); a comparison draws two datasets, so only at the run's end."""
@@ -282,5 +305,5 @@ def check_render_needs(
         )
     if axes is None:
         return
-    for message, hint in render_needs(op, style, axes, datasets):
+    for message, hint in render_needs(op, style, axes, datasets, bins):
         ctx.report(codes.PARAM_VALUE, anchor, message, hint=hint)
