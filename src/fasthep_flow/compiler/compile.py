@@ -18,6 +18,7 @@ from fasthep_flow.compiler.dataflow import FlowState, analyse_flow, analyse_writ
 from fasthep_flow.compiler.fields import bind_aliases, collect_aliases, projections
 from fasthep_flow.compiler.generator_weights import check_generator_weights
 from fasthep_flow.compiler.inputs import check_input_kinds, source_fields
+from fasthep_flow.compiler.joins import collect_joins, join_fields, pass_needs_to_inputs
 from fasthep_flow.compiler.normalise import (
     collect_datasets,
     collect_globals,
@@ -106,22 +107,20 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     report_pending_forms(ctx)
     sources = collect_sources(ctx)
     source_names = [s.name for s in sources]
-    primary_node = root.get("primary_stream")
-    primary = (
-        primary_node.text
-        if isinstance(primary_node, ScalarNode) and primary_node.text in source_names
-        else (source_names[0] if source_names else "events")
-    )
+    joins = collect_joins(ctx, source_names)
+    stream_names = source_names + [j.name for j in joins]
+    primary = _primary_stream(ctx, stream_names)
     datasets = collect_datasets(ctx)
     check_input_kinds(ctx, datasets)
     globals_ = collect_globals(ctx)
     styles = collect_styles(ctx, [d.name for d in datasets])
     outputs = collect_outputs(ctx)
-    aliases = collect_aliases(ctx, source_names, primary)
-    all_decls = collect_stages(ctx, source_names, primary)
+    aliases = collect_aliases(ctx, stream_names, primary)
+    all_decls = collect_stages(ctx, stream_names, primary)
     decls = [d for d in all_decls if d.role != "render"]
     render_decls = [d for d in all_decls if d.role == "render"]
     state = FlowState(sources=source_fields(ctx, sources, datasets), globals=set(globals_))
+    join_fields(joins, state.sources)
     bind_aliases(ctx, aliases, state.sources)
     analyse_flow(ctx, decls, state)
     check_generator_weights(ctx, datasets, state, primary)
@@ -129,10 +128,12 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     attachments = collect_attachments(ctx, decls, styles, outputs, eventtypes)
     attachments += render_stage_attachments(ctx, render_decls, decls, styles, eventtypes)
     analyse_write_fields(ctx, decls, write_keeps(ctx, attachments), state)
+    pass_needs_to_inputs(ctx, joins, state.sources, projections(aliases))
     check_applies_to(ctx, decls, [d.name for d in datasets])
     workflows = collect_workflows(ctx, all_decls)
     check_selection(ctx, workflows, options.workflows)
     targets = {f"read.{n}" for n in source_names} | {f"stage.{d.id}" for d in decls}
+    targets |= {f"join.{j.name}" for j in joins} | {f"project.{s}" for s in projections(aliases)}
     targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
     reports = collect_reports(ctx)
@@ -166,6 +167,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
             outputs,
             execution,
             projections(aliases),
+            joins,
         )
         if reports:
             built = replace(built, reports=tuple(reports))
@@ -198,6 +200,17 @@ def _workflow_dir(file: str) -> Path | None:
 
         file = unquote(urlparse(file).path)
     return Path(file).resolve().parent
+
+
+def _primary_stream(ctx: Context, streams: list[str]) -> str:
+    """The stream the first stage reads when it names none: `primary_stream` (a source or a join), else the
+    first source (upstream refuses to guess between several streams; ours keeps its first-source default)."""
+    node = ctx.root.get("primary_stream")
+    if isinstance(node, ScalarNode) and node.is_string and node.text:
+        if node.text in streams:
+            return node.text
+        ctx.unknown_name(codes.UNKNOWN_STAGE_REF, node, "stream", streams)
+    return streams[0] if streams else "events"
 
 
 def _check_version(ctx: Context) -> None:

@@ -3,7 +3,7 @@
 Each alias becomes a field of its stream: the branch is read from the source even when `branches` does not list
 it, and the plan projects it under the alias right after the read (a `project.<stream>` node running
 `hep.project_fields`, as upstream inserts one; LANGUAGE.md §7). A branch the input file lacks, an alias naming
-an existing field, or a stream that is not a source are errors at their nodes.
+an existing field, or a stream that is neither a source nor a join are errors at their nodes.
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ class Alias:
 
 
 def collect_aliases(ctx: Context, source_names: list[str], primary: str) -> list[Alias]:
+    """``source_names`` are the streams: the sources and the joins."""
     fields = ctx.root.get("fields")
     out: list[Alias] = []
     if not isinstance(fields, MapNode):
         return out
-    joins = ctx.root.get("joins")
-    join_names = {e.key.text for e in joins.entries} if isinstance(joins, MapNode) else set()
     for entry in fields.entries:
         value = entry.value
         stream = primary
@@ -45,8 +44,6 @@ def collect_aliases(ctx: Context, source_names: list[str], primary: str) -> list
             branch_node = b if isinstance(b, ScalarNode) and b.is_string else None
             if isinstance(stream_node, ScalarNode) and stream_node.is_string:
                 stream = stream_node.text
-                if stream in join_names:
-                    continue  # joins are accepted with FF140 and not built yet: nothing to project onto
                 if stream not in source_names:
                     ctx.unknown_name(codes.UNKNOWN_STAGE_REF, stream_node, "stream", sorted(source_names))
                     continue

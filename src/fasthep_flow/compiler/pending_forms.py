@@ -1,7 +1,7 @@
 """Upstream forms we accept but whose effect arrives with later work: each gets FF140 at its key.
 
 The check ⇒ run contract says no key is accepted and then silently ignored. `systematics`,
-`execution_hooks`, `joins` and upstream's execution backends are written by real workflows, so rejecting them
+`execution_hooks` and upstream's execution backends are written by real workflows, so rejecting them
 would make those workflows fail `check`; accepting them silently would make `check` lie. A warning at the key
 says exactly what does not happen yet.
 """
@@ -16,7 +16,6 @@ from fasthep_flow.document.nodes import MapNode
 TOP_LEVEL = {
     "systematics": "systematic variations are accepted but not run yet: only the nominal plan runs",
     "execution_hooks": "execution hooks are accepted but not run yet",
-    "joins": "`joins` are accepted but not built yet: a stage reading a join has no input",
 }
 EXECUTION = {
     "backend": "upstream execution backends are not supported yet: use `executor` (or --executor)",

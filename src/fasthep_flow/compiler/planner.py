@@ -7,10 +7,20 @@ from typing import Any
 from fasthep_flow.compiler.attachments import Attachment, Observer
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import FlowState
+from fasthep_flow.compiler.joins import JoinDecl, join_plans
 from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.document.nodes import to_python
-from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode, SourcePlan
+from fasthep_flow.plan import (
+    JOIN_KIND,
+    DatasetPlan,
+    ExecutionPlan,
+    NodeKind,
+    Origin,
+    Partition,
+    PlanNode,
+    SourcePlan,
+)
 
 DEFAULT_CHUNK_SIZE = 100_000
 
@@ -63,8 +73,10 @@ def build_plan(
     outputs: dict[str, Any],
     execution: dict[str, Any],
     projected: dict[str, dict[str, str]] | None = None,
+    joins: list[JoinDecl] | None = None,
 ) -> ExecutionPlan:
     projected = projected or {}
+    join_names = {j.name for j in joins or ()}
     nodes: list[PlanNode] = []
     used_sources: list[str] = []
     for d in decls:
@@ -72,8 +84,14 @@ def build_plan(
             name = d.data_input.removeprefix("source:")
             if name not in used_sources:
                 used_sources.append(name)
+    def read_id(name: str) -> str:
+        return f"join.{name}" if name in join_names else f"read.{name}"
+
     for name in used_sources:
-        nodes.append(PlanNode(id=f"read.{name}", kind=NodeKind.READ, op=_source_kind(sources, name)))
+        if name in join_names:  # one read node zipping the join's inputs (the runtime reads each of them)
+            nodes.append(PlanNode(id=read_id(name), kind=NodeKind.READ, op=JOIN_KIND, params={"source": name}))
+        else:
+            nodes.append(PlanNode(id=read_id(name), kind=NodeKind.READ, op=_source_kind(sources, name)))
         if name in projected:  # `fields:` aliases of this stream, projected right after the read
             nodes.append(
                 PlanNode(
@@ -81,7 +99,7 @@ def build_plan(
                     kind=NodeKind.STAGE,
                     op="hep.project_fields",
                     params={"aliases": dict(projected[name]), "include_existing": True},
-                    inputs=(f"read.{name}",),
+                    inputs=(read_id(name),),
                 )
             )
 
@@ -90,7 +108,7 @@ def build_plan(
             return ()
         if ref.startswith("source:"):
             name = ref.removeprefix("source:")
-            return (f"project.{name}",) if name in projected else (f"read.{name}",)
+            return (f"project.{name}",) if name in projected else (read_id(name),)
         return (f"stage.{ref}",)
 
     for d in decls:
@@ -106,7 +124,7 @@ def build_plan(
                 stage=d.id,
                 inputs=node_id_of(d.data_input),
                 after=tuple(f"stage.{r.name}" for r in d.needs if any(x.id == r.name for x in decls))
-                + tuple(f"read.{r.name}" for r in d.needs if r.name in used_sources),
+                + tuple(read_id(r.name) for r in d.needs if r.name in used_sources),
                 applies_to=applies if isinstance(applies, dict) else None,
                 execution=execution_node if isinstance(execution_node, dict) else {},
                 reads=tuple(flow.reads) if flow else (),
@@ -134,7 +152,7 @@ def build_plan(
         )
     existing = {n.id: n for n in nodes}
     for obs in observers:
-        targets = obs.at if obs.at is not None else tuple(f"read.{s}" for s in used_sources)
+        targets = obs.at if obs.at is not None else tuple(read_id(s) for s in used_sources)
         for target in targets:
             if target not in existing:
                 continue
@@ -164,6 +182,7 @@ def build_plan(
         fields = tuple(f for f in (*fields, *extra) if f not in aliased)
         params = {k: v for k, v in s.params.items() if k != "branches"}
         source_plans.append(SourcePlan(s.name, s.kind, params, fields))
+    source_plans += join_plans(joins or [], sources, state.sources, used_sources, projected)
     primary = used_sources[0] if used_sources else (sources[0].name if sources else "events")
     dataset_plans = tuple(
         DatasetPlan(
@@ -228,6 +247,8 @@ def _partitions(
     by_name = {s.name: s for s in sources}
     for ds in datasets:
         src = by_name.get(ds.source)
+        if src is not None and src.kind == JOIN_KIND:  # a join has the entries of its first input
+            src = by_name.get(src.params["inputs"][0]["source"])
         if src is None:
             return ()
         if src.kind == "toy":

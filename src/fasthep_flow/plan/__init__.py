@@ -2,6 +2,7 @@
 
 from fasthep_flow.plan.export import to_dot, to_json, to_mermaid, to_yaml
 from fasthep_flow.plan.model import (
+    JOIN_KIND,
     DatasetPlan,
     ExecutionPlan,
     NodeKind,
@@ -13,6 +14,7 @@ from fasthep_flow.plan.model import (
 from fasthep_flow.plan.workflows import UnknownWorkflow, select_workflows
 
 __all__ = [
+    "JOIN_KIND",
     "DatasetPlan",
     "ExecutionPlan",
     "NodeKind",

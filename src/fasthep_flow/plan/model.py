@@ -99,10 +99,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+JOIN_KIND = "join.zip"
+"""The ``kind`` of a :class:`SourcePlan` that zips other sources (a top-level ``joins:`` entry): its ``params``
+hold ``inputs`` (each ``{source, prefix, kind, params}``, so the join's cache key covers its inputs) and
+``on_mismatch``; its ``fields`` are ``<prefix>.<branch>``. The runtime reads it by reading each input (no
+registry op is looked up for it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourcePlan:
     name: str
-    kind: str  # registry source op: root_tree, parquet, toy
+    kind: str  # registry source op: root_tree, parquet, toy; or JOIN_KIND
     params: Mapping[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     """The branches/columns the plan needs from this source (inferred from data-flow when not listed)."""

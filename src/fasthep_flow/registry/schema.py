@@ -639,9 +639,9 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                     },
                     "The sources zipped: ids, or `{source, prefix}`.",
                 ),
-                "on_mismatch": _string("What to do when lengths differ (`error`)."),
+                "on_mismatch": _string("What to do when the inputs' lengths differ: `error` (the partition fails)."),
             },
-            "A join of sources (upstream): not supported yet at run time (FF140).",
+            "A join: one stream zipping several sources, each input's fields under its prefix (`<prefix>.<branch>`).",
             required=("kind", "inputs"),
         ),
         "executionHook": _closed(

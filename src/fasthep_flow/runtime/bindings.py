@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fasthep_flow.document.diagnostics import InternalError
-from fasthep_flow.plan import ExecutionPlan, NodeKind, PlanNode
+from fasthep_flow.plan import JOIN_KIND, ExecutionPlan, NodeKind, PlanNode
 from fasthep_flow.registry.trust import ImportFailed, isolated
 
+READ_JOIN = "fasthep_flow.runtime.joins:read_join"
+"""The reader of every join (a `SourcePlan` of kind ``JOIN_KIND``): it reads the join's inputs."""
 MERGE_PRODUCTS = "fasthep_flow.ops.core.products:merge_products"
 """How products of two partitions are merged (histograms add, cutflows add)."""
 
@@ -64,6 +66,9 @@ class Bindings:
         sources: dict[str, str] = {}
         seen: dict[tuple[str, str], tuple[str, bool]] = {}  # one registry lookup per op, not per node
         for source in plan.sources:
+            if source.kind == JOIN_KIND:  # read by reading its inputs: no registry op of its own
+                sources[source.name] = READ_JOIN
+                continue
             sources[source.name] = _impl(_lookup(registry, "source", source.kind), source.kind)
         for node in plan.nodes:
             if node.kind is NodeKind.READ:

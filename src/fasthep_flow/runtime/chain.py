@@ -28,6 +28,7 @@ from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode
 from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
+from fasthep_flow.runtime.joins import input_names, is_join
 from fasthep_flow.runtime.merge import merge_named
 from fasthep_flow.runtime.node_events import NodeStats, node_event, node_span
 from fasthep_flow.runtime.outputs import clean_key, safe_relative, with_tag
@@ -573,7 +574,11 @@ def _read(step: Step, state: _PartitionState) -> _Outcome:
     weight = weight if isinstance(weight, str) and weight else None
     extra = weight is not None and bool(source.fields) and weight not in source.fields
     fields = (*source.fields, weight) if extra else source.fields
-    events = _call(step, step.fn, source, state.part, fields, _ctx(step, state))
+    if is_join(source):  # the join's reader reads each input with that input's own reader
+        readers = {n: resolve(state.job.bindings.sources[n]) for n in input_names(source)}
+        events = _call(step, step.fn, source, state.part, fields, _ctx(step, state), readers)
+    else:
+        events = _call(step, step.fn, source, state.part, fields, _ctx(step, state))
     outcome = _Outcome(0, len(events))
     if weight is not None:
         outcome.generator_weights = state.partial.generator_weights = _sum_of(events, weight)

@@ -19,6 +19,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition, SourcePlan
+from fasthep_flow.runtime.joins import entry_source, is_join
 from fasthep_flow.runtime.bindings import Bindings, resolve_beside
 from fasthep_flow.runtime.errors import StageError
 
@@ -113,6 +114,8 @@ def make_partitions(
             raise InternalError(
                 f"dataset {dataset.name!r} names source {dataset.source!r}, not in the plan"
             ) from None
+        if is_join(source):  # a join's entries are its first input's (reading checks the others match)
+            source = entry_source(source)
         ref = bindings.sources.get(source.name)
         if ref is None:
             raise InternalError(f"source {source.name!r} has no binding")
