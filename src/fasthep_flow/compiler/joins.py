@@ -37,6 +37,9 @@ class JoinDecl:
     inputs: tuple[JoinInput, ...]
     on_mismatch: str
     name_node: ScalarNode
+    broken: bool = False
+    """An input was reported (unknown source, duplicate prefix...): the join is still a stream, so stages
+    reading it are not reported again, but its fields are unknown."""
 
     def split(self, field: str) -> tuple[JoinInput, str] | None:
         """The input a joined field comes from and its name there (the longest prefix wins)."""
@@ -66,9 +69,7 @@ def collect_joins(ctx: Context, source_names: list[str]) -> list[JoinDecl]:
             continue
         if not isinstance(body, MapNode):
             continue
-        inputs = _inputs(ctx, body.get("inputs"), sorted(sources))
-        if inputs is None:
-            continue
+        inputs, broken = _inputs(ctx, body.get("inputs"), sorted(sources))
         mismatch = body.get("on_mismatch")
         on_mismatch = mismatch.text if isinstance(mismatch, ScalarNode) and mismatch.is_string else "error"
         if isinstance(mismatch, ScalarNode) and mismatch.is_string and on_mismatch != "error":
@@ -79,16 +80,22 @@ def collect_joins(ctx: Context, source_names: list[str]) -> list[JoinDecl]:
                 hint="inputs of unequal lengths always fail the partition (upstream too, whatever the value)",
                 severity=Severity.WARNING,
             )
-        out.append(JoinDecl(name, inputs, on_mismatch, entry.key))
+        out.append(JoinDecl(name, inputs, on_mismatch, entry.key, broken))
         ctx.index.definitions.append(
-            Definition(name, SymbolKind.SOURCE, entry.key.span, detail="join of " + ", ".join(i.source for i in inputs))
+            Definition(
+                name,
+                SymbolKind.SOURCE,
+                entry.key.span,
+                detail="join of " + ", ".join(i.source for i in inputs),
+            )
         )
     return out
 
 
-def _inputs(ctx: Context, node: Node | None, sources: list[str]) -> tuple[JoinInput, ...] | None:
+def _inputs(ctx: Context, node: Node | None, sources: list[str]) -> tuple[tuple[JoinInput, ...], bool]:
+    """The well-formed inputs, and whether any was not (reported here or by the schema)."""
     if not isinstance(node, SeqNode) or not node.items:
-        return None  # the schema reports a missing or empty `inputs`
+        return (), True  # the schema reports a missing or empty `inputs`
     out: list[JoinInput] = []
     seen: dict[str, Node] = {}
     ok = True
@@ -124,13 +131,13 @@ def _inputs(ctx: Context, node: Node | None, sources: list[str]) -> tuple[JoinIn
             continue
         seen[prefix] = anchor
         out.append(JoinInput(source_node.text, prefix, item))
-    return tuple(out) if ok and out else None
+    return tuple(out), not (ok and out)
 
 
 def join_fields(joins: list[JoinDecl], sources: dict[str, SourceFields]) -> None:
     """Give each join its fields: every input's fields under the input's prefix."""
     for join in joins:
-        sf = SourceFields(join.name, closed=True)
+        sf = SourceFields(join.name, closed=not join.broken)
         for inp in join.inputs:
             given = sources.get(inp.source)
             if given is None or not given.closed:
@@ -151,7 +158,7 @@ def pass_needs_to_inputs(
     alias of the join is made by its projection, not read."""
     for join in joins:
         sf = sources.get(join.name)
-        if sf is None:
+        if sf is None or join.broken:
             continue
         aliases = projected.get(join.name, {})
         for field in sf.needed:
@@ -196,5 +203,9 @@ def join_plans(
         aliased = projected.get(join.name, {})
         needed = [f for f in (sf.needed if sf else ()) if f not in aliased]
         needed += [b for b in aliased.values() if b not in needed]
-        out.append(SourcePlan(join.name, JOIN_KIND, {"inputs": inputs, "on_mismatch": join.on_mismatch}, tuple(needed)))
+        out.append(
+            SourcePlan(
+                join.name, JOIN_KIND, {"inputs": inputs, "on_mismatch": join.on_mismatch}, tuple(needed)
+            )
+        )
     return out

@@ -84,12 +84,15 @@ def build_plan(
             name = d.data_input.removeprefix("source:")
             if name not in used_sources:
                 used_sources.append(name)
+
     def read_id(name: str) -> str:
         return f"join.{name}" if name in join_names else f"read.{name}"
 
     for name in used_sources:
         if name in join_names:  # one read node zipping the join's inputs (the runtime reads each of them)
-            nodes.append(PlanNode(id=read_id(name), kind=NodeKind.READ, op=JOIN_KIND, params={"source": name}))
+            nodes.append(
+                PlanNode(id=read_id(name), kind=NodeKind.READ, op=JOIN_KIND, params={"source": name})
+            )
         else:
             nodes.append(PlanNode(id=read_id(name), kind=NodeKind.READ, op=_source_kind(sources, name)))
         if name in projected:  # `fields:` aliases of this stream, projected right after the read

@@ -639,7 +639,9 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
                     },
                     "The sources zipped: ids, or `{source, prefix}`.",
                 ),
-                "on_mismatch": _string("What to do when the inputs' lengths differ: `error` (the partition fails)."),
+                "on_mismatch": _string(
+                    "What to do when the inputs' lengths differ: `error` (the partition fails)."
+                ),
             },
             "A join: one stream zipping several sources, each input's fields under its prefix (`<prefix>.<branch>`).",
             required=("kind", "inputs"),

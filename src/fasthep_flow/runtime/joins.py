@@ -18,6 +18,7 @@ from fasthep_flow.ops.contract import Events, RunContext
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import JOIN_KIND, Partition, SourcePlan
 
+
 def is_join(source: SourcePlan) -> bool:
     return source.kind == JOIN_KIND
 

@@ -19,9 +19,9 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.ops.failures import OpError
 from fasthep_flow.plan import DatasetPlan, ExecutionPlan, Partition, SourcePlan
-from fasthep_flow.runtime.joins import entry_source, is_join
 from fasthep_flow.runtime.bindings import Bindings, resolve_beside
 from fasthep_flow.runtime.errors import StageError
+from fasthep_flow.runtime.joins import entry_source, is_join
 
 
 @dataclass(frozen=True)
