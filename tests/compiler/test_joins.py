@@ -12,8 +12,10 @@ import uproot
 
 from fasthep_flow.compiler import compile_text
 from fasthep_flow.document.diagnostics import Severity
+from fasthep_flow.document.spans import Pos
 from fasthep_flow.plan import JOIN_KIND, NodeKind
 from fasthep_flow.runtime import RunOptions, run_plan
+from fasthep_flow.service import Context, Document, complete, definition, hover
 
 HZZ = Path(__file__).resolve().parents[1] / "data" / "uproot-HZZ.root"
 
@@ -143,3 +145,40 @@ analysis:
     assert run.ok
     (step,) = run.products[("stage.Sel", "zz")]["cutflow"].groups["a"]
     assert step.events_in == (100 if primary == "b" else 2421)  # once, not once per declared source
+
+
+EDITED = """\
+version: 1.0
+sources:
+  a: {kind: toy, nevents: 10}
+  b: {kind: toy, nevents: 10}
+joins:
+  both: {kind: zip, inputs: [{source: a, prefix: ra}, b]}
+primary_stream: %s
+analysis:
+  stages:
+    - {id: S, op: hep.selection.cutflow, params: {selection: {g: ["%s >= 1"]}}}
+"""
+
+
+def _at(text: str) -> tuple[Document, Pos]:
+    marker = text.index("|")
+    before = text[:marker]
+    pos = Pos(before.count("\n"), marker - (before.rfind("\n") + 1))
+    return Document("file:///work/flows/join.flow.yaml", before + text[marker + 1 :], 1), pos
+
+
+def test_editor_goes_from_primary_stream_to_the_join() -> None:
+    doc, pos = _at(EDITED % ("bo|th", "ra.NMuon"))
+    (span,) = definition(doc, pos, Context())
+    assert (span.start.line, span.start.col) == (5, 2)  # the `both:` key under `joins:`
+    shown = hover(doc, pos, Context())
+    assert shown is not None and "join of a, b" in shown.markdown
+
+
+def test_editor_completes_and_describes_joined_fields() -> None:
+    doc, pos = _at(EDITED % ("both", "ra.N|Muon"))
+    shown = hover(doc, pos, Context())
+    assert shown is not None and "`NMuon` of source `a` in join `both`" in shown.markdown
+    labels = [c.label for c in complete(doc, pos, Context())]
+    assert "ra.NMuon" in labels

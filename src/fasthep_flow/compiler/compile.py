@@ -34,7 +34,7 @@ from fasthep_flow.compiler.reports import collect_reports
 from fasthep_flow.compiler.result import CompileOptions, CompileResult
 from fasthep_flow.compiler.stages import collect_stages
 from fasthep_flow.compiler.structure import check_structure
-from fasthep_flow.compiler.symbols import SymbolIndex
+from fasthep_flow.compiler.symbols import Reference, SymbolIndex, SymbolKind
 from fasthep_flow.compiler.workflows import check_selection, collect_workflows
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
@@ -120,7 +120,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     decls = [d for d in all_decls if d.role != "render"]
     render_decls = [d for d in all_decls if d.role == "render"]
     state = FlowState(sources=source_fields(ctx, sources, datasets), globals=set(globals_))
-    join_fields(joins, state.sources)
+    join_fields(ctx, joins, state.sources)
     bind_aliases(ctx, aliases, state.sources)
     analyse_flow(ctx, decls, state)
     check_generator_weights(ctx, datasets, state, primary)
@@ -207,7 +207,9 @@ def _primary_stream(ctx: Context, streams: list[str]) -> str:
     first source (upstream refuses to guess between several streams; ours keeps its first-source default)."""
     node = ctx.root.get("primary_stream")
     if isinstance(node, ScalarNode) and node.is_string and node.text:
-        if node.text in streams:
+        known = node.text in streams
+        ctx.index.references.append(Reference(node.text, SymbolKind.SOURCE, node.span, resolved=known))
+        if known:
             return node.text
         ctx.unknown_name(codes.UNKNOWN_STAGE_REF, node, "stream", streams)
     return streams[0] if streams else "events"

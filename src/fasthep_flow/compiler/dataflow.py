@@ -334,7 +334,10 @@ def _check_use(
         if name in use.local_names:
             continue
         span = use.node.span if use.implicit else use.node.span_of(start, end)
-        resolved = _resolve(name, use.prefix, d, ancestors, src_fields, state, local, constants)
+        resolved = _resolve(name, use, d, ancestors, src_fields, state, local, constants)
+        if resolved is None and use.local_only:
+            _unresolved_local(ctx, d, use, name, span)
+            continue
         if resolved is not None:
             kind = SymbolKind.GLOBAL if resolved in state.globals else SymbolKind.FIELD
             if resolved in CONTEXT_SYMBOLS:
@@ -349,7 +352,7 @@ def _check_use(
 
 def _resolve(
     name: str,
-    prefix: str,
+    use: ExprUse,
     d: StageDecl,
     ancestors: _Ancestry,
     src_fields: SourceFields | None,
@@ -357,12 +360,17 @@ def _resolve(
     local: set[str],
     constants: set[str],
 ) -> str | None:
-    candidates = [prefix + name, name] if prefix else [name]
+    prefix = use.prefix
+    candidates = ([prefix + name] if use.relative_only else [prefix + name, name]) if prefix else [name]
     # `Muon.pt` may be a record field of `Muon`: accept the head when the dotted name is not a field itself
     if "." in name:
         candidates.append(name.split(".", 1)[0])
     for cand in candidates:
-        if cand in local or cand in state.globals or cand in CONTEXT_SYMBOLS or cand in constants:
+        if cand in state.globals or cand in CONTEXT_SYMBOLS or cand in constants:
+            return cand
+        if use.local_only and not (prefix and cand == prefix + name):
+            continue  # evaluated over the op's own columns: a field of the stream is not visible
+        if cand in local:
             return cand
         for stage, _definition in state.defined_by.get(cand, ()):
             if stage.id in ancestors:
@@ -371,6 +379,22 @@ def _resolve(
             src_fields.need(cand)
             return cand
     return None
+
+
+def _unresolved_local(ctx: Context, d: StageDecl, use: ExprUse, name: str, span: object) -> None:
+    """A name an op's own-columns expression cannot see (a stream field in a pair cut, a typo)."""
+    full = use.prefix + name if use.prefix else name
+    ctx.index.references.append(Reference(full, SymbolKind.FIELD, span, stage=d.id, resolved=False))  # type: ignore[arg-type]
+    own = sorted(use.local_names) or ([f"{use.prefix}<name>"] if use.prefix else [])
+    hint = (
+        "this expression is evaluated over the op's own columns"
+        + (f" ({', '.join(f'`{n}`' for n in own)})" if own else "")
+        + ", globals and context symbols: a field of the stream is not visible here"
+    )
+    if use.implicit:
+        ctx.report(codes.UNKNOWN_SYMBOL, use.node, f"unknown field '{full}'", hint=hint)
+        return
+    ctx.report(codes.UNKNOWN_SYMBOL, span, f"unknown field '{name}'", hint=hint)  # type: ignore[arg-type]
 
 
 def _unresolved(
@@ -419,6 +443,8 @@ def _unresolved(
     for other, items in state.defined_by.items():
         if any(s.id in ancestors for s, _ in items):
             visible.add(other)
+    if use.relative_only and use.prefix:  # only `<prefix><name>` would do: suggest relative names
+        visible = {v.removeprefix(use.prefix) for v in visible if v.startswith(use.prefix)}
     elsewhere = [s for s, _ in defs if s.id not in ancestors]
     extra = (
         f"'{full}' is defined by stage '{elsewhere[0].id}', which is not upstream of '{d.id}'"
@@ -437,7 +463,9 @@ def _unresolved(
         sorted(visible),
         name=name,
         span=span,  # type: ignore[arg-type]
-        extra_hint=extra or _source_hint(src_fields),
+        extra_hint=extra
+        or (f"names here are relative: '{full}' does not exist" if use.relative_only else None)
+        or _source_hint(src_fields),
     )
 
 

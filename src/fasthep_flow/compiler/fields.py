@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import SourceFields
-from fasthep_flow.compiler.symbols import Definition, FieldOrigin, SymbolKind
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, ScalarNode
 
@@ -44,6 +44,9 @@ def collect_aliases(ctx: Context, source_names: list[str], primary: str) -> list
             branch_node = b if isinstance(b, ScalarNode) and b.is_string else None
             if isinstance(stream_node, ScalarNode) and stream_node.is_string:
                 stream = stream_node.text
+                ctx.index.references.append(
+                    Reference(stream, SymbolKind.SOURCE, stream_node.span, resolved=stream in source_names)
+                )
                 if stream not in source_names:
                     ctx.unknown_name(codes.UNKNOWN_STAGE_REF, stream_node, "stream", sorted(source_names))
                     continue

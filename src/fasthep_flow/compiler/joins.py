@@ -17,7 +17,7 @@ from typing import Any
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import SourceFields
 from fasthep_flow.compiler.normalise import SourceDecl
-from fasthep_flow.compiler.symbols import Definition, SymbolKind
+from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Related, Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
@@ -107,7 +107,11 @@ def _inputs(ctx: Context, node: Node | None, sources: list[str]) -> tuple[tuple[
         if not (isinstance(source_node, ScalarNode) and source_node.is_string and source_node.text):
             ok = False  # the schema reports the shape
             continue
-        if source_node.text not in sources:
+        known = source_node.text in sources
+        ctx.index.references.append(
+            Reference(source_node.text, SymbolKind.SOURCE, source_node.span, resolved=known)
+        )
+        if not known:
             ctx.unknown_name(codes.UNKNOWN_STAGE_REF, source_node, "stream", sources)
             ok = False
             continue
@@ -134,8 +138,9 @@ def _inputs(ctx: Context, node: Node | None, sources: list[str]) -> tuple[tuple[
     return tuple(out), not (ok and out)
 
 
-def join_fields(joins: list[JoinDecl], sources: dict[str, SourceFields]) -> None:
-    """Give each join its fields: every input's fields under the input's prefix."""
+def join_fields(ctx: Context, joins: list[JoinDecl], sources: dict[str, SourceFields]) -> None:
+    """Give each join its fields: every input's fields under the input's prefix (each also a definition, so
+    the editor completes and describes `ra.NMuon` as it does a branch)."""
     for join in joins:
         sf = SourceFields(join.name, closed=not join.broken)
         for inp in join.inputs:
@@ -144,7 +149,19 @@ def join_fields(joins: list[JoinDecl], sources: dict[str, SourceFields]) -> None
                 sf.closed = False  # an input with unknown branches: any `<prefix>.<name>` may exist
                 continue
             for name, desc in given.known.items():
-                sf.known[f"{inp.prefix}.{name}"] = desc
+                joined = f"{inp.prefix}.{name}"
+                sf.known[joined] = desc
+                ctx.index.definitions.append(
+                    Definition(
+                        joined,
+                        SymbolKind.FIELD,
+                        inp.node.span,
+                        origin=FieldOrigin.BRANCH,
+                        detail=f"`{name}` of source `{inp.source}` in join `{join.name}`"
+                        + (f", `{desc}`" if desc else ""),
+                        order=0,
+                    )
+                )
         sources[join.name] = sf
 
 

@@ -41,6 +41,13 @@ class ExprUse:
     """Names the op itself provides to this use (``derived`` fields of ``hep.select_objects``): not fields."""
     implicit: bool = False
     """The node does not spell the name: ``Muon_Px`` synthesised from ``collection: Muon``."""
+    local_only: bool = False
+    """The op evaluates it over its own columns (a pair's `lepton_1_pt`, a candidate's `mass`): besides
+    ``local_names`` (and ``<prefix><name>`` fields when a ``prefix`` is given) only globals, constants and
+    context symbols are visible, not the stream's fields (``hep.build_pairs`` cuts)."""
+    relative_only: bool = False
+    """With a ``prefix``: the name is always relative (``keep: [pt]`` of ``hep.pick`` reads ``<prefix>pt`` and
+    nothing else), so an event-level field of that name does not satisfy it."""
 
     @property
     def text(self) -> str:

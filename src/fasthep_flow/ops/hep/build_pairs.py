@@ -63,15 +63,16 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
         for c in collections
         for f in wanted
     ]
-    uses += [ExprUse(s, "expr", local_names=frozenset(local)) for s in pair_cuts]
+    # the cuts and the sort key are evaluated over the pairs' own columns, not the stream's
+    uses += [ExprUse(s, "expr", local_names=frozenset(local), local_only=True) for s in pair_cuts]
     vector_names = frozenset(VECTOR_FIELDS)
     uses += [
-        ExprUse(s, "expr", local_names=vector_names)
+        ExprUse(s, "expr", local_names=vector_names, local_only=True)
         for s in map(scalar, items(get(selection, "candidate")))
         if s
     ]
     if (by := scalar(get(get(params, "sort"), "by"))) is not None:
-        uses.append(ExprUse(by, "expr", local_names=vector_names))
+        uses.append(ExprUse(by, "expr", local_names=vector_names, local_only=True))
     out = name_scalar(get(params, "output"))
     if out is None:
         return [FlowStep(tuple(uses), ())]
@@ -128,7 +129,8 @@ SPEC = OpSpec(
             "collections",
             ListOf(Str),
             required=True,
-            doc="Prefixes of the collections, e.g. `[Muon, Electron]`.",
+            min_items=1,
+            doc="Prefixes of the collections, e.g. `[Muon, Electron]` (at least one: the pairs are made of them).",
         ),
         Param("output", Str, required=True, doc="Prefix of the outputs."),
         Param("pair", PAIR, doc="Pairing rules (only unordered pairs of distinct objects)."),

@@ -40,7 +40,14 @@ SPEC = OpSpec(
     doc="Per event, take the `values` of the case whose `when` holds as new fields. Every case defines the "
     "same outputs; outputs may not overwrite existing fields.",
     params=(
-        Param("cases", ListOf(CASE), required=True, doc="Cases `{name?, when, values}`, in priority order."),
+        Param(
+            "cases",
+            ListOf(CASE),
+            required=True,
+            min_items=1,
+            doc="Cases `{name?, when, values}`, in priority order (at least one: there is nothing to choose from "
+            "otherwise).",
+        ),
         Param("default", MapOf(Expr), doc="Output → expression for events no case matches (`on_no_match`)."),
         Param(
             "on_multiple",

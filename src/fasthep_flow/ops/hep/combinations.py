@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fasthep_flow.document.nodes import MapNode
 from fasthep_flow.ops.hep.four_vectors import input_uses, output_names
-from fasthep_flow.ops.hep.momenta import DEFAULT_OUTPUTS, INPUTS, outputs_param
+from fasthep_flow.ops.hep.momenta import DEFAULT_OUTPUTS, INPUTS, inputs_problems, outputs_param
 from fasthep_flow.registry.dataflow import (
     ExprUse,
     FieldDef,
@@ -106,6 +106,7 @@ SPEC = OpSpec(
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"),),
     dataflow=flow,
+    problems=inputs_problems,
     impl="fasthep_flow.ops.hep.combinations_impl:run",
     plugin="hep",
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fasthep_flow.document.nodes import MapNode
-from fasthep_flow.ops.hep.momenta import DEFAULT_INPUTS, INPUTS, outputs_param
+from fasthep_flow.ops.hep.momenta import DEFAULT_INPUTS, INPUTS, inputs_problems, outputs_param
 from fasthep_flow.registry.dataflow import (
     ExprUse,
     FieldDef,
@@ -75,6 +75,7 @@ SPEC = OpSpec(
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"),),
     dataflow=flow,
+    problems=inputs_problems,
     impl="fasthep_flow.ops.hep.four_vectors_impl:run",
     plugin="hep",
 )

@@ -47,7 +47,7 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
             ExprUse(implicit_scalar(f"{lepton.text}_{f}", lepton), "field", implicit=True) for f in fields
         ]
         uses += [
-            ExprUse(s, "expr", prefix=f"{lepton.text}_")
+            ExprUse(s, "expr", prefix=f"{lepton.text}_", local_only=True)  # over the leptons' columns
             for s in map(scalar, items(get(selection, "lepton")))
             if s is not None
         ]
@@ -57,7 +57,9 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
         ]
     local = frozenset(CANDIDATE_FIELDS)
     uses += [
-        ExprUse(s, "expr", local_names=local) for s in map(scalar, items(get(selection, "candidate"))) if s
+        ExprUse(s, "expr", local_names=local, local_only=True)
+        for s in map(scalar, items(get(selection, "candidate")))
+        if s
     ]
     out = name_scalar(get(params, "output"))
     if out is None:

@@ -27,12 +27,12 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
     uses: list[ExprUse] = []
     by = name_scalar(get(params, "by"))
     if by is not None:
-        uses.append(ExprUse(by, "field", prefix))
+        uses.append(ExprUse(by, "field", prefix, relative_only=True))
     mask = name_scalar(get(params, "mask"))
     if mask is not None:
         uses.append(ExprUse(mask, "field"))
     keep = [k for k in map(name_scalar, items(get(params, "keep"))) if k is not None]
-    uses.extend(ExprUse(k, "field", prefix) for k in keep)
+    uses.extend(ExprUse(k, "field", prefix, relative_only=True) for k in keep)
     origin = f"of the `{collection.text}` candidate picked by stage `{stage_id}` (missing when none)"
     defines = [
         FieldDef(

@@ -40,7 +40,11 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
         for f in ("pt", "phi")
     ]
     local = frozenset(RECOIL_FIELDS)
-    uses += [ExprUse(s, "expr", local_names=local) for s in map(scalar, items(get(params, "selection"))) if s]
+    uses += [
+        ExprUse(s, "expr", local_names=local, local_only=True)  # over the recoil candidates' columns
+        for s in map(scalar, items(get(params, "selection")))
+        if s
+    ]
     out = name_scalar(get(params, "output"))
     if out is None:
         return [FlowStep(tuple(uses), ())]

@@ -15,17 +15,7 @@ from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.core.evaluate_impl import evaluate, per_event, symbols_for
 from fasthep_flow.ops.core.functions_impl import depth, is_awkward
 from fasthep_flow.ops.failures import OpError
-
-
-def bin_columns(bins: Mapping[str, Any]) -> tuple[str, str]:
-    """The CSV columns of the lower and upper bin edges."""
-    lower = bins.get("lower") or bins.get("min")
-    upper = bins.get("upper") or bins.get("max")
-    if lower and upper:
-        return str(lower), str(upper)
-    if bins.get("column"):
-        return f"{bins['column']}_min", f"{bins['column']}_max"
-    return "pt_min", "pt_max"
+from fasthep_flow.ops.hep.weights import bin_columns
 
 
 def read_table(path: str, columns: list[str]) -> dict[str, np.ndarray]:
