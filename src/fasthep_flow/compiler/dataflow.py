@@ -18,6 +18,15 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Related, Severity
 from fasthep_flow.document.nodes import ScalarNode
 from fasthep_flow.expressions import Expr, ExprError, FunctionSig, check, parse
+from fasthep_flow.expressions.types import (
+    CONSTANT,
+    NUMBER,
+    STRING,
+    UNKNOWN,
+    StaticType,
+    check_types,
+    type_of_description,
+)
 from fasthep_flow.registry.dataflow import ExprUse, FieldDef, FlowStep, flow_of
 
 CONTEXT_SYMBOLS = {
@@ -321,6 +330,7 @@ def _check_use(
     local: set[str],
     flow: StageFlow,
 ) -> None:
+    expr: Expr | None = None
     if use.kind == "field" and isinstance(use.node.value, str):
         names = [(use.node.text, 0, len(use.node.text))]
         if not use.node.text.strip():
@@ -330,6 +340,7 @@ def _check_use(
         if expr is None:
             return
         names = expr.symbol_spans()
+    typed: dict[str, StaticType] = {}
     for name, start, end in names:
         if name in use.local_names:
             continue
@@ -345,9 +356,39 @@ def _check_use(
             ctx.index.references.append(Reference(resolved, kind, span, stage=d.id))
             if resolved not in flow.reads:
                 flow.reads.append(resolved)
+            if expr is not None and (found := _static_type(resolved, ancestors, src_fields, state, local)):
+                typed[name] = found
             continue
         full = use.prefix + name if use.prefix else name
         _unresolved(ctx, d, use, name, full, span, ancestors, src_fields, state, local)
+    if expr is not None and typed and not use.local_only and not use.implicit:
+        for problem in check_types(expr.tree, typed.get):
+            ctx.report(
+                codes.EXPR_TYPE,
+                use.node.span_of(problem.start, problem.end),
+                problem.message,
+                hint=problem.hint,
+            )
+
+
+_STRING_CONTEXT = frozenset({"dataset", "dataset_name", "file", "dataset_eventtype", "dataset_group"})
+
+
+def _static_type(
+    resolved: str, ancestors: _Ancestry, src_fields: SourceFields | None, state: FlowState, local: set[str]
+) -> StaticType | None:
+    """What is known of a resolved name's type: a context symbol, or a field read from the input as it is
+    (a define, an alias or a global is not typed here: unknown, never reported)."""
+    if resolved in CONTEXT_SYMBOLS:
+        return StaticType(CONSTANT, STRING if resolved in _STRING_CONTEXT else NUMBER)
+    if resolved in local or resolved in state.globals:
+        return None
+    if any(stage.id in ancestors for stage, _ in state.defined_by.get(resolved, ())):
+        return None
+    if src_fields is not None and resolved in src_fields.known:
+        found = type_of_description(src_fields.known[resolved])
+        return found if found.shape != UNKNOWN else None
+    return None
 
 
 def _resolve(

@@ -492,9 +492,12 @@ EXPR_TYPE = _c(
     "{what} gives one value per object, not one per event", "{what} gives {shape} values for {count} events",
     "{problem}",
     why="A selection keeps or drops whole events, so it needs one true/false per event; a per-muon comparison "
-    "such as `Muon_Px > 10` gives one per muon and it is not clear which muons should decide.",
+    "such as `Muon_Px > 10` gives one per muon and it is not clear which muons should decide. When the input's "
+    "types are known (a ROOT or Parquet file's schema, the toy source), `check` also finds a number compared "
+    "with a string (`NMuon >= '2'`), a per-event field indexed (`NMuon[0]`) or reduced (`sum(MET_px)`), at "
+    "the expression's column.",
     fix="Reduce the per-object values to one per event: `any(Muon_Px > 10)`, `all(...)`, or "
-    "`count_nonzero(Muon_Px > 10) >= 2`.",
+    "`count_nonzero(Muon_Px > 10) >= 2`; compare numbers with numbers; index and reduce only list fields.",
     example="run/FF205-selection-per-object.yaml",
 )  # fmt: skip
 EXPR_LIMIT = _c(
