@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from fasthep_flow.document.nodes import MapNode
+from fasthep_flow.document import codes
+from fasthep_flow.document.nodes import MapNode, ScalarNode
 from fasthep_flow.registry.dataflow import ExprUse, FieldDef, FlowStep, entries, get, items, scalar
-from fasthep_flow.registry.specs import Expr, ListOf, MapOf, OpKind, OpSpec, Param, Port, Str, Struct
+from fasthep_flow.registry.specs import (
+    Expr,
+    ListOf,
+    MapOf,
+    OpKind,
+    OpSpec,
+    Param,
+    ParamProblem,
+    Port,
+    Str,
+    Struct,
+)
 
 CASE = Struct(
     (
@@ -32,6 +44,44 @@ def flow(params: MapNode | None, stage_id: str) -> list[FlowStep]:
         if (expr := scalar(value)) is not None:
             uses.append(ExprUse(expr, "expr"))
     return [FlowStep(tuple(uses), tuple(defines.values()))] if uses or defines else []
+
+
+def problems(params: MapNode) -> list[ParamProblem]:
+    """What the run checks before it looks at an event: every case gives values to the same outputs, and with
+    `on_no_match: default` the `default` gives a value to exactly those outputs."""
+    out: list[ParamProblem] = []
+    cases = [c for c in items(get(params, "cases")) if isinstance(c, MapNode)]
+    names: list[str] = []
+    for case in cases:
+        for key, _ in entries(get(case, "values")):
+            if key.text not in names:
+                names.append(key.text)
+    for i, case in enumerate(cases):
+        values = get(case, "values")
+        have = {k.text for k, _ in entries(values)}
+        if isinstance(values, MapNode) and have != set(names):
+            out.append(
+                ParamProblem(
+                    codes.PARAM_VALUE,
+                    values,
+                    f"`values`: case #{i + 1} gives {sorted(have)}, but the cases together give {names}",
+                    hint="every case must give a value to the same outputs",
+                )
+            )
+    mode = get(params, "on_no_match")
+    if isinstance(mode, ScalarNode) and mode.text == "default" and names:
+        default = get(params, "default")
+        given = {k.text for k, _ in entries(default)}
+        if given != set(names):
+            out.append(
+                ParamProblem(
+                    codes.PARAM_VALUE,
+                    default if default is not None else mode,
+                    f"`default`: gives {sorted(given)}, but the cases give {names}",
+                    hint="with `on_no_match: default`, `default` gives a value to exactly the cases' outputs",
+                )
+            )
+    return out
 
 
 SPEC = OpSpec(
@@ -69,6 +119,7 @@ SPEC = OpSpec(
     inputs=(Port("events", "stream"),),
     outputs=(Port("events", "stream"),),
     dataflow=flow,
+    problems=problems,
     impl="fasthep_flow.ops.hep.choose_impl:run",
     plugin="hep",
 )
