@@ -69,7 +69,7 @@ def problems(params: MapNode) -> list[ParamProblem]:
                 )
             )
     mode = get(params, "on_no_match")
-    if isinstance(mode, ScalarNode) and mode.text == "default" and names:
+    if isinstance(mode, ScalarNode) and mode.text == "default":
         default = get(params, "default")
         given = {k.text for k, _ in entries(default)}
         if given != set(names):
