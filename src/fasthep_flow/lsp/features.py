@@ -258,7 +258,7 @@ def register(server: FlowServer) -> None:
                 end_line=f.end_line,
                 kind=types.FoldingRangeKind.Comment if f.kind == "comment" else types.FoldingRangeKind.Region,
             )
-            for f in service.folding_ranges(doc.text)
+            for f in service.folding_ranges(doc.text, doc.path, doc.parsed)
         ]
 
     legend = types.SemanticTokensLegend(token_types=list(service.LEGEND), token_modifiers=[])

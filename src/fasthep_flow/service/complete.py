@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import SymbolKind
+from fasthep_flow.document.nodes import ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.registry.specs import (
     Choice,
@@ -377,16 +378,15 @@ def _downstream(index: Any, stage_id: str) -> set[str]:
 
 
 def _listed(w: loc.Where) -> set[str]:
-    """Names already written in the flow sequence at the cursor (``needs: [A, |]`` leaves out ``A``)."""
-    line = w.lines.raw[w.place.line] if w.place.line < len(w.lines) else ""
-    open_at = line.rfind("[", 0, w.place.start + 1)
-    if open_at < 0:
+    """Names already written in the sequence at the cursor (``needs: [A, |]`` leaves out ``A``)."""
+    seq = w.place.container
+    if w.place.role != "item" or not isinstance(seq, SeqNode):
         return set()
-    close_at = line.find("]", open_at)
-    inner = line[open_at + 1 : close_at if close_at >= 0 else len(line)]
-    before = line[open_at + 1 : w.place.start].count(",")
-    names = [s.strip().strip("'\"") for s in inner.split(",")]
-    return {n for k, n in enumerate(names) if n and k != before}
+    return {
+        item.text
+        for k, item in enumerate(seq.items)
+        if isinstance(item, ScalarNode) and item.text and k != w.place.index
+    }
 
 
 def _names(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:

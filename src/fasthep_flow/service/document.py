@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fasthep_flow.compiler.symbols import SymbolIndex
     from fasthep_flow.document.loader import Loaded
     from fasthep_flow.service.context import Context
+    from fasthep_flow.service.cursor import Place
 
 
 def uri_to_path(uri: str) -> str:
@@ -55,6 +56,7 @@ class Document:
     _compiled: dict[Context, CompileResult] = field(default_factory=dict, repr=False, compare=False)
     _variants: dict[int, Document] = field(default_factory=dict, repr=False, compare=False)
     _basis: list[Document] = field(default_factory=list, repr=False, compare=False)
+    _places: dict[Pos, Place] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def path(self) -> str:
@@ -167,13 +169,21 @@ class Document:
         """The symbol index for names (see ``names``): completion must work while typing ``needs: [Bas``."""
         return self.names(ctx, near).index
 
-    @property
-    def has_tree(self) -> bool:
-        """True when this file's node tree is at hand without parsing again."""
-        if "_parsed_alone" in self.__dict__:
-            return True
-        own = self.own_compile()
-        return own is not None and own.loaded.main is not None
+    def place(self, pos: Pos) -> Place:
+        """Which node of this file's tree is at ``pos`` (``service/cursor.py``): every editor feature asks this.
+
+        Kept for a few positions (hover, completion and highlights often ask about the same one)."""
+        with self._lock:
+            found = self._places.get(pos)
+        if found is None:
+            from fasthep_flow.service.cursor import place_at
+
+            found = place_at(self.text, pos, self.path, self.parsed)
+            with self._lock:
+                if len(self._places) >= 8:
+                    self._places.pop(next(iter(self._places)))
+                self._places[pos] = found
+        return found
 
     def without_line(self, line: int) -> Document:
         """This document with one line blanked: what a half-typed line leaves of the workflow."""

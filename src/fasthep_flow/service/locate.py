@@ -1,7 +1,7 @@
 """Classify the cursor: what the user is pointing at, so each feature can dispatch on it.
 
-``locate(doc, pos, ctx)`` reads the YAML structure around the cursor from the lines (``blocks.py``; works on
-broken text), then names the place: a top-level key, a stage key, an op name, a param key or value of the op at
+``locate(doc, pos, ctx)`` asks the document tree which node is at the cursor (``cursor.py``; works on broken
+text by patching the cursor's line), then names the place: a top-level key, a stage key, an op name, a param key or value of the op at
 hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output reference, an include path, or a
 position inside an expression string. Params are typed by the op's spec; every other key by the workflow's JSON
 Schema made from the same registry, so the service never keeps its own copy of the language.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
-from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, walk
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.registry.specs import (
     KindGroup,
@@ -28,7 +28,7 @@ from fasthep_flow.registry.specs import (
     ScalarType,
     Struct,
 )
-from fasthep_flow.service.blocks import Lines, PathPart, Place, Step, place_at
+from fasthep_flow.service.cursor import PathPart, Place
 
 if TYPE_CHECKING:
     from fasthep_flow.registry import Registry
@@ -135,9 +135,7 @@ class InExpression(Located):
     prefix_collection: str = ""
     """``hep.select_objects``: names are relative to the collection (``pt`` means ``Muon_pt``)."""
     text_start: Pos | None = None
-    """Document position of ``text[0]`` when no scalar node is available (the YAML does not parse)."""
-    line_shift: int = 0
-    """The scalar's spans count lines from the start of its stage (the stage was parsed alone)."""
+    """Document position of ``text[0]`` when no scalar node is available."""
     step_order: int | None = None
     """Flow order of the data-flow step the cursor is in (fields its own stage defines from it on are not
     visible yet); ``sys.maxsize`` for a writer's ``keep``, which sees everything the stage left."""
@@ -145,9 +143,7 @@ class InExpression(Located):
     def span_of(self, start: int, end: int) -> Span:
         """The document span of ``text[start:end]``."""
         if self.scalar is not None:
-            s = self.scalar.span_of(start, end)
-            shift = self.line_shift
-            return Span(s.file, Pos(s.start.line + shift, s.start.col), Pos(s.end.line + shift, s.end.col))
+            return self.scalar.span_of(start, end)
         assert self.text_start is not None
         return Span(
             self.span.file,
@@ -166,20 +162,11 @@ class Where:
     doc: Document
     pos: Pos
     place: Place
-    lines: Lines
     registry: Registry | None
     stage_index: int | None = None
-    stage_step: Step | None = None
     stage_keys: dict[str, Any] = field(default_factory=dict)
     stage_node: MapNode | None = None
-    """The stage's node: from this file's tree when parsed already, else from parsing the stage's lines alone."""
-    line_shift: int = 0
-    """Add to the lines of ``stage_node``'s spans to get document lines (non-zero for a stage parsed alone)."""
-
-    @property
-    def tree_pos(self) -> Pos:
-        """The cursor in the coordinates of ``stage_node``'s spans."""
-        return Pos(self.pos.line - self.line_shift, self.pos.col)
+    """The stage's node in the cursor's tree (the text being typed included)."""
 
 
 def stage_of(place: Place) -> int | None:
@@ -202,39 +189,15 @@ def registry_for(doc: Document, ctx: Context, pos: Pos | None = None) -> Registr
 
 
 def where(doc: Document, pos: Pos, ctx: Context) -> Where:
-    lines = Lines(doc.text)
-    place = place_at(lines, pos)
-    w = Where(doc, pos, place, lines, registry_for(doc, ctx, pos))
+    place = doc.place(pos)
+    w = Where(doc, pos, place, registry_for(doc, ctx, pos))
     w.stage_index = stage_of(place)
     if w.stage_index is not None:
-        for step in place.steps:
-            if step.part == w.stage_index and step.line >= 0 and step.col >= 0:
-                w.stage_step = step
-                break
-        else:
-            if place.role == "item" and place.path == ("analysis", "stages"):
-                w.stage_step = Step(place.index or 0, place.line, max(place.start - 2, 0))
-        if w.stage_step is not None:
-            w.stage_keys = {k: _unquote(info.value) for k, info in lines.item_keys(w.stage_step).items()}
-        w.stage_node, w.line_shift = _stage_node(doc, lines, w.stage_index, w.stage_step)
-        if w.stage_node is not None:  # a tree is exact (and knows flow-style stages)
-            w.stage_keys.update(_scalars_of(w.stage_node))
+        node = place.node_at(3) if len(place.path) >= 3 else None
+        if isinstance(node, MapNode):
+            w.stage_node = node
+            w.stage_keys = _scalars_of(node)
     return w
-
-
-def _stage_node(doc: Document, lines: Lines, index: int, step: Step | None) -> tuple[MapNode | None, int]:
-    """The stage's node, without parsing a long file again for a completion: its own lines parse alone."""
-    if doc.has_tree or step is None:
-        node = _node_at_path(doc.parsed.root, ("analysis", "stages", index))
-        return (node if isinstance(node, MapNode) else None), 0
-    from fasthep_flow.document.loader import parse_yaml
-
-    end = lines.item_end(step)
-    loaded = parse_yaml("\n".join(lines.raw[step.line : end]), doc.path)
-    root = loaded.root
-    if isinstance(root, SeqNode) and len(root.items) == 1 and isinstance(root.items[0], MapNode):
-        return root.items[0], step.line
-    return None, 0
 
 
 def locate(doc: Document, pos: Pos, ctx: Context) -> Located:
@@ -384,11 +347,9 @@ def _in_stage(w: Where, span: Span, ctx: Context) -> Located | None:
 
 
 def _source_spec(w: Where, reg: Registry, name: str) -> OpSpec | None:
-    source_step = next((s for s in w.place.steps if s.part == name), None)
-    if source_step is None:
-        return None
-    kind = w.lines.mapping_keys_under(source_step).get("kind")
-    return reg.source(kind.value) if kind is not None else None
+    source = w.place.node_at(2)
+    kind = source.get("kind") if isinstance(source, MapNode) else None
+    return reg.source(kind.text) if isinstance(kind, ScalarNode) and kind.is_string else None
 
 
 def _params_place(
@@ -462,20 +423,6 @@ def is_expression_type(types: list[ParamType] | tuple[ParamType, ...]) -> str | 
 # --- expressions --------------------------------------------------------------------------------------------
 
 
-def scalar_at(root: Node | None, pos: Pos) -> ScalarNode | None:
-    """The value scalar (not a key) of this file's tree whose text contains ``pos``."""
-    if root is None:
-        return None
-    keys: set[int] = set()
-    best: ScalarNode | None = None
-    for node in walk(root):
-        if isinstance(node, MapNode):
-            keys.update(id(e.key) for e in node.entries)
-        elif isinstance(node, ScalarNode) and id(node) not in keys and node.span.contains(pos):
-            best = node
-    return best
-
-
 def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InExpression | None:
     place = w.place
     doc = w.doc
@@ -491,11 +438,11 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
         step_order = (info.index + 1) * 1000 + step + 1 if info is not None else None
     span = Span(doc.path, place.start_pos, place.end_pos)
     scalar = use.node if use is not None else None
-    if scalar is None and w.stage_node is not None:
-        found = scalar_at(w.stage_node, w.tree_pos)
-        scalar = found if found is not None and found.is_string else None
+    here = place.scalar
+    if scalar is None and here is not None and place.role != "key" and (here.is_string or not here.text):
+        scalar = here
     if scalar is not None and scalar.offsets:
-        offset = scalar.text_offset_at(w.tree_pos)
+        offset = scalar.text_offset_at(w.pos)
         if offset is None:
             offset = len(scalar.text)
         return InExpression(
@@ -508,7 +455,6 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
             stage_id=stage_id,
             kind=kind,
             prefix_collection=prefix,
-            line_shift=w.line_shift,
             step_order=step_order,
         )
     if place.scalar_start is None and not place.block:
@@ -535,7 +481,7 @@ def _flow_use_at(w: Where, ctx: Context) -> tuple[Any, int | None]:
     if w.stage_node is None or w.registry is None:
         return None, None
     steps = stage_flow(w.stage_node, w.registry)
-    here = w.tree_pos
+    here = w.pos
     for k, step in enumerate(steps):
         for use in step.uses:
             if not use.implicit and use.node.span.file == w.doc.path and use.node.span.contains(here):
@@ -668,46 +614,16 @@ def schemas_at(root: Mapping[str, Any], path: tuple[PathPart, ...], w: Where) ->
 
 
 def _siblings_at(w: Where, depth: int) -> Mapping[str, Any]:
-    """Scalar values of the mapping at ``depth`` of the cursor's path (``op`` of a stage, ``kind`` of a source).
-
-    ``if``/``then`` in the schema select by them. Read from the parsed tree when the text parses, else from the
-    lines of the block (enough while typing in it).
-    """
+    """Scalar values of the mapping at ``depth`` of the cursor's path (``op`` of a stage, ``kind`` of a source):
+    ``if``/``then`` in the schema select by them."""
     if w.stage_index is not None and depth == 3:
         return w.stage_keys
-    steps = w.place.steps
-    if depth == 0 or depth > len(steps):
-        return {}
-    node = _node_at_path(w.doc.parsed.root, tuple(s.part for s in steps[:depth]))
-    if isinstance(node, MapNode):
-        return _scalars_of(node)
-    step = steps[depth - 1]
-    if step.col < 0:
-        return {}
-    found = w.lines.item_keys(step) if isinstance(step.part, int) else w.lines.mapping_keys_under(step)
-    return {k: _unquote(info.value) for k, info in found.items()}
-
-
-def _node_at_path(root: Node | None, path: tuple[PathPart, ...]) -> Node | None:
-    node = root
-    for part in path:
-        if isinstance(part, int) and isinstance(node, SeqNode) and 0 <= part < len(node.items):
-            node = node.items[part]
-        elif isinstance(part, str) and isinstance(node, MapNode):
-            node = node.get(part)
-        else:
-            return None
-    return node
+    node = w.place.node_at(depth) if depth > 0 else None
+    return _scalars_of(node) if isinstance(node, MapNode) else {}
 
 
 def _scalars_of(node: MapNode) -> dict[str, Any]:
     return {e.key.text: e.value.value for e in node.entries if isinstance(e.value, ScalarNode)}
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
 
 
 def stage_flow(stage: MapNode, reg: Registry) -> list[Any]:

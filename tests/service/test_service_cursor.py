@@ -1,11 +1,12 @@
-"""The line-based reading of YAML structure around a cursor — it must work on text that does not parse."""
+"""Which node of the document tree is at the cursor — it must work on text that does not parse (the cursor's
+line is patched and parsed again by the one loader)."""
 
 from __future__ import annotations
 
 import pytest
 from cursor_marks import at_cursor
 
-from fasthep_flow.service.blocks import place_at
+from fasthep_flow.service.cursor import place_at
 
 STAGES = """\
 version: 1.0
