@@ -122,43 +122,32 @@ def _doc_of(schema: Mapping[str, Any]) -> str:
     return str(schema.get("markdownDescription") or schema.get("description") or "")
 
 
-def _schema_keys(found: loc.Located, schemas: Iterable[Mapping[str, Any]], w: loc.Where) -> list[Completion]:
-    out: dict[str, Completion] = {}
+def _schema_keys(found: loc.DocKey, w: loc.Where) -> list[Completion]:
     present = set(w.place.siblings)
-    for schema in schemas:
-        required = set(schema.get("required") or ())
-        for name, sub in (schema.get("properties") or {}).items():
-            if name in out or name in present or not isinstance(sub, Mapping):
-                continue
-            resolved = loc.resolve_ref(sub, loc.workflow_schema_for(w.registry))
-            doc = _doc_of(resolved)
-            out[name] = Completion(
-                name,
-                CompletionKind.KEY,
-                found.span,
-                insert=_key_insert(name, resolved, found.place.start),
-                snippet=True,
-                detail="required" if name in required else "",
-                documentation=doc,
-                sort=("0" if name in required else "1") + name,
-            )
-    return list(out.values())
-
-
-def _top_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
-    root = loc.workflow_schema_for(w.registry)
-    return _schema_keys(found, loc.schema_branches(root, root, {}), w)
+    return [
+        Completion(
+            key.name,
+            CompletionKind.KEY,
+            found.span,
+            insert=_key_insert(key.name, key.schema, found.place.start),
+            snippet=True,
+            detail="required" if key.required else "",
+            documentation=key.doc,
+            sort=("0" if key.required else "1") + key.name,
+        )
+        for key in found.keys.values()
+        if key.name not in present
+    ]
 
 
 def _doc_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
     assert isinstance(found, loc.DocKey)
-    return _schema_keys(found, found.schemas, w)
+    return _schema_keys(found, w)
 
 
 def _stage_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
-    path = ("analysis", "stages", w.stage_index or 0)
-    schemas = list(loc.schemas_at(loc.workflow_schema_for(w.registry), path, w))
-    items = _schema_keys(found, schemas, w)
+    assert isinstance(found, loc.StageKey)
+    items = _schema_keys(found, w)
     if found.place.role == "item":  # `- |` starts a new stage: offer a complete stage per op as well
         items.extend(_stage_snippets(found, w))
     return items
@@ -292,19 +281,8 @@ def _param_values(found: loc.Located, w: loc.Where, ctx: Context) -> list[Comple
 
 def _doc_values(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
     assert isinstance(found, loc.DocValue)
-    values: list[tuple[object, str]] = []
-    for schema in found.schemas:
-        enum = schema.get("enum")
-        if isinstance(enum, list):
-            docs = schema.get("enumDescriptions") or [""] * len(enum)
-            values.extend(zip(enum, docs, strict=False))
-        if "const" in schema:
-            values.append((schema["const"], _doc_of(schema)))
-        t = schema.get("type")
-        if t == "boolean" or (isinstance(t, list) and "boolean" in t):
-            values.extend([(True, ""), (False, "")])
     seen: set[str] = set()
-    unique = [(v, d) for v, d in values if not (_yaml(v) in seen or seen.add(_yaml(v)))]  # type: ignore[func-returns-value]
+    unique = [(v, d) for v, d in found.values if not (_yaml(v) in seen or seen.add(_yaml(v)))]  # type: ignore[func-returns-value]
     return _allowed(found, unique)
 
 
@@ -554,7 +532,7 @@ def _field_doc(d: Any) -> str:
 
 
 _HANDLERS: dict[type, Any] = {
-    loc.TopKey: _top_keys,
+    loc.TopKey: _doc_keys,
     loc.DocKey: _doc_keys,
     loc.StageKey: _stage_keys,
     loc.DocValue: _doc_values,

@@ -118,14 +118,8 @@ def _is_hit(node: ScalarNode, pos: Pos, want: str | None) -> bool:
         return False
     if want is not None:
         return want in node.text
-    if node.style in (ScalarStyle.LITERAL, ScalarStyle.FOLDED):
-        return _in_block(node, pos)
-    return bool(node.text)
-
-
-def _in_block(node: ScalarNode, pos: Pos) -> bool:
-    """A block scalar holds the cursor only inside its text, not on its ``key: |`` line."""
-    return node.style in (ScalarStyle.LITERAL, ScalarStyle.FOLDED) and node.text_offset_at(pos) is not None
+    # inside the text itself: not before an opening quote or after a closing one, not on a `key: |` line
+    return bool(node.text) and node.text_offset_at(pos) is not None
 
 
 # --- patching the cursor's line ------------------------------------------------------------------------------

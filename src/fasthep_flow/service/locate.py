@@ -1,22 +1,24 @@
 """Classify the cursor: what the user is pointing at, so each feature can dispatch on it.
 
 ``locate(doc, pos, ctx)`` asks the document tree which node is at the cursor (``cursor.py``; works on broken
-text by patching the cursor's line), then names the place: a top-level key, a stage key, an op name, a param key or value of the op at
-hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output reference, an include path, or a
-position inside an expression string. Params are typed by the op's spec; every other key by the workflow's JSON
-Schema made from the same registry, so the service never keeps its own copy of the language.
+text by patching the cursor's line), then names the place: a top-level key, a stage key, an op name, a param
+key or value of the op at hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output
+reference, an include path, or a position inside an expression string. Params are typed by the op's spec;
+every other key by what the registry's workflow schema says about that path (``registry/schema_paths.py``),
+so the service keeps no copy of the language and no schema interpreter of its own.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
-from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.registry import schema_paths
+from fasthep_flow.registry.schema_paths import KeyInfo
 from fasthep_flow.registry.specs import (
     KindGroup,
     ListOf,
@@ -51,20 +53,21 @@ class Located:
 
 
 @dataclass(frozen=True)
-class TopKey(Located):
+class DocKey(Located):
+    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...):
+    ``keys`` are those the schema allows there (``registry/schema_paths.py`` reads the schema)."""
+
+    keys: Mapping[str, KeyInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopKey(DocKey):
     pass
 
 
 @dataclass(frozen=True)
-class StageKey(Located):
+class StageKey(DocKey):
     stage_index: int = 0
-
-
-@dataclass(frozen=True)
-class DocKey(Located):
-    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...)."""
-
-    schemas: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class DocValue(Located):
     """A scalar value the workflow schema describes (enums such as ``when`` and ``eventtype``, booleans)."""
 
     key: str = ""
-    schemas: tuple[Mapping[str, Any], ...] = ()
+    values: tuple[tuple[object, str], ...] = ()
+    """The values the schema allows, each with its documentation."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,10 @@ class Where:
     stage_node: MapNode | None = None
     """The stage's node in the cursor's tree (the text being typed included)."""
 
+    def value_at(self, depth: int) -> Any:
+        """The document's value at ``place.path[:depth]`` as plain data (the schema's ``if`` tests it)."""
+        return to_python(self.place.node_at(depth))
+
 
 def stage_of(place: Place) -> int | None:
     path = place.path
@@ -223,8 +231,10 @@ def classify(w: Where, ctx: Context) -> Located:
         if ref.kind in (SymbolKind.STYLE, SymbolKind.OUTPUT, SymbolKind.DATASET, SymbolKind.PROFILE):
             return NameRef(place, span, kind=ref.kind)
 
+    if role == "none":  # a comment, or text no patch of the line makes parse
+        return Located(place, span)
     if role == "key" and path == ():
-        return TopKey(place, span)
+        return TopKey(place, span, keys=_keys_at(w, ()))
     if w.stage_index is not None:
         found = _in_stage(w, span, ctx)
         if found is not None:
@@ -253,14 +263,15 @@ def classify(w: Where, ctx: Context) -> Located:
         kept = _kept_field(w, span, ctx, str(path[1]))
         if kept is not None:
             return kept
-    schemas = tuple(schemas_at(workflow_schema_for(reg), path, w))
     if role == "key":
-        return DocKey(place, span, schemas=schemas)
-    key_path = (*path, place.key) if role == "value" and place.key is not None else path
-    value_schemas = tuple(
-        schemas_at(workflow_schema_for(reg), key_path if role == "value" else (*path, 0), w)
-    )
-    return DocValue(place, span, key=place.key or "", schemas=value_schemas)
+        return DocKey(place, span, keys=_keys_at(w, path))
+    key_path = (*path, place.key) if role == "value" and place.key is not None else (*path, 0)
+    values = schema_paths.values_of(schema_paths.schemas_at(reg, key_path, w.value_at))
+    return DocValue(place, span, key=place.key or "", values=tuple(values))
+
+
+def _keys_at(w: Where, path: tuple[PathPart, ...]) -> dict[str, KeyInfo]:
+    return schema_paths.keys_of(w.registry, schema_paths.schemas_at(w.registry, path, w.value_at))
 
 
 def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression | None:
@@ -317,7 +328,7 @@ def _in_stage(w: Where, span: Span, ctx: Context) -> Located | None:
     rest = path[3:]
     index = w.stage_index or 0
     if (role == "key" and rest == ()) or (role == "item" and path == ("analysis", "stages")):
-        return StageKey(place, span, stage_index=index)
+        return StageKey(place, span, keys=_keys_at(w, ("analysis", "stages", index)), stage_index=index)
     if rest == () and role == "value":
         if place.key == "op":
             return OpValue(place, span, group=KindGroup.STAGES)
@@ -513,113 +524,6 @@ def reference_at(doc: Document, pos: Pos, ctx: Context) -> Reference | None:
         ):
             best = r
     return best
-
-
-# --- the workflow JSON Schema along a path ------------------------------------------------------------------
-
-
-def workflow_schema_for(reg: Registry | None) -> Mapping[str, Any]:
-    if reg is None:
-        return {}
-    from fasthep_flow.registry.schema import workflow_schema
-
-    return _cached_schema(reg, workflow_schema)
-
-
-_SCHEMAS: dict[int, tuple[object, Mapping[str, Any]]] = {}
-
-
-def _cached_schema(reg: Registry, make: Any) -> Mapping[str, Any]:
-    found = _SCHEMAS.get(id(reg))
-    if found is None or found[0] is not reg:
-        if len(_SCHEMAS) > 8:
-            _SCHEMAS.clear()
-        found = _SCHEMAS[id(reg)] = (reg, make(reg))
-    return found[1]
-
-
-def resolve_ref(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    seen = 0
-    while isinstance(ref, str) and ref.startswith("#/") and seen < 20:
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, Mapping) else {}
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        ref = target.get("$ref") if isinstance(target, Mapping) else None
-        seen += 1
-    return schema
-
-
-def schema_branches(
-    schema: Mapping[str, Any], root: Mapping[str, Any], siblings: Mapping[str, Any]
-) -> Iterator[Mapping[str, Any]]:
-    """The schema and every sub-schema that applies to the same value (combinators, matching ``if``)."""
-    schema = resolve_ref(schema, root)
-    yield schema
-    for key in ("anyOf", "oneOf", "allOf"):
-        for sub in schema.get(key, ()) or ():
-            yield from schema_branches(sub, root, siblings)
-    cond = schema.get("if")
-    if isinstance(cond, Mapping):
-        matched = _if_matches(cond, siblings)
-        picked = ("then", "else") if matched is None else ("then",) if matched else ("else",)
-        for key in picked:  # a condition on the value's shape cannot be told from the lines: follow both
-            branch = schema.get(key)
-            if isinstance(branch, Mapping):
-                yield from schema_branches(branch, root, siblings)
-
-
-def _if_matches(cond: Mapping[str, Any], siblings: Mapping[str, Any]) -> bool | None:
-    """Evaluate the ``if: {properties: {op: {const: X}}}`` form against the sibling values read from lines."""
-    props = cond.get("properties")
-    if not isinstance(props, Mapping) or set(cond) - {"properties", "required"}:
-        return None
-    for key, sub in props.items():
-        if not isinstance(sub, Mapping):
-            return None
-        value = siblings.get(key)
-        if "const" in sub and value != sub["const"]:
-            return False
-        if "enum" in sub and value not in sub["enum"]:
-            return False
-    return True
-
-
-def schemas_at(root: Mapping[str, Any], path: tuple[PathPart, ...], w: Where) -> Iterator[Mapping[str, Any]]:
-    """Every schema describing the node at ``path`` (a mapping for keys, a value for values)."""
-    current: list[Mapping[str, Any]] = [root] if root else []
-    for depth, part in enumerate(path):
-        siblings = _siblings_at(w, depth)
-        nxt: list[Mapping[str, Any]] = []
-        for schema in current:
-            for branch in schema_branches(schema, root, siblings):
-                if isinstance(part, int):
-                    items = branch.get("items")
-                    if isinstance(items, Mapping):
-                        nxt.append(items)
-                else:
-                    props = branch.get("properties") or {}
-                    if part in props:
-                        nxt.append(props[part])
-                    elif isinstance(branch.get("additionalProperties"), Mapping):
-                        nxt.append(branch["additionalProperties"])
-                    for pattern, sub in (branch.get("patternProperties") or {}).items():
-                        if re.search(pattern, part):
-                            nxt.append(sub)
-        current = nxt
-    siblings = _siblings_at(w, len(path))
-    for schema in current:
-        yield from schema_branches(schema, root, siblings)
-
-
-def _siblings_at(w: Where, depth: int) -> Mapping[str, Any]:
-    """Scalar values of the mapping at ``depth`` of the cursor's path (``op`` of a stage, ``kind`` of a source):
-    ``if``/``then`` in the schema select by them."""
-    if w.stage_index is not None and depth == 3:
-        return w.stage_keys
-    node = w.place.node_at(depth) if depth > 0 else None
-    return _scalars_of(node) if isinstance(node, MapNode) else {}
 
 
 def _scalars_of(node: MapNode) -> dict[str, Any]:
