@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from cursor_marks import at_cursor
 
-from fasthep_flow.service.cursor import place_at
+from fasthep_flow.document.loader import parse_yaml
+from fasthep_flow.document.nodes import MapNode, to_python, walk
+from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.service.cursor import PLACEHOLDER, place_at, tolerant_root
 
 STAGES = """\
 version: 1.0
@@ -88,3 +91,54 @@ def test_flow_mapping_value_in_render() -> None:
 )
 def test_parents_skip_comments_and_blank_lines(text: str, expected: tuple) -> None:
     assert place(text).path == expected
+
+
+def test_the_placeholder_never_reaches_the_answer_and_later_columns_stay_real() -> None:
+    text, pos = at_cursor(STAGES + "    - id: B\n      needs: [MuonVars, |, Other]\n")
+    p = place_at(text, pos)
+    assert (p.path, p.role, p.index, p.word) == (("analysis", "stages", 1, "needs"), "item", 1, "")
+    seq = p.container
+    other = seq.items[2]
+    line = text.split("\n")[pos.line]
+    assert other.text == "Other" and other.span.start == Pos(pos.line, line.index("Other"))
+    assert other.span_of(0, 5).end == Pos(pos.line, line.index("Other") + 5)
+    assert all(PLACEHOLDER not in getattr(n, "text", "") for n in walk(p.nodes[0]))
+
+
+def test_an_unclosed_expression_string_is_a_scalar_with_exact_offsets() -> None:
+    text, pos = at_cursor(STAGES + '          - {name: Muon_Eta, expr: "sqrt(Mu|\n')
+    p = place_at(text, pos)
+    assert p.scalar is not None and p.scalar.text == "sqrt(Mu"
+    assert p.scalar.text_offset_at(pos) == len("sqrt(Mu")
+    assert p.scalar.span_of(5, 7) == Span("", Pos(pos.line, pos.col - 2), pos)
+
+
+def test_a_broken_line_elsewhere_is_blanked_not_the_answer() -> None:
+    broken = STAGES.replace("      op: hep.define\n", "      op: hep.define\n      bad: [unclosed\n")
+    text, pos = at_cursor(broken + "    - id: B\n      op: hep.h|\n")
+    p = place_at(text, pos)
+    assert (p.path, p.role, p.key, p.prefix) == (("analysis", "stages", 1), "value", "op", "hep.h")
+
+
+def test_a_comment_is_no_place() -> None:
+    assert place(STAGES + "    # a comm|ent\n").role == "none"
+
+
+def test_after_a_closing_quote_the_cursor_is_not_in_the_string() -> None:
+    assert place('a: "xy"|\n').role == "none"  # nothing may be typed there
+    inside = place('a: "x|y"\n')
+    assert (inside.role, inside.key, inside.quote, inside.prefix) == ("value", "a", '"', "x")
+
+
+def test_a_parsed_document_is_answered_from_its_own_tree() -> None:
+    text, pos = at_cursor(STAGES.replace("op: hep.define", "op: hep.de|fine"))
+    parsed = parse_yaml(text, "t.yaml")
+    p = place_at(text, pos, "t.yaml", parsed)
+    stage = parsed.root.get("analysis").get("stages").items[0]  # type: ignore[union-attr]
+    assert p.node_at(3) is stage  # no second parse: the very nodes of the document's tree
+    assert (p.key, p.word, p.prefix) == ("op", "hep.define", "hep.de")
+
+
+def test_tolerant_root_keeps_the_rest_of_a_broken_file() -> None:
+    root = tolerant_root("a:\n  b: [1, 2\nc:\n  d: 3\n")
+    assert isinstance(root, MapNode) and to_python(root.get("c")) == {"d": 3}

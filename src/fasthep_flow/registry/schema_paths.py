@@ -153,7 +153,9 @@ def values_of(schemas: Sequence[Schema]) -> list[tuple[object, str]]:
             docs = schema.get("enumDescriptions") or [""] * len(enum)
             values.extend(zip(enum, docs, strict=False))
         if "const" in schema:
-            values.append((schema["const"], str(schema.get("markdownDescription") or schema.get("description") or "")))
+            values.append(
+                (schema["const"], str(schema.get("markdownDescription") or schema.get("description") or ""))
+            )
         t = schema.get("type")
         if t == "boolean" or (isinstance(t, list) and "boolean" in t):
             values.extend([(True, ""), (False, "")])

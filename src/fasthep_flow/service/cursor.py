@@ -32,7 +32,9 @@ Role = Literal["key", "value", "item", "none"]
 PLACEHOLDER = "FFcursor0"
 """Put at the cursor before parsing a patched line: a plain word that stays a string wherever it lands."""
 _ROUNDS = 3
-"""How many other broken lines are blanked, one per round, before giving up on a tree."""
+"""How many broken lines ``tolerant_root`` closes or blanks, one at a time, before giving up on a tree."""
+_PARSES = 12
+"""Parses one cursor may cost at most (patches of its line, and other broken lines blanked one at a time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +170,6 @@ def _line_patches(line: str, col: int) -> Iterator[tuple[str, int, str]]:
         yield typed.rstrip() + closed, col, ins
     cut = head + ins
     yield cut + _closers(cut), col, ins
-    indent = len(head) - len(head.lstrip(" -"))  # last resort: a new key where the line's content starts
-    yield head[:indent] + PLACEHOLDER + ":", indent, PLACEHOLDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +186,24 @@ class _Patch:
         return Pos(self.line, self.col + self.width - 1)
 
 
-def _syntax_lines(loaded: Loaded) -> set[int]:
+def _culprits(loaded: Loaded) -> set[int]:
+    """The lines to blame for the loader's syntax errors: where an unclosed flow collection or quoted string
+    starts (the parser only notices later), else the line it stopped at."""
     from fasthep_flow.document import codes
 
     out: set[int] = set()
     for d in loaded.diagnostics:
-        if d.code == codes.YAML_SYNTAX:
-            out.add(d.span.start.line)
-            out.update(r.span.start.line for r in d.related)
+        if d.code != codes.YAML_SYNTAX:
+            continue
+        opened = [r.span.start.line for r in d.related if "flow" in r.message or "quoted" in r.message]
+        out.add(opened[0] if opened else d.span.start.line)
     return out
+
+
+def _repaired(line: str) -> str:
+    """A broken line made harmless: its open quotes and brackets closed, or else blanked."""
+    closers = _closers(line)
+    return line.rstrip() + closers if closers else " " * len(line)
 
 
 def _patched_parse(
@@ -208,20 +217,24 @@ def _patched_parse(
     cr = "\r" if own.endswith("\r") else ""
     body = own[: len(own) - len(cr)]
     col = min(pos.col, len(body))
-    blanked: set[int] = set()
-    for _ in range(_ROUNDS + 1):
-        foreign: set[int] = set()
+    repaired: set[int] = set()
+    budget = _PARSES
+    # first the next line's errors count as the cursor line's own (`ana|` is reported there); then not, as
+    # when a line typed inside a list makes the list's next item misplaced
+    for own_lines in ({pos.line, pos.line + 1}, {pos.line}):
         for patched, at, ins in _line_patches(body, col):
             lines[pos.line] = patched + cr
-            loaded = parse_yaml("\n".join(lines), file, previous=None if blanked else previous)
-            if loaded.root is not None:
-                return loaded, _Patch(pos.line, at, len(ins))
-            foreign |= _syntax_lines(loaded) - {pos.line, pos.line + 1} - blanked
-        if not foreign:
-            return None
-        worst = min(foreign)
-        blanked.add(worst)
-        lines[worst] = " " * len(lines[worst])  # same length: offsets and columns elsewhere stay put
+            while budget > 0:
+                budget -= 1
+                loaded = parse_yaml("\n".join(lines), file, previous=None if repaired else previous)
+                if loaded.root is not None:
+                    return loaded, _Patch(pos.line, at, len(ins))
+                foreign = _culprits(loaded) - own_lines - repaired
+                if not foreign:
+                    break  # this patch's own fault: try the next one (lines repaired so far stay so)
+                worst = min(foreign)
+                repaired.add(worst)
+                lines[worst] = _repaired(lines[worst])
     return None
 
 
@@ -380,11 +393,9 @@ def tolerant_root(text: str, file: str = "", parsed: Loaded | None = None) -> No
     for _ in range(2 * _ROUNDS):
         if loaded.root is not None:
             return loaded.root
-        broken = sorted(n for n in _syntax_lines(loaded) if n < len(lines) and lines[n].strip())
+        broken = sorted(n for n in _culprits(loaded) if n < len(lines) and lines[n].strip())
         if not broken:
             return None
-        line = broken[0]
-        closed = lines[line].rstrip() + _closers(lines[line])
-        lines[line] = closed if closed != lines[line].rstrip() else " " * len(lines[line])
+        lines[broken[0]] = _repaired(lines[broken[0]])
         loaded = parse_yaml("\n".join(lines), file)
     return loaded.root
