@@ -142,3 +142,56 @@ def test_a_parsed_document_is_answered_from_its_own_tree() -> None:
 def test_tolerant_root_keeps_the_rest_of_a_broken_file() -> None:
     root = tolerant_root("a:\n  b: [1, 2\nc:\n  d: 3\n")
     assert isinstance(root, MapNode) and to_python(root.get("c")) == {"d": 3}
+
+
+def _many_stages(n: int) -> str:
+    body = "".join(
+        f"    - id: S{i}\n      op: hep.define\n      params:\n        variables:\n"
+        f'          - {{name: V{i}, expr: "Muon_Px * {i}"}}\n'
+        for i in range(n)
+    )
+    return "version: 1.0\nsources:\n  events: {kind: toy, nevents: 10}\nanalysis:\n  stages:\n" + body
+
+
+@pytest.mark.parametrize(
+    ("old_line", "typed"),
+    [
+        ("      op: hep.define", "      needs: [S3, S|\n      op: hep.define"),  # an unclosed flow sequence
+        ("      params:", "      |\n      params:"),  # a new key on an empty line
+        ("          - {name: V", '          - {name: W, expr: "sqrt(Mu|'),  # an unclosed string
+    ],
+)
+def test_a_long_workflow_reparses_only_the_stage_being_typed_in_with_the_same_answer(
+    old_line: str, typed: str
+) -> None:
+    old = _many_stages(30)
+    lines = old.split("\n")
+    at = [i for i, line in enumerate(lines) if line == old_line or line.startswith(old_line)][12]
+    text, pos = at_cursor("\n".join([*lines[:at], typed, *lines[at + 1 :]]))
+    reference = (old, parse_yaml(old, "t.yaml"))
+    windowed = place_at(text, pos, "t.yaml", reference=reference)
+    whole = place_at(text, pos, "t.yaml")
+    assert windowed.path[:3] == ("analysis", "stages", 12)
+    first_stage = reference[1].root.get("analysis").get("stages").items[0]  # type: ignore[union-attr]
+    assert windowed.node_at(2).items[0] is first_stage  # type: ignore[union-attr]  # only stage 12 was parsed
+    assert (windowed.path, windowed.role, windowed.index, windowed.key, windowed.word, windowed.start) == (
+        whole.path,
+        whole.role,
+        whole.index,
+        whole.key,
+        whole.word,
+        whole.start,
+    )
+    assert windowed.siblings == whole.siblings
+    assert to_python(windowed.node_at(3)) == to_python(whole.node_at(3))
+    assert windowed.scalar is not None and whole.scalar is not None
+    assert windowed.scalar.span == whole.scalar.span and windowed.scalar.text == whole.scalar.text
+
+
+def test_a_stale_reference_is_not_trusted_for_the_window() -> None:
+    old = _many_stages(30)
+    text, pos = at_cursor(
+        old.replace("    - id: S5\n", "    - id: S5\n      # added\n", 1) + "    - id: X\n      ne|\n"
+    )
+    p = place_at(text, pos, "t.yaml", reference=(_many_stages(31), parse_yaml(_many_stages(31), "t.yaml")))
+    assert (p.path, p.role, p.word) == (("analysis", "stages", 30), "key", "ne")

@@ -207,34 +207,106 @@ def _repaired(line: str) -> str:
 
 
 def _patched_parse(
-    text: str, pos: Pos, file: str, previous: tuple[str, Loaded] | None
+    lines: list[str], pos: Pos, file: str, previous: tuple[str, Loaded] | None, first: int = 0
 ) -> tuple[Loaded, _Patch] | None:
-    """Parse ``text`` with the cursor's line patched (see the module docstring); None if nothing parses."""
+    """Parse ``lines`` with the cursor's line patched (see the module docstring); None if nothing parses.
+
+    ``first``: the index in the document of ``lines[0]`` (a window of it); the text parsed starts with as many
+    empty lines, so the nodes have the document's lines and columns."""
     from fasthep_flow.document.loader import parse_yaml
 
-    lines = text.split("\n")
-    own = lines[pos.line]
+    lines = list(lines)
+    here = pos.line - first
+    own = lines[here]
     cr = "\r" if own.endswith("\r") else ""
     body = own[: len(own) - len(cr)]
     col = min(pos.col, len(body))
+    lead = "\n" * first
     repaired: set[int] = set()
     budget = _PARSES
     # first the next line's errors count as the cursor line's own (`ana|` is reported there); then not, as
     # when a line typed inside a list makes the list's next item misplaced
     for own_lines in ({pos.line, pos.line + 1}, {pos.line}):
         for patched, at, ins in _line_patches(body, col):
-            lines[pos.line] = patched + cr
+            lines[here] = patched + cr
             while budget > 0:
                 budget -= 1
-                loaded = parse_yaml("\n".join(lines), file, previous=None if repaired else previous)
+                loaded = parse_yaml(lead + "\n".join(lines), file, previous=None if repaired else previous)
                 if loaded.root is not None:
                     return loaded, _Patch(pos.line, at, len(ins))
-                foreign = _culprits(loaded) - own_lines - repaired
+                foreign = {
+                    n for n in _culprits(loaded) - own_lines - repaired if first <= n < first + len(lines)
+                }
                 if not foreign:
                     break  # this patch's own fault: try the next one (lines repaired so far stay so)
                 worst = min(foreign)
                 repaired.add(worst)
-                lines[worst] = _repaired(lines[worst])
+                lines[worst - first] = _repaired(lines[worst - first])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The lines of the one stage the cursor is in, and where that stage sits in a recent tree of the file.
+
+    In a long workflow, parsing one stage instead of the whole file keeps completion instant while the user
+    types (a full parse of a 300-stage file is tens of milliseconds, and a patch may take a few)."""
+
+    first: int
+    last: int
+    trail: tuple[int, int, int]
+    """Entry index of ``analysis``, of ``stages``, item index of the stage."""
+    root: MapNode
+
+    def graft(self, item: Node) -> MapNode:
+        """The recent tree with the stage replaced by ``item`` (the other stages are shared, unchanged)."""
+        a, s, i = self.trail
+        analysis = self.root.entries[a].value
+        assert isinstance(analysis, MapNode)
+        stages = analysis.entries[s].value
+        assert isinstance(stages, SeqNode)
+        new_stages = SeqNode(stages.span, stages.index, [*stages.items[:i], item, *stages.items[i + 1 :]])
+        new_analysis = MapNode(analysis.span, analysis.index, _replaced(analysis.entries, s, new_stages))
+        return MapNode(self.root.span, self.root.index, _replaced(self.root.entries, a, new_analysis))
+
+
+def _replaced(entries: list[Entry], i: int, value: Node) -> list[Entry]:
+    return [*entries[:i], Entry(entries[i].key, value), *entries[i + 1 :]]
+
+
+_WINDOW_MIN_STAGES = 20
+"""Below this many stages the whole file is parsed again (it is cheap, and exact)."""
+
+
+def _window(lines: list[str], pos: Pos, reference: tuple[str, Loaded] | None) -> _Window | None:
+    """The stage around ``pos``, found in ``reference`` (this text's parse, or the last one before this edit).
+
+    A stage is taken only when the lines that start it and the next stage are the same in this text as in
+    the reference (counting the lines the edit added or removed): then the edit is inside it."""
+    if reference is None or not isinstance(reference[1].root, MapNode):
+        return None
+    ref = reference[1]
+    root = reference[1].root
+    a = next((k for k, e in enumerate(root.entries) if e.key.text == "analysis"), None)
+    analysis = root.entries[a].value if a is not None else None
+    s = (
+        next((k for k, e in enumerate(analysis.entries) if e.key.text == "stages"), None)
+        if isinstance(analysis, MapNode)
+        else None
+    )
+    stages = analysis.entries[s].value if s is not None and isinstance(analysis, MapNode) else None
+    if a is None or s is None or not isinstance(stages, SeqNode) or len(stages.items) < _WINDOW_MIN_STAGES:
+        return None
+    delta = len(lines) - ref.index.line_count
+    for i in range(len(stages.items) - 1):
+        first = stages.items[i].span.start.line
+        after = stages.items[i + 1].span.start.line  # the next stage's first line, in the reference
+        if first > pos.line:
+            break
+        if not first <= pos.line < after + delta or after + delta >= len(lines):
+            continue
+        if lines[first] == ref.index.line_text(first) and lines[after + delta] == ref.index.line_text(after):
+            return _Window(first, after + delta - 1, (a, s, i), root)
     return None
 
 
@@ -294,8 +366,18 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch in "_.-/"
 
 
-def place_at(text: str, pos: Pos, file: str = "", parsed: Loaded | None = None) -> Place:
-    """Where ``pos`` is in the tree of ``text`` (``parsed``: its parse, when one is at hand)."""
+def place_at(
+    text: str,
+    pos: Pos,
+    file: str = "",
+    parsed: Loaded | None = None,
+    reference: tuple[str, Loaded] | None = None,
+) -> Place:
+    """Where ``pos`` is in the tree of ``text``.
+
+    ``parsed``: the parse of ``text``, when one is at hand; ``reference``: a recent parse of this file (this
+    text's, or the last one that parsed) to re-parse only the stage being typed in.
+    """
     real = parsed.index if parsed is not None else LineIndex(text)
     if pos.line >= real.line_count:
         return Place((), "key", line=pos.line)
@@ -303,8 +385,20 @@ def place_at(text: str, pos: Pos, file: str = "", parsed: Loaded | None = None) 
         hit = next(_hits(parsed.root, pos, None, ()), None)
         if hit is not None:
             return _place(parsed.root, hit[0], pos, real)
+        reference = (text, parsed)
+    lines = text.split("\n")
+    window = _window(lines, pos, reference)
+    if window is not None:
+        found = _patched_parse(lines[window.first : window.last + 1], pos, file, None, window.first)
+        wroot = found[0].root if found is not None else None
+        if found is not None and isinstance(wroot, SeqNode) and len(wroot.items) == 1:
+            hit = next(_hits(wroot, found[1].marker, PLACEHOLDER, ()), None)
+            if hit is not None:
+                restored = _Restore(found[1], real).node(wroot)
+                assert isinstance(restored, SeqNode)
+                return _place(window.graft(restored.items[0]), window.trail + hit[0][1:], pos, real)
     previous = (text, parsed) if parsed is not None and parsed.root is not None else None
-    found = _patched_parse(text, pos, file, previous)
+    found = _patched_parse(lines, pos, file, previous)
     if found is None:
         return Place((), "none", line=pos.line, start=pos.col, end=pos.col)
     loaded, patch = found

@@ -113,7 +113,7 @@ class Document:
                     check_inputs=ctx.settings.check_inputs,
                     reader=ctx.reader,
                     project_root=ctx.project_root,
-                    previous=self._previous_parse(),
+                    previous=self._own_parse() or self._previous_parse(),
                 )
                 found = compile_text(self.text, self.path, options)
                 with self._lock:
@@ -122,6 +122,12 @@ class Document:
                     self._compiled[ctx] = found
                     self._basis.clear()  # no chain of old snapshots stays alive behind this one
             return found
+
+    def _own_parse(self) -> tuple[str, Loaded] | None:
+        """This text's tree when a feature already asked for it before the compile (the loader takes the same
+        text's tree as it is: one parse per version)."""
+        parsed = self.__dict__.get("_parsed_alone")
+        return (self.text, parsed) if parsed is not None else None
 
     def _previous_parse(self) -> tuple[str, Loaded] | None:
         """The parse of the snapshot this one follows, when it has been compiled: typing inside one scalar
@@ -178,7 +184,9 @@ class Document:
         if found is None:
             from fasthep_flow.service.cursor import place_at
 
-            found = place_at(self.text, pos, self.path, self.parsed)
+            parsed = self.parsed
+            reference = (self.text, parsed) if parsed.root is not None else self._previous_parse()
+            found = place_at(self.text, pos, self.path, parsed, reference)
             with self._lock:
                 if len(self._places) >= 8:
                     self._places.pop(next(iter(self._places)))
