@@ -240,3 +240,9 @@ def test_branches_of_the_input_root_file_are_offered(root_file, ctx: Context) ->
 
 def test_needs_unclosed_leaves_out_listed_ones_too(ctx: Context) -> None:
     assert labels(HEAD + "    - id: Plot\n      needs: [MuonVars, |\n", ctx) == ["Baseline"]
+
+
+def test_a_file_opened_broken_elsewhere_still_offers_its_names(ctx: Context) -> None:
+    broken = HEAD.replace("      op: hep.define\n", "      op: hep.define\n      bad: [unclosed\n", 1)
+    assert broken != HEAD
+    assert labels(broken + "    - id: Plot\n      needs: [Bas|\n", ctx) == ["Baseline"]

@@ -478,18 +478,32 @@ def _place(root: Node, trail: tuple[int, ...], pos: Pos, real: LineIndex) -> Pla
     )
 
 
+def tolerant_text(text: str, file: str = "", parsed: Loaded | None = None, blank: int | None = None) -> str:
+    """``text`` with line ``blank`` blanked and the lines the loader stops at closed or blanked, until it parses
+    (or ``_ROUNDS`` lines were mended): what a half-typed workflow says so far."""
+    return _mend(text, file, parsed, blank)[0]
+
+
 def tolerant_root(text: str, file: str = "", parsed: Loaded | None = None) -> Node | None:
-    """The tree of ``text``; when it does not parse, the tree with the lines the parser stops at blanked."""
+    """The tree of ``text``; when it does not parse, that of ``tolerant_text`` (the rest of the file keeps its
+    shape while one line is broken)."""
+    return _mend(text, file, parsed, None)[1].root
+
+
+def _mend(text: str, file: str, parsed: Loaded | None, blank: int | None) -> tuple[str, Loaded]:
     from fasthep_flow.document.loader import parse_yaml
 
-    loaded = parsed if parsed is not None else parse_yaml(text, file)
     lines = text.split("\n")
+    if blank is not None and 0 <= blank < len(lines):
+        lines[blank] = ""
+        parsed = None
+    loaded = parsed if parsed is not None else parse_yaml("\n".join(lines), file)
     for _ in range(2 * _ROUNDS):
         if loaded.root is not None:
-            return loaded.root
+            break
         broken = sorted(n for n in _culprits(loaded) if n < len(lines) and lines[n].strip())
         if not broken:
-            return None
+            break
         lines[broken[0]] = _repaired(lines[broken[0]])
         loaded = parse_yaml("\n".join(lines), file)
-    return loaded.root
+    return "\n".join(lines), loaded

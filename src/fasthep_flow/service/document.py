@@ -158,7 +158,7 @@ class Document:
 
     def names(self, ctx: Context, near: Pos | None = None) -> CompileResult:
         """A compile to take names from: this version's if it has one (or there is nothing older), else the
-        one this snapshot follows; while the text does not parse, that of the text without the cursor's line."""
+        one this snapshot follows; while the text does not parse, that of the text mended around the cursor."""
         own = self.own_compile()
         if own is not None and (own.loaded.root is not None or near is None):
             return own
@@ -169,7 +169,7 @@ class Document:
         result = self.compiled(ctx)
         if result.loaded.root is not None or near is None:
             return result
-        return self.without_line(near.line).compiled(ctx)
+        return self.mended(near.line).compiled(ctx)
 
     def index(self, ctx: Context, near: Pos | None = None) -> SymbolIndex:
         """The symbol index for names (see ``names``): completion must work while typing ``needs: [Bas``."""
@@ -193,16 +193,20 @@ class Document:
                 self._places[pos] = found
         return found
 
-    def without_line(self, line: int) -> Document:
-        """This document with one line blanked: what a half-typed line leaves of the workflow."""
+    def mended(self, line: int) -> Document:
+        """This document with the cursor's line blanked and any other line the loader stops at closed or
+        blanked (``cursor.tolerant_text``): what a half-typed workflow says so far."""
         with self._lock:
             doc = self._variants.get(line)
-            if doc is None:
-                lines = self.text.split("\n")
-                if 0 <= line < len(lines):
-                    lines[line] = ""
-                doc = self._variants[line] = Document(self.uri, "\n".join(lines), self.version)
-            return doc
+        if doc is None:
+            from fasthep_flow.service.cursor import tolerant_text
+
+            doc = Document(self.uri, tolerant_text(self.text, self.path, blank=line), self.version)
+            with self._lock:
+                if len(self._variants) >= 4:
+                    self._variants.pop(next(iter(self._variants)))
+                doc = self._variants.setdefault(line, doc)
+        return doc
 
     def offset(self, pos: Pos) -> int:
         return self.lines.offset(pos)
