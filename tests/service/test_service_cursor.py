@@ -195,3 +195,13 @@ def test_a_stale_reference_is_not_trusted_for_the_window() -> None:
     )
     p = place_at(text, pos, "t.yaml", reference=(_many_stages(31), parse_yaml(_many_stages(31), "t.yaml")))
     assert (p.path, p.role, p.word) == (("analysis", "stages", 30), "key", "ne")
+
+
+def test_an_edit_outside_the_stage_keeps_the_reference_out() -> None:
+    old = _many_stages(30)
+    gone = "    - id: S2\n      op: hep.define\n      params:\n        variables:\n"
+    gone += '          - {name: V2, expr: "Muon_Px * 2"}\n'
+    assert gone in old
+    text, pos = at_cursor(old.replace(gone, "").replace("    - id: S12\n", "    - id: S12\n      ne|\n"))
+    p = place_at(text, pos, "t.yaml", reference=(old, parse_yaml(old, "t.yaml")))
+    assert (p.path, p.role, p.word) == (("analysis", "stages", 11), "key", "ne")  # S12 is the 12th stage now

@@ -278,34 +278,35 @@ _WINDOW_MIN_STAGES = 20
 """Below this many stages the whole file is parsed again (it is cheap, and exact)."""
 
 
-def _window(lines: list[str], pos: Pos, reference: tuple[str, Loaded] | None) -> _Window | None:
+def _window(text: str, real: LineIndex, pos: Pos, reference: tuple[str, Loaded] | None) -> _Window | None:
     """The stage around ``pos``, found in ``reference`` (this text's parse, or the last one before this edit).
 
-    A stage is taken only when the lines that start it and the next stage are the same in this text as in
-    the reference (counting the lines the edit added or removed): then the edit is inside it."""
+    A stage is taken only when the text before it and the text from the next stage on are the same as in the
+    reference: then the edit is inside it, and the rest of the reference tree still describes this text."""
     if reference is None or not isinstance(reference[1].root, MapNode):
         return None
-    ref = reference[1]
-    root = reference[1].root
+    ref_text, ref = reference
+    root = ref.root
+    assert isinstance(root, MapNode)
     a = next((k for k, e in enumerate(root.entries) if e.key.text == "analysis"), None)
     analysis = root.entries[a].value if a is not None else None
-    s = (
-        next((k for k, e in enumerate(analysis.entries) if e.key.text == "stages"), None)
-        if isinstance(analysis, MapNode)
-        else None
-    )
-    stages = analysis.entries[s].value if s is not None and isinstance(analysis, MapNode) else None
-    if a is None or s is None or not isinstance(stages, SeqNode) or len(stages.items) < _WINDOW_MIN_STAGES:
+    if a is None or not isinstance(analysis, MapNode):
         return None
-    delta = len(lines) - ref.index.line_count
+    s = next((k for k, e in enumerate(analysis.entries) if e.key.text == "stages"), None)
+    stages = analysis.entries[s].value if s is not None else None
+    if s is None or not isinstance(stages, SeqNode) or len(stages.items) < _WINDOW_MIN_STAGES:
+        return None
+    delta = real.line_count - ref.index.line_count
     for i in range(len(stages.items) - 1):
         first = stages.items[i].span.start.line
         after = stages.items[i + 1].span.start.line  # the next stage's first line, in the reference
         if first > pos.line:
             break
-        if not first <= pos.line < after + delta or after + delta >= len(lines):
+        if not first <= pos.line < after + delta or after + delta >= real.line_count:
             continue
-        if lines[first] == ref.index.line_text(first) and lines[after + delta] == ref.index.line_text(after):
+        start, ref_start = real.offset(Pos(first, 0)), ref.index.offset(Pos(first, 0))
+        stop, ref_stop = real.offset(Pos(after + delta, 0)), ref.index.offset(Pos(after, 0))
+        if text[:start] == ref_text[:ref_start] and text[stop:] == ref_text[ref_stop:]:
             return _Window(first, after + delta - 1, (a, s, i), root)
     return None
 
@@ -387,7 +388,7 @@ def place_at(
             return _place(parsed.root, hit[0], pos, real)
         reference = (text, parsed)
     lines = text.split("\n")
-    window = _window(lines, pos, reference)
+    window = _window(text, real, pos, reference)
     if window is not None:
         found = _patched_parse(lines[window.first : window.last + 1], pos, file, None, window.first)
         wroot = found[0].root if found is not None else None
