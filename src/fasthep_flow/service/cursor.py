@@ -387,17 +387,10 @@ def place_at(
         if hit is not None:
             return _place(parsed.root, hit[0], pos, real)
         reference = (text, parsed)
+    in_window = place_in_stage(text, pos, file, reference, real)
+    if in_window is not None:
+        return in_window
     lines = text.split("\n")
-    window = _window(text, real, pos, reference)
-    if window is not None:
-        found = _patched_parse(lines[window.first : window.last + 1], pos, file, None, window.first)
-        wroot = found[0].root if found is not None else None
-        if found is not None and isinstance(wroot, SeqNode) and len(wroot.items) == 1:
-            hit = next(_hits(wroot, found[1].marker, PLACEHOLDER, ()), None)
-            if hit is not None:
-                restored = _Restore(found[1], real).node(wroot)
-                assert isinstance(restored, SeqNode)
-                return _place(window.graft(restored.items[0]), window.trail + hit[0][1:], pos, real)
     previous = (text, parsed) if parsed is not None and parsed.root is not None else None
     found = _patched_parse(lines, pos, file, previous)
     if found is None:
@@ -408,6 +401,28 @@ def place_at(
     if hit is None:  # the placeholder landed in a comment
         return Place((), "none", line=pos.line, start=pos.col, end=pos.col)
     return _place(_Restore(patch, real).node(loaded.root), hit[0], pos, real)
+
+
+def place_in_stage(
+    text: str, pos: Pos, file: str, reference: tuple[str, Loaded] | None, real: LineIndex | None = None
+) -> Place | None:
+    """The place of ``pos`` found by parsing only the stage it is in (see ``_Window``), or None when the
+    reference does not tell which stage that is or the stage alone does not parse."""
+    real = real if real is not None else LineIndex(text)
+    window = _window(text, real, pos, reference)
+    if window is None:
+        return None
+    lines = text.split("\n", window.last + 1)[window.first : window.last + 1]
+    found = _patched_parse(lines, pos, file, None, window.first)
+    wroot = found[0].root if found is not None else None
+    if found is None or not isinstance(wroot, SeqNode) or len(wroot.items) != 1:
+        return None
+    hit = next(_hits(wroot, found[1].marker, PLACEHOLDER, ()), None)
+    if hit is None:
+        return None
+    restored = _Restore(found[1], real).node(wroot)
+    assert isinstance(restored, SeqNode)
+    return _place(window.graft(restored.items[0]), window.trail + hit[0][1:], pos, real)
 
 
 def _place(root: Node, trail: tuple[int, ...], pos: Pos, real: LineIndex) -> Place:

@@ -123,6 +123,12 @@ class Document:
                     self._basis.clear()  # no chain of old snapshots stays alive behind this one
             return found
 
+    @property
+    def has_tree(self) -> bool:
+        """True when this text's tree is at hand without parsing."""
+        own = self.own_compile()
+        return "_parsed_alone" in self.__dict__ or (own is not None and own.loaded.main is not None)
+
     def _own_parse(self) -> tuple[str, Loaded] | None:
         """This text's tree when a feature already asked for it before the compile (the loader takes the same
         text's tree as it is: one parse per version)."""
@@ -182,11 +188,17 @@ class Document:
         with self._lock:
             found = self._places.get(pos)
         if found is None:
-            from fasthep_flow.service.cursor import place_at
+            from fasthep_flow.service.cursor import place_at, place_in_stage
 
-            parsed = self.parsed
-            reference = (self.text, parsed) if parsed.root is not None else self._previous_parse()
-            found = place_at(self.text, pos, self.path, parsed, reference)
+            previous = self._previous_parse()
+            if not self.has_tree and previous is not None:
+                # typed a moment ago, not parsed yet: the stage being typed in is enough (the compile that
+                # follows parses the whole text once, for diagnostics)
+                found = place_in_stage(self.text, pos, self.path, previous, self.lines)
+            if found is None:
+                parsed = self.parsed
+                reference = (self.text, parsed) if parsed.root is not None else previous
+                found = place_at(self.text, pos, self.path, parsed, reference)
             with self._lock:
                 if len(self._places) >= 8:
                     self._places.pop(next(iter(self._places)))
