@@ -240,3 +240,25 @@ def test_branches_of_the_input_root_file_are_offered(root_file, ctx: Context) ->
 
 def test_needs_unclosed_leaves_out_listed_ones_too(ctx: Context) -> None:
     assert labels(HEAD + "    - id: Plot\n      needs: [MuonVars, |\n", ctx) == ["Baseline"]
+
+
+def test_a_file_opened_broken_elsewhere_still_offers_its_names(ctx: Context) -> None:
+    broken = HEAD.replace("      op: hep.define\n", "      op: hep.define\n      bad: [unclosed\n", 1)
+    assert broken != HEAD
+    assert labels(broken + "    - id: Plot\n      needs: [Bas|\n", ctx) == ["Baseline"]
+
+
+def test_typing_in_a_long_workflow_parses_only_the_stage_typed_in(ctx: Context) -> None:
+    many = "".join(
+        f'    - id: S{i}\n      op: hep.define\n      params:\n        variables:\n          - {{name: V{i}, expr: "NMuon * {i}"}}\n'
+        for i in range(25)
+    )
+    tail = (
+        "    - id: Last\n      op: hep.define\n      params:\n        variables: [{name: W, expr: NMuon}]\n"
+    )
+    before = Document(URI, HEAD + many + "    - id: Plot\n      needs: []\n" + tail, 1)
+    before.compiled(ctx)
+    text, pos = at_cursor(HEAD + many + "    - id: Plot\n      needs: [Bas|\n" + tail)
+    after = Document(URI, text, 2).follows(before)
+    assert [c.label for c in complete(after, pos, ctx)] == ["Baseline"]
+    assert not after.has_tree  # the whole new text was not parsed for this answer

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
 from fasthep_flow import service
 from fasthep_flow.lsp.server import FlowServer  # evaluated at run time: pygls reads command annotations
@@ -47,14 +48,11 @@ def _document(ls: FlowServer, uri: str) -> tuple[Document, service.Context]:
 
 
 def _progress_supported(ls: FlowServer) -> bool:
-    window = ls.client_capabilities.window
-    return bool(window is not None and window.work_done_progress)
+    return bool(get_capability(ls.client_capabilities, "window.work_done_progress", False))
 
 
 def _show_document_supported(ls: FlowServer) -> bool:
-    window = ls.client_capabilities.window
-    show = window.show_document if window is not None else None
-    return bool(show is not None and show.support)
+    return bool(get_capability(ls.client_capabilities, "window.show_document.support", False))
 
 
 class _Progress:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
 from fasthep_flow import service
 from fasthep_flow.lsp import convert
@@ -58,10 +59,8 @@ class DiagnosticsHost:
         learns that only through a refresh. Neovim 0.11 pulls but does not advertise refresh, so it is
         pushed to instead (and then offered no pull at all: both at once shows everything twice).
         """
-        td = capabilities.text_document
-        ws = capabilities.workspace
-        can_pull = td is not None and td.diagnostic is not None
-        can_refresh = ws is not None and ws.diagnostics is not None and bool(ws.diagnostics.refresh_support)
+        can_pull = get_capability(capabilities, "text_document.diagnostic") is not None
+        can_refresh = bool(get_capability(capabilities, "workspace.diagnostics.refresh_support", False))
         self.pull = can_pull and can_refresh
         log.info("diagnostics mode: %s", "pull" if self.pull else "push")
 
@@ -92,8 +91,7 @@ class DiagnosticsHost:
             self.schedule(uri, immediate=True)
 
     def _request_refresh(self) -> None:
-        caps = self.server.client_capabilities.workspace
-        if caps is not None and caps.diagnostics is not None and caps.diagnostics.refresh_support:
+        if get_capability(self.server.client_capabilities, "workspace.diagnostics.refresh_support", False):
             self.server.workspace_diagnostic_refresh(None)
 
     def schedule(self, uri: str, *, immediate: bool = False) -> None:

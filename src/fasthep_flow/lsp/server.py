@@ -2,7 +2,9 @@
 
 The server owns the protocol state (open buffers, the negotiated position encoding, push or pull, the
 workspace snapshot) and nothing else: each feature handler snapshots the document, converts the position in,
-calls a pure service function in a worker thread and converts the result out (``lsp/features.py``).
+calls a pure service function in a worker thread and converts the result out. There is one module per LSP
+area (``completion.py``, ``hover.py``, ``navigation.py``, ``outline.py``, ``actions.py``, ``commands.py``);
+the plumbing they share is ``host.py``.
 """
 
 from __future__ import annotations
@@ -211,12 +213,12 @@ class FlowServer(LanguageServer):
 
 
 def build_server() -> FlowServer:
-    from fasthep_flow.lsp import commands, features, sync
+    from fasthep_flow.lsp import actions, commands, completion, hover, navigation, outline, sync
 
     server = FlowServer()
     sync.register(server)
-    features.register(server)
-    commands.register(server)
+    for area in (completion, hover, navigation, outline, actions, commands):  # one module per LSP area
+        area.register(server)
     return server
 
 

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
 from fasthep_flow.service.document import uri_to_path
 
@@ -37,9 +38,9 @@ def register(server: FlowServer) -> None:
         from fasthep_flow.lsp.server import warm_up
 
         ls.thread_pool.submit(warm_up)
-        ws = ls.client_capabilities.workspace
-        watched = ws.did_change_watched_files if ws is not None else None
-        if watched is not None and watched.dynamic_registration:
+        if get_capability(
+            ls.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False
+        ):
             ls.client_register_capability(
                 types.RegistrationParams(
                     registrations=[

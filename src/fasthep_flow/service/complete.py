@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import SymbolKind
+from fasthep_flow.document.nodes import ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.registry.specs import (
     Choice,
@@ -121,43 +122,32 @@ def _doc_of(schema: Mapping[str, Any]) -> str:
     return str(schema.get("markdownDescription") or schema.get("description") or "")
 
 
-def _schema_keys(found: loc.Located, schemas: Iterable[Mapping[str, Any]], w: loc.Where) -> list[Completion]:
-    out: dict[str, Completion] = {}
+def _schema_keys(found: loc.DocKey, w: loc.Where) -> list[Completion]:
     present = set(w.place.siblings)
-    for schema in schemas:
-        required = set(schema.get("required") or ())
-        for name, sub in (schema.get("properties") or {}).items():
-            if name in out or name in present or not isinstance(sub, Mapping):
-                continue
-            resolved = loc.resolve_ref(sub, loc.workflow_schema_for(w.registry))
-            doc = _doc_of(resolved)
-            out[name] = Completion(
-                name,
-                CompletionKind.KEY,
-                found.span,
-                insert=_key_insert(name, resolved, found.place.start),
-                snippet=True,
-                detail="required" if name in required else "",
-                documentation=doc,
-                sort=("0" if name in required else "1") + name,
-            )
-    return list(out.values())
-
-
-def _top_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
-    root = loc.workflow_schema_for(w.registry)
-    return _schema_keys(found, loc.schema_branches(root, root, {}), w)
+    return [
+        Completion(
+            key.name,
+            CompletionKind.KEY,
+            found.span,
+            insert=_key_insert(key.name, key.schema, found.place.start),
+            snippet=True,
+            detail="required" if key.required else "",
+            documentation=key.doc,
+            sort=("0" if key.required else "1") + key.name,
+        )
+        for key in found.keys.values()
+        if key.name not in present
+    ]
 
 
 def _doc_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
     assert isinstance(found, loc.DocKey)
-    return _schema_keys(found, found.schemas, w)
+    return _schema_keys(found, w)
 
 
 def _stage_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
-    path = ("analysis", "stages", w.stage_index or 0)
-    schemas = list(loc.schemas_at(loc.workflow_schema_for(w.registry), path, w))
-    items = _schema_keys(found, schemas, w)
+    assert isinstance(found, loc.StageKey)
+    items = _schema_keys(found, w)
     if found.place.role == "item":  # `- |` starts a new stage: offer a complete stage per op as well
         items.extend(_stage_snippets(found, w))
     return items
@@ -291,19 +281,8 @@ def _param_values(found: loc.Located, w: loc.Where, ctx: Context) -> list[Comple
 
 def _doc_values(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
     assert isinstance(found, loc.DocValue)
-    values: list[tuple[object, str]] = []
-    for schema in found.schemas:
-        enum = schema.get("enum")
-        if isinstance(enum, list):
-            docs = schema.get("enumDescriptions") or [""] * len(enum)
-            values.extend(zip(enum, docs, strict=False))
-        if "const" in schema:
-            values.append((schema["const"], _doc_of(schema)))
-        t = schema.get("type")
-        if t == "boolean" or (isinstance(t, list) and "boolean" in t):
-            values.extend([(True, ""), (False, "")])
     seen: set[str] = set()
-    unique = [(v, d) for v, d in values if not (_yaml(v) in seen or seen.add(_yaml(v)))]  # type: ignore[func-returns-value]
+    unique = [(v, d) for v, d in found.values if not (_yaml(v) in seen or seen.add(_yaml(v)))]  # type: ignore[func-returns-value]
     return _allowed(found, unique)
 
 
@@ -377,16 +356,15 @@ def _downstream(index: Any, stage_id: str) -> set[str]:
 
 
 def _listed(w: loc.Where) -> set[str]:
-    """Names already written in the flow sequence at the cursor (``needs: [A, |]`` leaves out ``A``)."""
-    line = w.lines.raw[w.place.line] if w.place.line < len(w.lines) else ""
-    open_at = line.rfind("[", 0, w.place.start + 1)
-    if open_at < 0:
+    """Names already written in the sequence at the cursor (``needs: [A, |]`` leaves out ``A``)."""
+    seq = w.place.container
+    if w.place.role != "item" or not isinstance(seq, SeqNode):
         return set()
-    close_at = line.find("]", open_at)
-    inner = line[open_at + 1 : close_at if close_at >= 0 else len(line)]
-    before = line[open_at + 1 : w.place.start].count(",")
-    names = [s.strip().strip("'\"") for s in inner.split(",")]
-    return {n for k, n in enumerate(names) if n and k != before}
+    return {
+        item.text
+        for k, item in enumerate(seq.items)
+        if isinstance(item, ScalarNode) and item.text and k != w.place.index
+    }
 
 
 def _names(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completion]:
@@ -554,7 +532,7 @@ def _field_doc(d: Any) -> str:
 
 
 _HANDLERS: dict[type, Any] = {
-    loc.TopKey: _top_keys,
+    loc.TopKey: _doc_keys,
     loc.DocKey: _doc_keys,
     loc.StageKey: _stage_keys,
     loc.DocValue: _doc_values,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fasthep_flow.compiler.symbols import SymbolIndex
     from fasthep_flow.document.loader import Loaded
     from fasthep_flow.service.context import Context
+    from fasthep_flow.service.cursor import Place
 
 
 def uri_to_path(uri: str) -> str:
@@ -55,6 +56,7 @@ class Document:
     _compiled: dict[Context, CompileResult] = field(default_factory=dict, repr=False, compare=False)
     _variants: dict[int, Document] = field(default_factory=dict, repr=False, compare=False)
     _basis: list[Document] = field(default_factory=list, repr=False, compare=False)
+    _places: dict[Pos, Place] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def path(self) -> str:
@@ -111,7 +113,7 @@ class Document:
                     check_inputs=ctx.settings.check_inputs,
                     reader=ctx.reader,
                     project_root=ctx.project_root,
-                    previous=self._previous_parse(),
+                    previous=self._own_parse() or self._previous_parse(),
                 )
                 found = compile_text(self.text, self.path, options)
                 with self._lock:
@@ -120,6 +122,18 @@ class Document:
                     self._compiled[ctx] = found
                     self._basis.clear()  # no chain of old snapshots stays alive behind this one
             return found
+
+    @property
+    def has_tree(self) -> bool:
+        """True when this text's tree is at hand without parsing."""
+        own = self.own_compile()
+        return "_parsed_alone" in self.__dict__ or (own is not None and own.loaded.main is not None)
+
+    def _own_parse(self) -> tuple[str, Loaded] | None:
+        """This text's tree when a feature already asked for it before the compile (the loader takes the same
+        text's tree as it is: one parse per version)."""
+        parsed = self.__dict__.get("_parsed_alone")
+        return (self.text, parsed) if parsed is not None else None
 
     def _previous_parse(self) -> tuple[str, Loaded] | None:
         """The parse of the snapshot this one follows, when it has been compiled: typing inside one scalar
@@ -150,7 +164,7 @@ class Document:
 
     def names(self, ctx: Context, near: Pos | None = None) -> CompileResult:
         """A compile to take names from: this version's if it has one (or there is nothing older), else the
-        one this snapshot follows; while the text does not parse, that of the text without the cursor's line."""
+        one this snapshot follows; while the text does not parse, that of the text mended around the cursor."""
         own = self.own_compile()
         if own is not None and (own.loaded.root is not None or near is None):
             return own
@@ -161,30 +175,50 @@ class Document:
         result = self.compiled(ctx)
         if result.loaded.root is not None or near is None:
             return result
-        return self.without_line(near.line).compiled(ctx)
+        return self.mended(near.line).compiled(ctx)
 
     def index(self, ctx: Context, near: Pos | None = None) -> SymbolIndex:
         """The symbol index for names (see ``names``): completion must work while typing ``needs: [Bas``."""
         return self.names(ctx, near).index
 
-    @property
-    def has_tree(self) -> bool:
-        """True when this file's node tree is at hand without parsing again."""
-        if "_parsed_alone" in self.__dict__:
-            return True
-        own = self.own_compile()
-        return own is not None and own.loaded.main is not None
+    def place(self, pos: Pos) -> Place:
+        """Which node of this file's tree is at ``pos`` (``service/cursor.py``): every editor feature asks this.
 
-    def without_line(self, line: int) -> Document:
-        """This document with one line blanked: what a half-typed line leaves of the workflow."""
+        Kept for a few positions (hover, completion and highlights often ask about the same one)."""
+        with self._lock:
+            found = self._places.get(pos)
+        if found is None:
+            from fasthep_flow.service.cursor import place_at, place_in_stage
+
+            previous = self._previous_parse()
+            if not self.has_tree and previous is not None:
+                # typed a moment ago, not parsed yet: the stage being typed in is enough (the compile that
+                # follows parses the whole text once, for diagnostics)
+                found = place_in_stage(self.text, pos, self.path, previous, self.lines)
+            if found is None:
+                parsed = self.parsed
+                reference = (self.text, parsed) if parsed.root is not None else previous
+                found = place_at(self.text, pos, self.path, parsed, reference)
+            with self._lock:
+                if len(self._places) >= 8:
+                    self._places.pop(next(iter(self._places)))
+                self._places[pos] = found
+        return found
+
+    def mended(self, line: int) -> Document:
+        """This document with the cursor's line blanked and any other line the loader stops at closed or
+        blanked (``cursor.tolerant_text``): what a half-typed workflow says so far."""
         with self._lock:
             doc = self._variants.get(line)
-            if doc is None:
-                lines = self.text.split("\n")
-                if 0 <= line < len(lines):
-                    lines[line] = ""
-                doc = self._variants[line] = Document(self.uri, "\n".join(lines), self.version)
-            return doc
+        if doc is None:
+            from fasthep_flow.service.cursor import tolerant_text
+
+            doc = Document(self.uri, tolerant_text(self.text, self.path, blank=line), self.version)
+            with self._lock:
+                if len(self._variants) >= 4:
+                    self._variants.pop(next(iter(self._variants)))
+                doc = self._variants.setdefault(line, doc)
+        return doc
 
     def offset(self, pos: Pos) -> int:
         return self.lines.offset(pos)

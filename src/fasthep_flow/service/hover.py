@@ -51,22 +51,10 @@ def hover(doc: Document, pos: Pos, ctx: Context) -> HoverText | None:
             return HoverText(_param_markdown(p), word_span)
     if isinstance(found, loc.InExpression):
         return _expression_hover(found, w, ctx)
-    if isinstance(found, loc.DocKey | loc.StageKey | loc.TopKey) and word:
-        schemas = found.schemas if isinstance(found, loc.DocKey) else ()
-        if isinstance(found, loc.TopKey):
-            root = loc.workflow_schema_for(reg)
-            schemas = tuple(loc.schema_branches(root, root, {}))
-        elif isinstance(found, loc.StageKey):
-            schemas = tuple(
-                loc.schemas_at(loc.workflow_schema_for(reg), ("analysis", "stages", found.stage_index), w)
-            )
-        for schema in schemas:
-            sub = (schema.get("properties") or {}).get(word)
-            if isinstance(sub, dict):
-                sub = loc.resolve_ref(sub, loc.workflow_schema_for(reg))
-                text = sub.get("markdownDescription") or sub.get("description")
-                if text:
-                    return HoverText(f"**{word}**\n\n{text}", word_span)
+    if isinstance(found, loc.DocKey) and word:
+        key = found.keys.get(word)
+        if key is not None and key.doc:
+            return HoverText(f"**{word}**\n\n{key.doc}", word_span)
     return None
 
 

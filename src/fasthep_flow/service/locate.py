@@ -1,22 +1,24 @@
 """Classify the cursor: what the user is pointing at, so each feature can dispatch on it.
 
-``locate(doc, pos, ctx)`` reads the YAML structure around the cursor from the lines (``blocks.py``; works on
-broken text), then names the place: a top-level key, a stage key, an op name, a param key or value of the op at
-hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output reference, an include path, or a
-position inside an expression string. Params are typed by the op's spec; every other key by the workflow's JSON
-Schema made from the same registry, so the service never keeps its own copy of the language.
+``locate(doc, pos, ctx)`` asks the document tree which node is at the cursor (``cursor.py``; works on broken
+text by patching the cursor's line), then names the place: a top-level key, a stage key, an op name, a param
+key or value of the op at hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output
+reference, an include path, or a position inside an expression string. Params are typed by the op's spec;
+every other key by what the registry's workflow schema says about that path (``registry/schema_paths.py``),
+so the service keeps no copy of the language and no schema interpreter of its own.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
-from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, walk
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.registry import schema_paths
+from fasthep_flow.registry.schema_paths import KeyInfo
 from fasthep_flow.registry.specs import (
     KindGroup,
     ListOf,
@@ -28,7 +30,7 @@ from fasthep_flow.registry.specs import (
     ScalarType,
     Struct,
 )
-from fasthep_flow.service.blocks import Lines, PathPart, Place, Step, place_at
+from fasthep_flow.service.cursor import PathPart, Place
 
 if TYPE_CHECKING:
     from fasthep_flow.registry import Registry
@@ -51,20 +53,21 @@ class Located:
 
 
 @dataclass(frozen=True)
-class TopKey(Located):
+class DocKey(Located):
+    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...):
+    ``keys`` are those the schema allows there (``registry/schema_paths.py`` reads the schema)."""
+
+    keys: Mapping[str, KeyInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopKey(DocKey):
     pass
 
 
 @dataclass(frozen=True)
-class StageKey(Located):
+class StageKey(DocKey):
     stage_index: int = 0
-
-
-@dataclass(frozen=True)
-class DocKey(Located):
-    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...)."""
-
-    schemas: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class DocValue(Located):
     """A scalar value the workflow schema describes (enums such as ``when`` and ``eventtype``, booleans)."""
 
     key: str = ""
-    schemas: tuple[Mapping[str, Any], ...] = ()
+    values: tuple[tuple[object, str], ...] = ()
+    """The values the schema allows, each with its documentation."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,7 @@ class InExpression(Located):
     prefix_collection: str = ""
     """``hep.select_objects``: names are relative to the collection (``pt`` means ``Muon_pt``)."""
     text_start: Pos | None = None
-    """Document position of ``text[0]`` when no scalar node is available (the YAML does not parse)."""
-    line_shift: int = 0
-    """The scalar's spans count lines from the start of its stage (the stage was parsed alone)."""
+    """Document position of ``text[0]`` when no scalar node is available."""
     step_order: int | None = None
     """Flow order of the data-flow step the cursor is in (fields its own stage defines from it on are not
     visible yet); ``sys.maxsize`` for a writer's ``keep``, which sees everything the stage left."""
@@ -145,9 +147,7 @@ class InExpression(Located):
     def span_of(self, start: int, end: int) -> Span:
         """The document span of ``text[start:end]``."""
         if self.scalar is not None:
-            s = self.scalar.span_of(start, end)
-            shift = self.line_shift
-            return Span(s.file, Pos(s.start.line + shift, s.start.col), Pos(s.end.line + shift, s.end.col))
+            return self.scalar.span_of(start, end)
         assert self.text_start is not None
         return Span(
             self.span.file,
@@ -166,20 +166,15 @@ class Where:
     doc: Document
     pos: Pos
     place: Place
-    lines: Lines
     registry: Registry | None
     stage_index: int | None = None
-    stage_step: Step | None = None
     stage_keys: dict[str, Any] = field(default_factory=dict)
     stage_node: MapNode | None = None
-    """The stage's node: from this file's tree when parsed already, else from parsing the stage's lines alone."""
-    line_shift: int = 0
-    """Add to the lines of ``stage_node``'s spans to get document lines (non-zero for a stage parsed alone)."""
+    """The stage's node in the cursor's tree (the text being typed included)."""
 
-    @property
-    def tree_pos(self) -> Pos:
-        """The cursor in the coordinates of ``stage_node``'s spans."""
-        return Pos(self.pos.line - self.line_shift, self.pos.col)
+    def value_at(self, depth: int) -> Any:
+        """The document's value at ``place.path[:depth]`` as plain data (the schema's ``if`` tests it)."""
+        return to_python(self.place.node_at(depth))
 
 
 def stage_of(place: Place) -> int | None:
@@ -202,39 +197,15 @@ def registry_for(doc: Document, ctx: Context, pos: Pos | None = None) -> Registr
 
 
 def where(doc: Document, pos: Pos, ctx: Context) -> Where:
-    lines = Lines(doc.text)
-    place = place_at(lines, pos)
-    w = Where(doc, pos, place, lines, registry_for(doc, ctx, pos))
+    place = doc.place(pos)
+    w = Where(doc, pos, place, registry_for(doc, ctx, pos))
     w.stage_index = stage_of(place)
     if w.stage_index is not None:
-        for step in place.steps:
-            if step.part == w.stage_index and step.line >= 0 and step.col >= 0:
-                w.stage_step = step
-                break
-        else:
-            if place.role == "item" and place.path == ("analysis", "stages"):
-                w.stage_step = Step(place.index or 0, place.line, max(place.start - 2, 0))
-        if w.stage_step is not None:
-            w.stage_keys = {k: _unquote(info.value) for k, info in lines.item_keys(w.stage_step).items()}
-        w.stage_node, w.line_shift = _stage_node(doc, lines, w.stage_index, w.stage_step)
-        if w.stage_node is not None:  # a tree is exact (and knows flow-style stages)
-            w.stage_keys.update(_scalars_of(w.stage_node))
+        node = place.node_at(3) if len(place.path) >= 3 else None
+        if isinstance(node, MapNode):
+            w.stage_node = node
+            w.stage_keys = _scalars_of(node)
     return w
-
-
-def _stage_node(doc: Document, lines: Lines, index: int, step: Step | None) -> tuple[MapNode | None, int]:
-    """The stage's node, without parsing a long file again for a completion: its own lines parse alone."""
-    if doc.has_tree or step is None:
-        node = _node_at_path(doc.parsed.root, ("analysis", "stages", index))
-        return (node if isinstance(node, MapNode) else None), 0
-    from fasthep_flow.document.loader import parse_yaml
-
-    end = lines.item_end(step)
-    loaded = parse_yaml("\n".join(lines.raw[step.line : end]), doc.path)
-    root = loaded.root
-    if isinstance(root, SeqNode) and len(root.items) == 1 and isinstance(root.items[0], MapNode):
-        return root.items[0], step.line
-    return None, 0
 
 
 def locate(doc: Document, pos: Pos, ctx: Context) -> Located:
@@ -260,8 +231,10 @@ def classify(w: Where, ctx: Context) -> Located:
         if ref.kind in (SymbolKind.STYLE, SymbolKind.OUTPUT, SymbolKind.DATASET, SymbolKind.PROFILE):
             return NameRef(place, span, kind=ref.kind)
 
+    if role == "none":  # a comment, or text no patch of the line makes parse
+        return Located(place, span)
     if role == "key" and path == ():
-        return TopKey(place, span)
+        return TopKey(place, span, keys=_keys_at(w, ()))
     if w.stage_index is not None:
         found = _in_stage(w, span, ctx)
         if found is not None:
@@ -290,14 +263,15 @@ def classify(w: Where, ctx: Context) -> Located:
         kept = _kept_field(w, span, ctx, str(path[1]))
         if kept is not None:
             return kept
-    schemas = tuple(schemas_at(workflow_schema_for(reg), path, w))
     if role == "key":
-        return DocKey(place, span, schemas=schemas)
-    key_path = (*path, place.key) if role == "value" and place.key is not None else path
-    value_schemas = tuple(
-        schemas_at(workflow_schema_for(reg), key_path if role == "value" else (*path, 0), w)
-    )
-    return DocValue(place, span, key=place.key or "", schemas=value_schemas)
+        return DocKey(place, span, keys=_keys_at(w, path))
+    key_path = (*path, place.key) if role == "value" and place.key is not None else (*path, 0)
+    values = schema_paths.values_of(schema_paths.schemas_at(reg, key_path, w.value_at))
+    return DocValue(place, span, key=place.key or "", values=tuple(values))
+
+
+def _keys_at(w: Where, path: tuple[PathPart, ...]) -> dict[str, KeyInfo]:
+    return schema_paths.keys_of(w.registry, schema_paths.schemas_at(w.registry, path, w.value_at))
 
 
 def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression | None:
@@ -354,7 +328,7 @@ def _in_stage(w: Where, span: Span, ctx: Context) -> Located | None:
     rest = path[3:]
     index = w.stage_index or 0
     if (role == "key" and rest == ()) or (role == "item" and path == ("analysis", "stages")):
-        return StageKey(place, span, stage_index=index)
+        return StageKey(place, span, keys=_keys_at(w, ("analysis", "stages", index)), stage_index=index)
     if rest == () and role == "value":
         if place.key == "op":
             return OpValue(place, span, group=KindGroup.STAGES)
@@ -384,11 +358,9 @@ def _in_stage(w: Where, span: Span, ctx: Context) -> Located | None:
 
 
 def _source_spec(w: Where, reg: Registry, name: str) -> OpSpec | None:
-    source_step = next((s for s in w.place.steps if s.part == name), None)
-    if source_step is None:
-        return None
-    kind = w.lines.mapping_keys_under(source_step).get("kind")
-    return reg.source(kind.value) if kind is not None else None
+    source = w.place.node_at(2)
+    kind = source.get("kind") if isinstance(source, MapNode) else None
+    return reg.source(kind.text) if isinstance(kind, ScalarNode) and kind.is_string else None
 
 
 def _params_place(
@@ -462,20 +434,6 @@ def is_expression_type(types: list[ParamType] | tuple[ParamType, ...]) -> str | 
 # --- expressions --------------------------------------------------------------------------------------------
 
 
-def scalar_at(root: Node | None, pos: Pos) -> ScalarNode | None:
-    """The value scalar (not a key) of this file's tree whose text contains ``pos``."""
-    if root is None:
-        return None
-    keys: set[int] = set()
-    best: ScalarNode | None = None
-    for node in walk(root):
-        if isinstance(node, MapNode):
-            keys.update(id(e.key) for e in node.entries)
-        elif isinstance(node, ScalarNode) and id(node) not in keys and node.span.contains(pos):
-            best = node
-    return best
-
-
 def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InExpression | None:
     place = w.place
     doc = w.doc
@@ -491,11 +449,11 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
         step_order = (info.index + 1) * 1000 + step + 1 if info is not None else None
     span = Span(doc.path, place.start_pos, place.end_pos)
     scalar = use.node if use is not None else None
-    if scalar is None and w.stage_node is not None:
-        found = scalar_at(w.stage_node, w.tree_pos)
-        scalar = found if found is not None and found.is_string else None
+    here = place.scalar
+    if scalar is None and here is not None and place.role != "key" and (here.is_string or not here.text):
+        scalar = here
     if scalar is not None and scalar.offsets:
-        offset = scalar.text_offset_at(w.tree_pos)
+        offset = scalar.text_offset_at(w.pos)
         if offset is None:
             offset = len(scalar.text)
         return InExpression(
@@ -508,7 +466,6 @@ def _expression_at(w: Where, ctx: Context, value_types: list[ParamType]) -> InEx
             stage_id=stage_id,
             kind=kind,
             prefix_collection=prefix,
-            line_shift=w.line_shift,
             step_order=step_order,
         )
     if place.scalar_start is None and not place.block:
@@ -535,7 +492,7 @@ def _flow_use_at(w: Where, ctx: Context) -> tuple[Any, int | None]:
     if w.stage_node is None or w.registry is None:
         return None, None
     steps = stage_flow(w.stage_node, w.registry)
-    here = w.tree_pos
+    here = w.pos
     for k, step in enumerate(steps):
         for use in step.uses:
             if not use.implicit and use.node.span.file == w.doc.path and use.node.span.contains(here):
@@ -569,145 +526,8 @@ def reference_at(doc: Document, pos: Pos, ctx: Context) -> Reference | None:
     return best
 
 
-# --- the workflow JSON Schema along a path ------------------------------------------------------------------
-
-
-def workflow_schema_for(reg: Registry | None) -> Mapping[str, Any]:
-    if reg is None:
-        return {}
-    from fasthep_flow.registry.schema import workflow_schema
-
-    return _cached_schema(reg, workflow_schema)
-
-
-_SCHEMAS: dict[int, tuple[object, Mapping[str, Any]]] = {}
-
-
-def _cached_schema(reg: Registry, make: Any) -> Mapping[str, Any]:
-    found = _SCHEMAS.get(id(reg))
-    if found is None or found[0] is not reg:
-        if len(_SCHEMAS) > 8:
-            _SCHEMAS.clear()
-        found = _SCHEMAS[id(reg)] = (reg, make(reg))
-    return found[1]
-
-
-def resolve_ref(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    seen = 0
-    while isinstance(ref, str) and ref.startswith("#/") and seen < 20:
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, Mapping) else {}
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        ref = target.get("$ref") if isinstance(target, Mapping) else None
-        seen += 1
-    return schema
-
-
-def schema_branches(
-    schema: Mapping[str, Any], root: Mapping[str, Any], siblings: Mapping[str, Any]
-) -> Iterator[Mapping[str, Any]]:
-    """The schema and every sub-schema that applies to the same value (combinators, matching ``if``)."""
-    schema = resolve_ref(schema, root)
-    yield schema
-    for key in ("anyOf", "oneOf", "allOf"):
-        for sub in schema.get(key, ()) or ():
-            yield from schema_branches(sub, root, siblings)
-    cond = schema.get("if")
-    if isinstance(cond, Mapping):
-        matched = _if_matches(cond, siblings)
-        picked = ("then", "else") if matched is None else ("then",) if matched else ("else",)
-        for key in picked:  # a condition on the value's shape cannot be told from the lines: follow both
-            branch = schema.get(key)
-            if isinstance(branch, Mapping):
-                yield from schema_branches(branch, root, siblings)
-
-
-def _if_matches(cond: Mapping[str, Any], siblings: Mapping[str, Any]) -> bool | None:
-    """Evaluate the ``if: {properties: {op: {const: X}}}`` form against the sibling values read from lines."""
-    props = cond.get("properties")
-    if not isinstance(props, Mapping) or set(cond) - {"properties", "required"}:
-        return None
-    for key, sub in props.items():
-        if not isinstance(sub, Mapping):
-            return None
-        value = siblings.get(key)
-        if "const" in sub and value != sub["const"]:
-            return False
-        if "enum" in sub and value not in sub["enum"]:
-            return False
-    return True
-
-
-def schemas_at(root: Mapping[str, Any], path: tuple[PathPart, ...], w: Where) -> Iterator[Mapping[str, Any]]:
-    """Every schema describing the node at ``path`` (a mapping for keys, a value for values)."""
-    current: list[Mapping[str, Any]] = [root] if root else []
-    for depth, part in enumerate(path):
-        siblings = _siblings_at(w, depth)
-        nxt: list[Mapping[str, Any]] = []
-        for schema in current:
-            for branch in schema_branches(schema, root, siblings):
-                if isinstance(part, int):
-                    items = branch.get("items")
-                    if isinstance(items, Mapping):
-                        nxt.append(items)
-                else:
-                    props = branch.get("properties") or {}
-                    if part in props:
-                        nxt.append(props[part])
-                    elif isinstance(branch.get("additionalProperties"), Mapping):
-                        nxt.append(branch["additionalProperties"])
-                    for pattern, sub in (branch.get("patternProperties") or {}).items():
-                        if re.search(pattern, part):
-                            nxt.append(sub)
-        current = nxt
-    siblings = _siblings_at(w, len(path))
-    for schema in current:
-        yield from schema_branches(schema, root, siblings)
-
-
-def _siblings_at(w: Where, depth: int) -> Mapping[str, Any]:
-    """Scalar values of the mapping at ``depth`` of the cursor's path (``op`` of a stage, ``kind`` of a source).
-
-    ``if``/``then`` in the schema select by them. Read from the parsed tree when the text parses, else from the
-    lines of the block (enough while typing in it).
-    """
-    if w.stage_index is not None and depth == 3:
-        return w.stage_keys
-    steps = w.place.steps
-    if depth == 0 or depth > len(steps):
-        return {}
-    node = _node_at_path(w.doc.parsed.root, tuple(s.part for s in steps[:depth]))
-    if isinstance(node, MapNode):
-        return _scalars_of(node)
-    step = steps[depth - 1]
-    if step.col < 0:
-        return {}
-    found = w.lines.item_keys(step) if isinstance(step.part, int) else w.lines.mapping_keys_under(step)
-    return {k: _unquote(info.value) for k, info in found.items()}
-
-
-def _node_at_path(root: Node | None, path: tuple[PathPart, ...]) -> Node | None:
-    node = root
-    for part in path:
-        if isinstance(part, int) and isinstance(node, SeqNode) and 0 <= part < len(node.items):
-            node = node.items[part]
-        elif isinstance(part, str) and isinstance(node, MapNode):
-            node = node.get(part)
-        else:
-            return None
-    return node
-
-
 def _scalars_of(node: MapNode) -> dict[str, Any]:
     return {e.key.text: e.value.value for e in node.entries if isinstance(e.value, ScalarNode)}
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
 
 
 def stage_flow(stage: MapNode, reg: Registry) -> list[Any]:
