@@ -93,7 +93,7 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     if mask is not None and reference is not None and ak.Array(mask).ndim < reference.ndim:
         mask = ak.broadcast_arrays(mask, reference)[0]  # a per-event condition keeps or drops all objects
     if mask is not None and selected:
-        selected = {name: arr[mask] for name, arr in selected.items()}
+        selected = _mask_all(selected, mask)
 
     sort = params.get("sort", DEFAULT_SORT)
     if sort:  # `sort: false` (ours) and `sort: {}` (upstream's spelling) keep the stored order
@@ -127,3 +127,46 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     new = {f"{output}_{name}": arr for name, arr in selected.items()}
     new[f"n{output}"] = np.asarray(count, dtype=np.int64)
     return StageResult(events.with_columns(new))
+
+
+def _flat_list(array: Any) -> tuple[Any, Any] | None:
+    """(offsets, values) of a list of plain numbers per event, as NumPy; None for anything else."""
+    import awkward as ak
+
+    layout = ak.to_layout(array)
+    if not isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray) or layout.parameters:
+        return None
+    packed = layout.to_ListOffsetArray64(True)  # offsets from 0: a view when already so
+    content = packed.content
+    if not isinstance(content, ak.contents.NumpyArray) or content.parameters or content.data.ndim != 1:
+        return None
+    offsets = np.asarray(packed.offsets)
+    return offsets, np.asarray(content.data)[: offsets[-1]]
+
+
+def _mask_all(selected: dict[str, Any], mask: Any) -> dict[str, Any]:
+    """Every field with the same per-object mask.
+
+    Masking each field on its own makes awkward turn the jagged boolean mask into indices once per field;
+    for the usual case (lists of numbers sharing the mask's offsets) the mask is flattened once and each
+    field's values are taken with NumPy. Anything else (missing values, nested lists, other offsets) is
+    masked by awkward.
+    """
+    import awkward as ak
+
+    flat_mask = _flat_list(mask)
+    if flat_mask is None or flat_mask[1].dtype != np.bool_:
+        return {name: arr[mask] for name, arr in selected.items()}
+    offsets, keep = flat_mask
+    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    new_offsets = ak.index.Index64(kept_before[offsets])
+    out: dict[str, Any] = {}
+    for name, arr in selected.items():
+        flat = _flat_list(arr)
+        if flat is None or not np.array_equal(flat[0], offsets):
+            out[name] = arr[mask]
+            continue
+        values = ak.contents.NumpyArray(flat[1][keep])
+        out[name] = ak.Array(ak.contents.ListOffsetArray(new_offsets, values))
+    return out
