@@ -200,8 +200,8 @@ def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunCon
     if not names:
         return Events({}, stop - start)
     wanted_set = set(names)
-    arrays = tree.arrays(
-        filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak"
+    arrays = tree.arrays(  # a dict of columns: no record array zipped only to be taken apart again
+        filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak", how=dict
     )
     columns: dict[str, Any] = {}
     for name in names:
