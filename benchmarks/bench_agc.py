@@ -186,6 +186,13 @@ def _rchar() -> int:
     return 0
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (pool workers are joined before it is read):
+    on a machine other work keeps busy, wall-clock speed-ups say little, CPU seconds say what was spent."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _count_sources(uproot: Any) -> list[Any]:
     """Every file source uproot opens from now on (read() instead of mmap, so that each byte is fetched), kept
     so that their own counters (``num_requested_bytes``) can be summed after the run."""
@@ -227,6 +234,7 @@ def child(impl: str, files: list[Path], workers: int, count_bytes: bool, profile
 
         run = lambda: (ours if impl == "ours" else hand)(files, workers)  # noqa: E731
     before = _rchar()
+    cpu_before = _cpu()
     start = time.perf_counter()
     if profile:
         import cProfile
@@ -242,6 +250,7 @@ def child(impl: str, files: list[Path], workers: int, count_bytes: bool, profile
     else:
         hists = run()
     seconds = time.perf_counter() - start
+    cpu = _cpu() - cpu_before
     read = _rchar() - before
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -251,7 +260,14 @@ def child(impl: str, files: list[Path], workers: int, count_bytes: bool, profile
     requested = sum(int(src.num_requested_bytes) for src in sources)
     print(
         json.dumps(
-            {"seconds": seconds, "rss_kib": peak, "bytes": requested, "rchar": read, "hists": out}
+            {
+                "seconds": seconds,
+                "cpu": cpu,
+                "rss_kib": peak,
+                "bytes": requested,
+                "rchar": read,
+                "hists": out,
+            }
         )
     )
 
@@ -315,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     files = inputs(args)
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     impls = ["ours", "hand"] + ([] if args.skip_coffea else ["coffea"])
     best: dict[tuple[str, int], dict] = {}
     for repeat in range(args.repeats):
@@ -325,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate = args.events / got["seconds"]
                 print(
                     f"repeat {repeat + 1}: {impl:6} workers={workers}  {rate:12,.0f} ev/s  "
-                    f"peak {got['rss_kib'] / 1024:7.0f} MiB",
+                    f"{got['seconds']:6.2f} s wall {got['cpu']:6.2f} s CPU  peak {got['rss_kib'] / 1024:7.0f} MiB",
                     flush=True,
                 )
                 if key not in best or got["seconds"] < best[key]["seconds"]:
@@ -358,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ours, 2 workers / 1:           {speedup:.2f}x  (target >= {TARGETS['speedup']}: "
         f"{verdict(speedup >= TARGETS['speedup'])}); hand {rate[('hand', 2)] / rate[('hand', 1)]:.2f}x"
+    )
+    cpu1, cpu2 = best[("ours", 1)]["cpu"], best[("ours", 2)]["cpu"]
+    print(
+        f"ours, CPU seconds with 1 / 2 workers: {cpu1:.2f} / {cpu2:.2f} (what 2 workers add to the work); "
+        f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
     rss_n = measure(args, "ours", files, 1)["rss_kib"] / 1024
