@@ -129,21 +129,6 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     return StageResult(events.with_columns(new))
 
 
-def _flat_list(array: Any) -> tuple[Any, Any] | None:
-    """(offsets, values) of a list of plain numbers per event, as NumPy; None for anything else."""
-    import awkward as ak
-
-    layout = ak.to_layout(array)
-    if not isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray) or layout.parameters:
-        return None
-    packed = layout.to_ListOffsetArray64(True)  # offsets from 0: a view when already so
-    content = packed.content
-    if not isinstance(content, ak.contents.NumpyArray) or content.parameters or content.data.ndim != 1:
-        return None
-    offsets = np.asarray(packed.offsets)
-    return offsets, np.asarray(content.data)[: offsets[-1]]
-
-
 def _mask_all(selected: dict[str, Any], mask: Any) -> dict[str, Any]:
     """Every field with the same per-object mask.
 
@@ -152,21 +137,20 @@ def _mask_all(selected: dict[str, Any], mask: Any) -> dict[str, Any]:
     field's values are taken with NumPy. Anything else (missing values, nested lists, other offsets) is
     masked by awkward.
     """
-    import awkward as ak
+    from fasthep_flow.ops.hep.flat_lists import flat_list, from_flat
 
-    flat_mask = _flat_list(mask)
+    flat_mask = flat_list(mask)
     if flat_mask is None or flat_mask[1].dtype != np.bool_:
         return {name: arr[mask] for name, arr in selected.items()}
     offsets, keep = flat_mask
     kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
     np.cumsum(keep, out=kept_before[1:])
-    new_offsets = ak.index.Index64(kept_before[offsets])
+    new_offsets = kept_before[offsets]
     out: dict[str, Any] = {}
     for name, arr in selected.items():
-        flat = _flat_list(arr)
+        flat = flat_list(arr)
         if flat is None or not np.array_equal(flat[0], offsets):
             out[name] = arr[mask]
             continue
-        values = ak.contents.NumpyArray(flat[1][keep])
-        out[name] = ak.Array(ak.contents.ListOffsetArray(new_offsets, values))
+        out[name] = from_flat(new_offsets, flat[1][keep])
     return out
