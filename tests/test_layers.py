@@ -25,7 +25,13 @@ LAYERS = [
     "lsp|cli",
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names.split("|")}
-BASE = {"__init__", "_version", "_cache", "resources"}  # below every layer: they import no layer
+BASE = {
+    "__init__",
+    "_version",
+    "_cache",
+    "_root_metadata",
+    "resources",
+}  # below every layer: they import no layer
 
 
 def _module_name(path: Path) -> str:

@@ -1,4 +1,5 @@
-"""Opening a TTree with only the branches a run reads (``compiler/root_metadata.py``), on real files.
+"""Opening a TTree with only the branches a run reads (``_root_metadata.py``, below every layer: the compiler
+counts entries with it, the ``root_tree`` source reads with it), on real files.
 
 Each check compares against uproot's own full open of the same file: the branches read must give the same
 arrays (jagged ones stay jagged), the entry count and basket edges must agree, and every branch name must
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import uproot
 
-from fasthep_flow.compiler import root_metadata
+from fasthep_flow import _root_metadata as root_metadata
 from fasthep_flow.compiler.inputs import entries_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -264,7 +264,7 @@ def _count_entries(path: str, tree: str, size: int, mtime_ns: int) -> int | None
     try:
         import uproot
 
-        from fasthep_flow.compiler.root_metadata import open_tree
+        from fasthep_flow._root_metadata import open_tree
     except ImportError:
         return None
     try:

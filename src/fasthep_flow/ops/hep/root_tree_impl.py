@@ -54,7 +54,7 @@ def _open_tree(file: str, tree: str, wanted: frozenset[str] | None = None) -> _O
     """Open ``file`` and its ``tree``, deserialising only the ``wanted`` branches' metadata (all when None)."""
     import uproot
 
-    from fasthep_flow.compiler.root_metadata import open_tree
+    from fasthep_flow._root_metadata import open_tree
 
     try:
         handle = uproot.open(
@@ -90,7 +90,7 @@ def _cached_tree(file: str, tree: str, wanted: frozenset[str] | None) -> _OpenTr
 
     A file is cut into many partitions and a worker reads them one after another: opening it once (headers,
     streamers, the tree's metadata) instead of once per chunk is most of the gap to a hand-written
-    ``uproot.iterate`` loop. Only the metadata of the branches read is deserialised (``root_metadata``): a
+    ``uproot.iterate`` loop. Only the metadata of the branches read is deserialised (``_root_metadata.py``): a
     NanoAOD tree has about a thousand branches, and reading all of their headers costs more than the analysis.
     An open tree is reused when it has every branch asked for, else the file is opened again with the union.
     Keyed by size and mtime, so a file rewritten between runs is reopened; per thread, so thread executors

@@ -154,6 +154,7 @@ def _read_entries(
     base = chunk.start
     array._data = []
     missing: set[str] = set()
+    classes: dict[bytes, Any] = {}
     for begin, end, name, _title in entries:
         if name in needed:
             cursor.move_to(base + begin)
@@ -165,7 +166,7 @@ def _read_entries(
             missing |= _unread_counters(item)
             array._data.append(item)
         else:
-            _record_classes(data, begin, end, origin, cursor, file)
+            _record_classes(data, begin, end, origin, cursor, file, classes)
     return missing
 
 
@@ -241,7 +242,9 @@ def _unread_counters(branch: Any) -> set[str]:
     return out
 
 
-def _record_classes(data: bytes, begin: int, end: int, origin: int, cursor: Any, file: Any) -> None:
+def _record_classes(
+    data: bytes, begin: int, end: int, origin: int, cursor: Any, file: Any, classes: dict[bytes, Any]
+) -> None:
     """Record the class tags written inside a skipped entry where uproot looks later references up.
 
     A tag is a byte count (its high bit set), ``0xFFFFFFFF`` and a NUL-terminated class name; its key is the
@@ -252,10 +255,13 @@ def _record_classes(data: bytes, begin: int, end: int, origin: int, cursor: Any,
         count = _U32.unpack_from(data, at - 4)[0]
         match = _CLASS_NAME.match(data, at + 4, end)
         if count & _BYTE_COUNT and match and data[match.end() : match.end() + 1] == b"\x00":
-            try:
-                cls = file.class_named(match.group().decode("ascii"))
-            except Exception:  # not a class after all (bytes of an array): nothing refers to it
-                cls = None
+            name = match.group()
+            if name not in classes:  # a writer may name the class at every object (uproot does)
+                try:
+                    classes[name] = file.class_named(name.decode("ascii"))
+                except Exception:  # not a class after all (bytes of an array): nothing refers to it
+                    classes[name] = None
+            cls = classes[name]
             if cls is not None:
                 cursor.refs[at - origin + _MAP_OFFSET] = cls
             at = data.find(_NEW_CLASS_BYTES, match.end(), end)
