@@ -25,7 +25,8 @@ LAYERS = [
     "lsp|cli",
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names.split("|")}
-BASE = {"__init__", "_version", "_cache", "resources"}  # below every layer: they import no layer
+# Below every layer: they import no layer (_root_metadata: the TTree opener the compiler and root_tree share).
+BASE = {"__init__", "_version", "_cache", "_root_metadata", "resources"}
 
 
 def _module_name(path: Path) -> str:

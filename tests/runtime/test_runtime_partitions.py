@@ -104,3 +104,23 @@ def test_root_partitions_start_on_basket_boundaries(tmp_path: Path) -> None:
     assert boundaries(source, str(path), dataset) == [1000, 2000, 3000, 4000]
     windowed = SourcePlan("events", "root_tree", {"tree": "events", "start": 500, "stop": 4500}, ("x",))
     assert boundaries(windowed, str(path), dataset) == [500, 1500, 2500, 3500]
+
+
+def test_basket_edges_are_asked_only_of_files_larger_than_a_chunk() -> None:
+    """Asking means opening the file in the process that hands out the work, before any worker starts."""
+    from fasthep_flow.runtime.partitions import _bounds
+
+    asked: list[str] = []
+
+    def edges(source: SourcePlan, file: str, dataset: DatasetPlan) -> list[int]:
+        asked.append(file)
+        return [250, 500, 750]
+
+    source = SourcePlan("events", "root_tree", {"tree": "events"}, ("x",))
+    dataset = DatasetPlan("d", files=("a.root",))
+    assert _bounds(edges, source, "a.root", dataset, 1000, 5000) == []
+    assert _bounds(edges, source, "a.root", dataset, 1000, None) == []
+    assert _bounds(edges, source, "a.root", dataset, 1000, 1000) == []
+    assert asked == []
+    assert _bounds(edges, source, "a.root", dataset, 1000, 400) == [250, 500, 750]
+    assert asked == ["a.root"]

@@ -126,9 +126,8 @@ def make_partitions(
         for file in dataset.files or (None,):
             if (dataset.name, file) in known and source.name not in windowed:
                 lo, hi = known[(dataset.name, file)]
-                for start, stop in aligned_chunks(
-                    lo, hi, chunk_size, _bounds(boundaries_of, source, file, dataset)
-                ):
+                bounds = _bounds(boundaries_of, source, file, dataset, hi - lo, chunk_size)
+                for start, stop in aligned_chunks(lo, hi, chunk_size, bounds):
                     pending.append(Partition(dataset.name, file, start, stop, index))
                     index += 1
                 continue
@@ -146,9 +145,8 @@ def make_partitions(
                 )
                 failed = True
                 continue
-            for start, stop in aligned_chunks(
-                0, total, chunk_size, _bounds(boundaries_of, source, file, dataset)
-            ):
+            bounds = _bounds(boundaries_of, source, file, dataset, total, chunk_size)
+            for start, stop in aligned_chunks(0, total, chunk_size, bounds):
                 pending.append(Partition(dataset.name, file, start, stop, index))
                 index += 1
         if failed:
@@ -167,10 +165,19 @@ def _optional_beside(ref: str, name: str) -> Callable[..., Any] | None:
 
 
 def _bounds(
-    boundaries_of: Callable[..., Any] | None, source: SourcePlan, file: str | None, dataset: DatasetPlan
+    boundaries_of: Callable[..., Any] | None,
+    source: SourcePlan,
+    file: str | None,
+    dataset: DatasetPlan,
+    entries: int,
+    chunk_size: int | None,
 ) -> list[int]:
-    """Cheap cut points, when the source can tell them and the chunks are smaller than the file."""
-    if boundaries_of is None or file is None:
+    """Cheap cut points, when the source can tell them and the chunks are smaller than the file.
+
+    A file that is one chunk is never asked: learning its basket edges means opening it here, in the process
+    that hands out the work, before any worker starts.
+    """
+    if boundaries_of is None or file is None or not chunk_size or chunk_size <= 0 or entries <= chunk_size:
         return []
     try:
         return [int(b) for b in boundaries_of(source, file, dataset)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,24 @@ def _tree_name(source: SourcePlan, dataset: DatasetPlan | None) -> str:
     return str(name or "events")
 
 
-def _open_tree(file: str, tree: str) -> tuple[Any, Any]:
+@dataclass
+class _OpenTree:
+    """An open file and its tree, with which branches' metadata were read (None: all) and every branch name."""
+
+    handle: Any
+    tree: Any
+    wanted: frozenset[str] | None
+    names: list[str]
+
+    def covers(self, wanted: frozenset[str] | None) -> bool:
+        return self.wanted is None or (wanted is not None and wanted <= self.wanted)
+
+
+def _open_tree(file: str, tree: str, wanted: frozenset[str] | None = None) -> _OpenTree:
+    """Open ``file`` and its ``tree``, deserialising only the ``wanted`` branches' metadata (all when None)."""
     import uproot
+
+    from fasthep_flow._root_metadata import open_tree
 
     try:
         handle = uproot.open(
@@ -56,37 +73,54 @@ def _open_tree(file: str, tree: str) -> tuple[Any, Any]:
             did_you_mean(tree, names)
             or ("it holds: " + ", ".join(sorted(names)) if names else "it is empty"),
         )
-    return handle, handle[tree]
+    try:
+        obj, branches = open_tree(handle, tree, wanted)
+    except Exception as exc:  # a damaged tree header is the user's data, not our bug
+        handle.close()
+        raise OpError(INPUT_ERROR, f"tree '{tree}' of '{file}' cannot be read: {exc}") from None
+    return _OpenTree(handle, obj, wanted, branches)
 
 
 _OPEN = threading.local()
 _OPEN_MAX = 4
 
 
-def _cached_tree(file: str, tree: str) -> Any:
+def _cached_tree(file: str, tree: str, wanted: frozenset[str] | None) -> _OpenTree:
     """The tree, from a small per-thread cache of open files.
 
     A file is cut into many partitions and a worker reads them one after another: opening it once (headers,
     streamers, the tree's metadata) instead of once per chunk is most of the gap to a hand-written
-    ``uproot.iterate`` loop. Keyed by size and mtime, so a file rewritten between runs is reopened; per thread,
-    so thread executors never share a handle.
+    ``uproot.iterate`` loop. Only the metadata of the branches read is deserialised (``_root_metadata.py``): a
+    NanoAOD tree has about a thousand branches, and reading all of their headers costs more than the analysis.
+    An open tree is reused when it has every branch asked for, else the file is opened again with the union.
+    Keyed by size and mtime, so a file rewritten between runs is reopened; per thread, so thread executors
+    never share a handle.
     """
     try:
         st = os.stat(file)
     except OSError:
         st = None
     key = (file, tree, st.st_size if st else -1, st.st_mtime_ns if st else -1)
-    cache: dict[tuple[object, ...], tuple[Any, Any]] = getattr(_OPEN, "files", None) or {}
+    cache: dict[tuple[object, ...], _OpenTree] = getattr(_OPEN, "files", None) or {}
     _OPEN.files = cache
-    if key in cache:
-        cache[key] = cache.pop(key)  # most recently used last
-        return cache[key][1]
-    handle, obj = _open_tree(file, tree)
-    cache[key] = (handle, obj)
+    found = cache.pop(key, None)
+    if found is not None and found.covers(wanted):
+        cache[key] = found  # most recently used last
+        return found
+    if found is not None:
+        found.handle.close()
+        wanted = None if wanted is None or found.wanted is None else wanted | found.wanted
+    opened = _open_tree(file, tree, wanted)
+    cache[key] = opened
     while len(cache) > _OPEN_MAX:
-        old_handle, _ = cache.pop(next(iter(cache)))
-        old_handle.close()
-    return obj
+        cache.pop(next(iter(cache))).handle.close()
+    return opened
+
+
+def _wanted(source: SourcePlan, fields: Sequence[str] = ()) -> frozenset[str] | None:
+    """The branches a read of this source takes (None: all of them, when nothing says which)."""
+    named = [*fields, *(source.params.get("branches") or ()), *(source.fields or ())]
+    return frozenset(named) if named else None
 
 
 def _window(source: SourcePlan, total: int, dataset: DatasetPlan | None = None) -> tuple[int, int]:
@@ -107,9 +141,9 @@ def entries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> int:
     """How many entries of ``file`` this source reads (from metadata: no branch is read)."""
     if file is None:
         raise OpError(INPUT_ERROR, f"dataset '{dataset.name}' lists no files for source '{source.name}'")
-    handle, tree = _open_tree(file, _tree_name(source, dataset))
-    with handle:
-        start, stop = _window(source, int(tree.num_entries), dataset)
+    opened = _open_tree(file, _tree_name(source, dataset), frozenset())  # no branch: the count is the tree's
+    with opened.handle:
+        start, stop = _window(source, int(opened.tree.num_entries), dataset)
     return stop - start
 
 
@@ -121,7 +155,7 @@ def boundaries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> li
     """
     if file is None:
         return []
-    tree = _cached_tree(file, _tree_name(source, dataset))
+    tree = _cached_tree(file, _tree_name(source, dataset), _wanted(source)).tree
     if not hasattr(tree, "common_entry_offsets"):
         return []  # RNTuple: clusters are not exposed the same way; plain chunks are fine
     first, last = _window(source, int(tree.num_entries), dataset)
@@ -136,24 +170,22 @@ def boundaries(source: SourcePlan, file: str | None, dataset: DatasetPlan) -> li
     return [int(o) - first for o in offsets if first < o < last]
 
 
-def _available(tree: Any) -> list[str]:
-    return [str(k) for k in tree.keys()]  # noqa: SIM118 - uproot's keys(), not a dict's
-
-
 def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunContext) -> Events:
     import awkward as ak
 
     if part.file is None:
         raise OpError(INPUT_ERROR, f"dataset '{part.dataset}' lists no files for source '{source.name}'")
     tree_name = _tree_name(source, ctx.dataset)
-    tree = _cached_tree(part.file, tree_name)
+    wanted_fields = _wanted(source, fields)
+    opened = _cached_tree(part.file, tree_name, wanted_fields)
+    tree = opened.tree
     first, last = _window(source, int(tree.num_entries), ctx.dataset)
     start = min(first + max(int(part.start), 0), last)
     stop = last if part.stop is None else min(first + int(part.stop), last)
     stop = max(stop, start)
     if source.params.get("metadata_only"):
         return Events({}, stop - start)
-    available = _available(tree)
+    available = opened.names
     wanted = list(dict.fromkeys(fields or source.params.get("branches") or source.fields or available))
     present = set(available)
     missing = [b for b in wanted if b not in present]
@@ -168,8 +200,8 @@ def read(source: SourcePlan, part: Partition, fields: Sequence[str], ctx: RunCon
     if not names:
         return Events({}, stop - start)
     wanted_set = set(names)
-    arrays = tree.arrays(
-        filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak"
+    arrays = tree.arrays(  # a dict of columns: no record array zipped only to be taken apart again
+        filter_name=lambda n: n in wanted_set, entry_start=start, entry_stop=stop, library="ak", how=dict
     )
     columns: dict[str, Any] = {}
     for name in names:

@@ -93,7 +93,7 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     if mask is not None and reference is not None and ak.Array(mask).ndim < reference.ndim:
         mask = ak.broadcast_arrays(mask, reference)[0]  # a per-event condition keeps or drops all objects
     if mask is not None and selected:
-        selected = {name: arr[mask] for name, arr in selected.items()}
+        selected = _mask_all(selected, mask)
 
     sort = params.get("sort", DEFAULT_SORT)
     if sort:  # `sort: false` (ours) and `sort: {}` (upstream's spelling) keep the stored order
@@ -127,3 +127,30 @@ def run(events: Events, params: Mapping[str, Any], ctx: RunContext) -> StageResu
     new = {f"{output}_{name}": arr for name, arr in selected.items()}
     new[f"n{output}"] = np.asarray(count, dtype=np.int64)
     return StageResult(events.with_columns(new))
+
+
+def _mask_all(selected: dict[str, Any], mask: Any) -> dict[str, Any]:
+    """Every field with the same per-object mask.
+
+    Masking each field on its own makes awkward turn the jagged boolean mask into indices once per field;
+    for the usual case (lists of numbers sharing the mask's offsets) the mask is flattened once and each
+    field's values are taken with NumPy. Anything else (missing values, nested lists, other offsets) is
+    masked by awkward.
+    """
+    from fasthep_flow.ops.hep.flat_lists import flat_list, from_flat
+
+    flat_mask = flat_list(mask)
+    if flat_mask is None or flat_mask[1].dtype != np.bool_:
+        return {name: arr[mask] for name, arr in selected.items()}
+    offsets, keep = flat_mask
+    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    new_offsets = kept_before[offsets]
+    out: dict[str, Any] = {}
+    for name, arr in selected.items():
+        flat = flat_list(arr)
+        if flat is None or not np.array_equal(flat[0], offsets):
+            out[name] = arr[mask]
+            continue
+        out[name] = from_flat(new_offsets, flat[1][keep])
+    return out

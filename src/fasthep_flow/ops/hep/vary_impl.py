@@ -23,6 +23,11 @@ def _concatenate(blocks: list[Any]) -> Any:
     import awkward as ak
 
     if any(is_awkward(b) for b in blocks):
+        from fasthep_flow.ops.hep.flat_lists import concatenate_flat
+
+        stacked = concatenate_flat(blocks)  # the usual jagged branch: two NumPy concatenations
+        if stacked is not None:
+            return stacked
         return ak.concatenate([b if is_awkward(b) else ak.Array(np.asarray(b)) for b in blocks], axis=0)
     return np.concatenate([np.asarray(b) for b in blocks])
 
