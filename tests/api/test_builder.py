@@ -28,12 +28,17 @@ def test_round_trip_is_identical_up_to_formatting(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(VALID.glob("*.flow.yaml")), ids=lambda p: p.stem)
-def test_round_tripped_workflow_compiles_like_the_original(path: Path, tmp_path: Path) -> None:
+def test_round_tripped_workflow_compiles_like_the_original(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = tmp_path / "valid"
     shutil.copytree(VALID, copy)
     rewritten = copy / path.name
     Workflow.read(path).write(rewritten)
+    # Each compiled from its own folder: tables (hep.weights.lookup_csv) are read from the working directory.
+    monkeypatch.chdir(VALID)
     before = compile_file(path, CompileOptions())
+    monkeypatch.chdir(copy)
     after = compile_file(rewritten, CompileOptions())
     assert after.ok, [str(d.message) for d in after.diagnostics]
     assert before.plan is not None and after.plan is not None
