@@ -3,7 +3,8 @@
 Two runs promoting into one folder would interleave their files and records, so the second run refuses (or
 waits, with ``--wait``) and names the pid that holds the folder. The kernel drops a ``flock`` when its last
 holder exits, however it exits: a killed run never leaves a stale lock. Worker processes forked by the run
-inherit the lock, so it stays held until they are gone too.
+inherit the lock, so it stays held until they are gone too; they die with the run, and a new run that finds
+the lock held while the pid written in it is gone waits for them a few seconds instead of refusing.
 
 The lock file survives the folder swap of ``output_folder.py``: the run hard-links it into its staging folder,
 so after the swap the new folder's lock file is the same inode the run holds. A waiting run that finally gets
@@ -19,6 +20,10 @@ from pathlib import Path
 
 LOCK_NAME = ".fasthep-lock"
 _POLL_SECONDS = 0.1
+_ORPHAN_GRACE_SECONDS = 15.0
+"""How long a run waits, even without ``--wait``, when the pid in the lock file is gone: the lock is then held
+only by that run's worker processes, which the kernel is killing (they die with their parent), so the folder
+is about to be free. Without this grace, ``kill -9`` followed at once by the same command could be refused."""
 
 
 class FolderBusy(Exception):
@@ -52,6 +57,7 @@ class FolderLock:
 
         path = folder / LOCK_NAME
         deadline = None if wait is None else time.monotonic() + max(0.0, wait)
+        orphaned: float | None = None  # when the grace for a dead holder's dying workers ends
         while True:
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -64,6 +70,11 @@ class FolderLock:
             except BlockingIOError:
                 holder = _read_pid(fd)
                 os.close(fd)
+                if holder is not None and not _alive(holder):
+                    orphaned = orphaned or time.monotonic() + _ORPHAN_GRACE_SECONDS
+                    if time.monotonic() < orphaned:
+                        time.sleep(_POLL_SECONDS)
+                        continue
                 if deadline is None or time.monotonic() >= deadline:
                     raise FolderBusy(folder, holder) from None
                 time.sleep(_POLL_SECONDS)
@@ -97,6 +108,17 @@ def _still_named(fd: int, path: Path) -> bool:
         return False
     mine = os.fstat(fd)
     return (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` names a live process (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_pid(fd: int) -> int | None:
