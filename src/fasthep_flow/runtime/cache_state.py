@@ -20,7 +20,7 @@ from fasthep_flow.runtime.bindings import Bindings, RegistryLike
 from fasthep_flow.runtime.cache_store import cache_folder
 from fasthep_flow.runtime.chain import compile_program, off_steps
 from fasthep_flow.runtime.options import DEFAULT_CHUNK_SIZE
-from fasthep_flow.runtime.partition_cache import CacheConfig, PartitionCache
+from fasthep_flow.runtime.partition_cache import CacheConfig, KeyBasis, PartitionCache
 from fasthep_flow.runtime.partitions import make_partitions
 
 MAX_PARTITIONS = 2000
@@ -66,23 +66,12 @@ def stage_cache_states(plan: ExecutionPlan, registry: RegistryLike) -> dict[str,
     if not Path(folder).is_dir():
         return _nothing_cached(plan)
     program = compile_program(plan, bindings)
-    config = CacheConfig(Path(folder))
+    basis = KeyBasis.of(CacheConfig(Path(folder)), plan, program.steps, bindings)
     states: dict[str, StageCacheState] = {}
     for part in parts:
         dataset = program.datasets[part.dataset]
         off = off_steps(program, dataset)
-        cache = PartitionCache.prepare(
-            config,
-            plan,
-            program.steps,
-            bindings.nodes,
-            bindings.functions,
-            bindings.constants,
-            dataset,
-            part,
-            off,
-            decode=False,
-        )
+        cache = PartitionCache.prepare(basis, dataset, part, off, decode=False)
         for step in program.steps:
             if step.id not in cache.keys or step.id != f"stage.{step.stage}":
                 continue

@@ -38,6 +38,7 @@ from fasthep_flow.runtime.partition_cache import (
     CacheConfig,
     CacheVanished,
     Explained,
+    KeyBasis,
     PartitionCache,
 )
 from fasthep_flow.runtime.placement import placed
@@ -372,17 +373,8 @@ def _run_once(program: Program, job: Job, part: Partition) -> Partial:
     off = off_steps(program, dataset)
     cache = None
     if job.cache is not None:
-        cache = PartitionCache.prepare(
-            job.cache,
-            job.plan,
-            program.steps,
-            job.bindings.nodes,
-            job.bindings.functions,
-            job.bindings.constants,
-            dataset,
-            part,
-            off,
-        )
+        basis = KeyBasis.of(job.cache, job.plan, program.steps, job.bindings)
+        cache = PartitionCache.prepare(basis, dataset, part, off)
     try:
         partial = _run_steps(program, job, part, dataset, off, cache, t_start)
         if not partial.failures or cache is None or not cache.loads:

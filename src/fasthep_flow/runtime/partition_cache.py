@@ -41,6 +41,24 @@ class CacheConfig:
     """Identify input files by a SHA-256 of their bytes as well (slower; survives a touched mtime)."""
 
 
+@dataclass(frozen=True)
+class KeyBasis:
+    """What every partition's keys are computed from besides the partition itself: the cache settings, the plan,
+    its compiled steps and the bound implementations, functions and constants (one per run or lens request)."""
+
+    config: CacheConfig
+    plan: ExecutionPlan
+    steps: Sequence[Any]
+    impls: Mapping[str, str]
+    functions: Mapping[str, str]
+    constants: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, config: CacheConfig, plan: ExecutionPlan, steps: Sequence[Any], bindings: Any) -> KeyBasis:
+        """From a plan's compiled ``steps`` and its ``Bindings`` (their node, function and constant tables)."""
+        return cls(config, plan, steps, bindings.nodes, bindings.functions, bindings.constants)
+
+
 @dataclass(frozen=True, slots=True)
 class Explained:
     """One node in one partition: reused or recomputed, and why."""
@@ -81,23 +99,15 @@ class PartitionCache:
 
     @staticmethod
     def prepare(
-        config: CacheConfig,
-        plan: ExecutionPlan,
-        steps: Sequence[Any],
-        impls: Mapping[str, str],
-        functions: Mapping[str, str],
-        constants: Mapping[str, Any],
-        dataset: DatasetPlan,
-        part: Partition,
-        off: set[str],
-        decode: bool = True,
+        basis: KeyBasis, dataset: DatasetPlan, part: Partition, off: set[str], decode: bool = True
     ) -> PartitionCache:
         """Keys for every step of this partition (``off`` steps excluded) and the decision for each.
 
         ``decode=False`` (the editor's lenses, which restore nothing) trusts an entry whose blobs exist instead
         of decoding its products; a run decodes, so that a corrupt blob is a miss before anything runs."""
-        cache = PartitionCache(CacheStore(config.folder))
-        cache.keys = partition_keys(config, plan, steps, impls, functions, constants, dataset, part, off)
+        cache = PartitionCache(CacheStore(basis.config.folder))
+        cache.keys = partition_keys(basis, dataset, part, off)
+        steps = basis.steps
         for step in steps:
             key = cache.keys.get(step.id)
             if key is None or not key.cacheable:
@@ -275,21 +285,14 @@ class PartitionCache:
 
 
 def partition_keys(
-    config: CacheConfig,
-    plan: ExecutionPlan,
-    steps: Sequence[Any],
-    impls: Mapping[str, str],
-    functions: Mapping[str, str],
-    constants: Mapping[str, Any],
-    dataset: DatasetPlan,
-    part: Partition,
-    off: set[str],
+    basis: KeyBasis, dataset: DatasetPlan, part: Partition, off: set[str]
 ) -> dict[str, NodeKey]:
     """Every step's key in this partition, computed from the plan and the input's identity alone (no store
     is read): what the partition's run decides by, and what a whole run's fingerprint is made of."""
     keys: dict[str, NodeKey] = {}
-    context = context_hash(plan.globals, dict(constants), (d.name for d in plan.datasets))
-    for step in steps:
+    plan, config = basis.plan, basis.config
+    context = context_hash(plan.globals, dict(basis.constants), (d.name for d in plan.datasets))
+    for step in basis.steps:
         if step.id in off:
             continue
         partition = None
@@ -299,7 +302,9 @@ def partition_keys(
                 dataset, source, part.file, part.start, part.stop, config.content_hash
             )
         inputs = [keys[d].key for d in step.deps if d in keys]
-        ingredients = node_ingredients(step.node, impls[step.id], inputs, functions, context, partition)
+        ingredients = node_ingredients(
+            step.node, basis.impls[step.id], inputs, basis.functions, context, partition
+        )
         slot = slot_of(plan.workflow_file, step.id, dataset.name, part.file, part.start, part.stop)
         keys[step.id] = NodeKey(key_of(ingredients), ingredients, slot, _cacheable(step))
     return keys

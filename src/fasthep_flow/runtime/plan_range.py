@@ -20,7 +20,7 @@ from fasthep_flow.document.diagnostics import Diagnostic
 from fasthep_flow.plan import ExecutionPlan, Partition
 from fasthep_flow.runtime.chain import Job, off_steps, program_for
 from fasthep_flow.runtime.errors import RunProblem
-from fasthep_flow.runtime.partition_cache import PartitionCache
+from fasthep_flow.runtime.partition_cache import KeyBasis, PartitionCache
 
 
 @dataclass(frozen=True)
@@ -98,21 +98,11 @@ def uncached(job: Job, parts: Sequence[Partition], upstream: frozenset[str], fir
             hint="drop --no-cache (or give --cache-dir)",
         ).diagnostic
     program = program_for(job)
-    bindings = job.bindings
+    basis = KeyBasis.of(job.cache, job.plan, program.steps, job.bindings)
     for part in parts:
         dataset = program.datasets[part.dataset]
         off = off_steps(program, dataset)
-        cache = PartitionCache.prepare(
-            job.cache,
-            job.plan,
-            program.steps,
-            bindings.nodes,
-            bindings.functions,
-            bindings.constants,
-            dataset,
-            part,
-            off,
-        )
+        cache = PartitionCache.prepare(basis, dataset, part, off)
         for step in program.steps:
             if step.id in upstream and step.id in cache.runs:
                 return RunProblem(

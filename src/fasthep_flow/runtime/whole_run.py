@@ -34,7 +34,7 @@ from fasthep_flow.runtime.cache_store import CacheStore
 from fasthep_flow.runtime.chain import Job, off_steps, program_for
 from fasthep_flow.runtime.output_folder import OutputDir
 from fasthep_flow.runtime.outputs import EVENTS_NAME, PLAN_NAME, RECORD_NAME, safe_relative
-from fasthep_flow.runtime.partition_cache import REUSED, partition_keys
+from fasthep_flow.runtime.partition_cache import REUSED, KeyBasis, partition_keys
 from fasthep_flow.runtime.product_codec import decode_products
 from fasthep_flow.runtime.record import package_versions
 
@@ -57,6 +57,7 @@ def fingerprint(job: Job, parts: Sequence[Partition], datasets: Sequence[Dataset
         raise ValueError("a fingerprint needs the run's cache configuration")
     program = program_for(job)
     bindings = job.bindings
+    basis = KeyBasis.of(job.cache, job.plan, program.steps, bindings)
     keys: list[tuple[int, str, str]] = []
     counts: dict[tuple[str, str], int] = {}
     off_by_dataset: dict[str, set[str]] = {}
@@ -65,17 +66,7 @@ def fingerprint(job: Job, parts: Sequence[Partition], datasets: Sequence[Dataset
         off = off_by_dataset.get(dataset.name)
         if off is None:
             off = off_by_dataset[dataset.name] = off_steps(program, dataset)
-        found = partition_keys(
-            job.cache,
-            job.plan,
-            program.steps,
-            bindings.nodes,
-            bindings.functions,
-            bindings.constants,
-            dataset,
-            part,
-            off,
-        )
+        found = partition_keys(basis, dataset, part, off)
         for node, key in found.items():
             keys.append((part.index, node, key.key))
             counts[(node, part.dataset)] = counts.get((node, part.dataset), 0) + 1
