@@ -129,33 +129,18 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
         d = to_python(data.get("defaults"))
         if isinstance(d, dict):
             defaults = deep_merge(defaults, d)
-        items = data.get("datasets")
-        if isinstance(items, SeqNode):
-            for item in items.items:
-                if isinstance(item, MapNode):
-                    _near_misses(ctx, item, "a dataset")
-                    name_node = _scalar(item.get("name"))
-                    values = to_python(item)
-                    assert isinstance(values, dict)
-                    out.append(
-                        _dataset(
-                            ctx,
-                            str(values.get("name", f"#{len(out) + 1}")),
-                            values,
-                            defaults,
-                            item,
-                            name_node,
-                        )
-                    )
+        out.extend(_listed(ctx, data.get("datasets"), defaults))
     top = ctx.root.get("datasets")
+    first: list[DatasetDecl] = []  # upstream lists top-level `datasets` before `data.datasets`
     if isinstance(top, MapNode):
-        first: list[DatasetDecl] = []  # upstream lists top-level `datasets` before `data.datasets`
         for entry in top.entries:
             _near_misses(ctx, entry.value, f"dataset '{entry.key.text}'")
             values = to_python(entry.value) if isinstance(entry.value, MapNode) else {}
             assert isinstance(values, dict)
             first.append(_dataset(ctx, entry.key.text, values, defaults, entry.value, entry.key))
-        out = first + out
+    else:
+        first = _listed(ctx, top, defaults)
+    out = first + out
     seen: dict[str, DatasetDecl] = {}
     for ds in out:
         if ds.name_node is not None and ds.name_node.value is not None:
@@ -175,6 +160,22 @@ def collect_datasets(ctx: Context) -> list[DatasetDecl]:
                     ds.name, SymbolKind.DATASET, ds.name_node.span, detail=str(ds.data.get("eventtype"))
                 )
             )
+    return out
+
+
+def _listed(ctx: Context, items: Node | None, defaults: dict[str, Any]) -> list[DatasetDecl]:
+    """The datasets of a list (``data.datasets``, or a top-level ``datasets`` list), each named by its ``name``."""
+    out: list[DatasetDecl] = []
+    if not isinstance(items, SeqNode):
+        return out
+    for item in items.items:
+        if isinstance(item, MapNode):
+            _near_misses(ctx, item, "a dataset")
+            name_node = _scalar(item.get("name"))
+            values = to_python(item)
+            assert isinstance(values, dict)
+            name = str(values.get("name", f"#{len(out) + 1}"))
+            out.append(_dataset(ctx, name, values, defaults, item, name_node))
     return out
 
 

@@ -702,8 +702,14 @@ def workflow_schema(registry: Registry) -> dict[str, Any]:
             "Datasets and their defaults.",
         ),
         "datasets": _doc(
-            {"type": "object", "additionalProperties": _ref("datasetDefaults")},
-            "Datasets by name (mapping form of `data.datasets`).",
+            {
+                "anyOf": [
+                    {"type": "object", "additionalProperties": _ref("datasetDefaults")},
+                    {"type": "array", "items": _ref("dataset")},
+                ]
+            },
+            "Datasets by name, or a list of datasets each with a `name` (the forms of `data.datasets`); "
+            "they come before those of `data.datasets`.",
         ),
         "sources": _doc({"type": "object", "additionalProperties": _ref("source")}, "Data sources by name."),
         "joins": _doc(

@@ -80,7 +80,11 @@ def problems(params: MapNode) -> list[ParamProblem]:
     sizes = {key.text: len(list(items(_group_steps(group)))) for key, group in groups}
     deps: dict[str, list[tuple[str, ScalarNode]]] = {}
     for key, group in groups:
-        refs = (get(group, "parents") or get(group, "from")) if isinstance(group, MapNode) else None
+        refs = (
+            (get(group, "parents") or get(group, "from") or get(group, "parent"))
+            if isinstance(group, MapNode)
+            else None
+        )
         for ref in [refs] if isinstance(refs, ScalarNode) else list(items(refs)):
             if not isinstance(ref, ScalarNode) or not ref.is_string:
                 continue
@@ -142,8 +146,11 @@ GROUP = OneOf(
             Param("cuts", ListOf(STEP), doc=_STEPS_DOC + " (same as `steps`)"),
             Param("parents", OneOf(ListOf(Str), Str), doc=_PARENTS_DOC),
             Param("from", OneOf(ListOf(Str), Str), doc=_PARENTS_DOC + " (same as `parents`)"),
+            Param(
+                "parent", OneOf(ListOf(Str), Str), doc=_PARENTS_DOC + " (same as `parents`; upstream's alias)"
+            ),
         ),
-        name="{steps|cuts, parents|from}",
+        name="{steps|cuts, parents|from|parent}",
     ),
 )
 

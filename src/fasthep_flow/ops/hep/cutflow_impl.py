@@ -25,7 +25,7 @@ from fasthep_flow.ops.hep.define_impl import reduce_per_event
 def _steps_and_parents(group: Any) -> tuple[list[Any], tuple[str, ...]]:
     if isinstance(group, Mapping):
         steps = group.get("steps", group.get("cuts")) or []
-        parents = group.get("parents", group.get("from")) or ()
+        parents = group.get("parents") or group.get("from") or group.get("parent") or ()
         if isinstance(parents, str):
             parents = (parents,)
         return list(steps), tuple(str(p) for p in parents)
