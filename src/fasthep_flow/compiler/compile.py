@@ -27,6 +27,7 @@ from fasthep_flow.compiler.normalise import (
     deep_merge,
     profile_defaults,
 )
+from fasthep_flow.compiler.param_files import inline_param_files
 from fasthep_flow.compiler.pending_forms import report_pending_forms
 from fasthep_flow.compiler.planner import build_plan, params_with_defaults
 from fasthep_flow.compiler.render_stages import render_stage_attachments
@@ -79,6 +80,10 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
 
     registry, reg_diags = load_registry(root, workflow_dir, options.trust, options.ops)
     diagnostics.extend(reg_diags)
+    root, file_diags, param_files = inline_param_files(
+        root, registry, options.reader or DiskReader(), workflow_dir, options.project_root
+    )
+    diagnostics.extend(file_diags)
     if root is None and not diagnostics:
         from fasthep_flow.document.spans import Pos, Span
 
@@ -100,7 +105,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
         registry=registry,
         options=options,
         workflow_dir=workflow_dir,
-        lines=dict(loaded.files),
+        lines={**loaded.files, **param_files},
     )
     _check_version(ctx)
     check_structure(ctx)

@@ -274,6 +274,8 @@ class Param:
     """The fewest items a list value may have."""
     maximum: float | None = None
     """The largest number allowed (a compression level, say)."""
+    from_file: bool = False
+    """The value may also be the path of a YAML file holding it (``compiler/param_files.py`` inlines it)."""
 
     def __post_init__(self) -> None:
         if self.allowed_docs and len(self.allowed_docs) != len(self.allowed):
@@ -307,6 +309,9 @@ class Param:
             schema["maximum"] = self.maximum
         if self.has_default:
             schema["default"] = _plain(self.default)
+        if self.from_file:
+            path = {"type": "string", "description": "the path of a YAML file holding the value"}
+            schema = {"anyOf": [schema, path]}
         if self.doc:
             schema["markdownDescription"] = self.doc
             schema["description"] = _plain_text(self.doc)

@@ -28,7 +28,13 @@ SPEC = OpSpec(
     doc="Add fields under new names (new name → existing field); with `include_existing: false` the "
     "stream keeps only the aliases.",
     params=(
-        Param("aliases", MapOf(Field), required=True, doc="New name → existing field."),
+        Param(
+            "aliases",
+            MapOf(Field),
+            required=True,
+            doc="New name → existing field; or the path of a YAML file holding that mapping.",
+            from_file=True,
+        ),
         Param("include_existing", Bool, default=True, doc="Keep the other fields of the stream too."),
         Param(
             "stream_id",
