@@ -108,3 +108,25 @@ analysis:
     first, second = (r.stdout.strip().splitlines()[-1] for r in runs)
     assert "uproot" in first  # nothing cached yet: the file is opened
     assert second == "LOADED  EXIT 0", runs[1].stdout + runs[1].stderr
+
+
+def test_an_entry_count_read_alone_is_remembered(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning a many-file dataset counts each file's entries; a second compile reads none of them again."""
+    root = tmp_path / "zmumu.root"
+    shutil.copy(DATA / "uproot-Zmumu.root", root)
+    inputs._count_entries.cache_clear()
+    assert inputs.entries_of(str(root), "events") == 2304
+    assert len(list((cache / "inputs").glob("*.json"))) == 1
+
+    def no_reading(*args: object) -> None:
+        raise AssertionError("counted the entries again although the count is cached")
+
+    monkeypatch.setattr(inputs, "_count_entries", no_reading)
+    assert inputs.entries_of(str(root), "events") == 2304
+    shutil.copy(DATA / "uproot-HZZ.root", root)  # rewritten: a new identity, so counted again
+    os.utime(root, ns=(1, 2_000_000_000_000_000_000))
+    monkeypatch.undo()
+    monkeypatch.setenv("FASTHEP_FLOW_CACHE_DIR", str(cache))
+    assert inputs.entries_of(str(root), "events") == 2421

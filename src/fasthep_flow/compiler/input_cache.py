@@ -26,8 +26,10 @@ def cache_dir() -> Path:
     return user_cache_dir() / "inputs"
 
 
-def _entry(path: str, tree: str, size: int, mtime_ns: int) -> Path:
-    key = json.dumps([VERSION, os.path.realpath(path), size, mtime_ns, tree])
+def _entry(path: str, tree: str, size: int, mtime_ns: int, kind: str = "tree") -> Path:
+    key = json.dumps(
+        [VERSION, os.path.realpath(path), size, mtime_ns, tree] + ([kind] if kind != "tree" else [])
+    )
     return cache_dir() / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
 
 
@@ -45,3 +47,21 @@ def load(path: str, tree: str, size: int, mtime_ns: int) -> dict[str, Any] | Non
 
 def store(path: str, tree: str, size: int, mtime_ns: int, data: dict[str, Any]) -> None:
     write_json(_entry(path, tree, size, mtime_ns), {"version": VERSION, **data})
+
+
+def load_entries(path: str, tree: str, size: int, mtime_ns: int) -> int | None:
+    """The entry count stored alone for this file identity (``store_entries``), or None."""
+    data = read_json(_entry(path, tree, size, mtime_ns, "entries"))
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != VERSION
+        or not isinstance(data.get("entries"), int)
+    ):
+        return None
+    return int(data["entries"])
+
+
+def store_entries(path: str, tree: str, size: int, mtime_ns: int, entries: int) -> None:
+    """Remember a count read alone: planning a dataset of many files needs only these, and each costs reading
+    the tree's whole header (megabytes for a NanoAOD file of a thousand branches) — once per file, not per run."""
+    write_json(_entry(path, tree, size, mtime_ns, "entries"), {"version": VERSION, "entries": int(entries)})

@@ -256,7 +256,13 @@ def entries_of(path: str, tree: str) -> int | None:
     stored = input_cache.load(*identity)
     if stored is not None:
         return None if stored.get("error") else int(stored.get("entries", 0))
-    return _count_entries(*identity)
+    alone = input_cache.load_entries(*identity)
+    if alone is not None:
+        return alone
+    counted = _count_entries(*identity)
+    if counted is not None:
+        input_cache.store_entries(*identity, counted)
+    return counted
 
 
 @lru_cache(maxsize=1024)
