@@ -70,7 +70,8 @@ def compile_text(text: str, file: str, options: CompileOptions | None = None) ->
 
 
 def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
-    loaded = load_workflow(text, file, options.reader or DiskReader(), options.previous)
+    reader = options.reader or DiskReader()
+    loaded = load_workflow(text, file, reader, options.previous)
     if options.overrides:
         loaded = _overridden(loaded, options.overrides)
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
@@ -81,7 +82,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     registry, reg_diags = load_registry(root, workflow_dir, options.trust, options.ops)
     diagnostics.extend(reg_diags)
     root, file_diags, param_files = inline_param_files(
-        root, registry, options.reader or DiskReader(), workflow_dir, options.project_root
+        root, registry, reader, workflow_dir, options.project_root
     )
     diagnostics.extend(file_diags)
     if root is None and not diagnostics:

@@ -67,10 +67,20 @@ def parent_ref(text: str) -> tuple[str, int | None]:
     return (m.group("group"), int(m.group("index"))) if m else (text, None)
 
 
+STEP_KEYS = ("steps", "cuts")
+"""A group's steps, under either name (``cuts`` is upstream's)."""
+PARENT_KEYS = ("parents", "from", "parent")
+"""A group's parents, under any of its three spellings (``parent`` is upstream's); the first present wins."""
+
+
+def _first(group: Node | None, keys: tuple[str, ...]) -> Node | None:
+    return next((v for v in (get(group, k) for k in keys) if v), None)
+
+
 def _group_steps(group: Node | None) -> Node | None:
     if isinstance(group, SeqNode):
         return group
-    return get(group, "steps") or get(group, "cuts")
+    return _first(group, STEP_KEYS)
 
 
 def problems(params: MapNode) -> list[ParamProblem]:
@@ -80,11 +90,7 @@ def problems(params: MapNode) -> list[ParamProblem]:
     sizes = {key.text: len(list(items(_group_steps(group)))) for key, group in groups}
     deps: dict[str, list[tuple[str, ScalarNode]]] = {}
     for key, group in groups:
-        refs = (
-            (get(group, "parents") or get(group, "from") or get(group, "parent"))
-            if isinstance(group, MapNode)
-            else None
-        )
+        refs = _first(group, PARENT_KEYS) if isinstance(group, MapNode) else None
         for ref in [refs] if isinstance(refs, ScalarNode) else list(items(refs)):
             if not isinstance(ref, ScalarNode) or not ref.is_string:
                 continue

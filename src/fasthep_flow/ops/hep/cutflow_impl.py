@@ -17,15 +17,15 @@ from fasthep_flow.document.codes import DEPENDENCY_CYCLE, PARAM_VALUE, UNKNOWN_S
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.core.evaluate_impl import evaluate, event_mask, per_event, symbols_for
 from fasthep_flow.ops.failures import OpError, did_you_mean
-from fasthep_flow.ops.hep.cutflow import parent_ref
+from fasthep_flow.ops.hep.cutflow import PARENT_KEYS, STEP_KEYS, parent_ref
 from fasthep_flow.ops.hep.cutflow_product import Cutflow, StepCounts
 from fasthep_flow.ops.hep.define_impl import reduce_per_event
 
 
 def _steps_and_parents(group: Any) -> tuple[list[Any], tuple[str, ...]]:
     if isinstance(group, Mapping):
-        steps = group.get("steps", group.get("cuts")) or []
-        parents = group.get("parents") or group.get("from") or group.get("parent") or ()
+        steps = next((group[k] for k in STEP_KEYS if k in group), None) or []
+        parents = next((v for v in (group.get(k) for k in PARENT_KEYS) if v), None) or ()
         if isinstance(parents, str):
             parents = (parents,)
         return list(steps), tuple(str(p) for p in parents)
