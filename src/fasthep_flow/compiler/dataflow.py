@@ -80,6 +80,9 @@ class FlowState:
     per_stage: dict[str, StageFlow] = field(default_factory=dict)
     unloaded: tuple[str, ...] = ()
     """Stages whose op was not loaded (untrusted code): the fields they define are unknown, not missing."""
+    through: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """(stage, field) -> (source, branch): a field a prefixing stage (``hep.zip_join``) makes of a source branch;
+    a use of it downstream reads that branch."""
     opaque: set[str] = field(default_factory=set)
     """Stages whose op is unknown: what they define cannot be known, so fields read downstream of them are not
     reported missing (the unknown op is the one error, not one per field it would have defined)."""
@@ -141,6 +144,11 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
 
     state.unloaded = tuple(d.id for d in decls if d.untrusted)
     lineage = _Lineage(decls)
+    for d in decls:
+        if d.more_inputs:
+            _check_same_source(ctx, d, lineage)
+        if d.spec is not None and d.spec.stream_prefixes is not None and d.index in steps_of:
+            _define_prefixed(ctx, d, lineage, state)
     for d in decls:
         steps = steps_of.get(d.index)
         if steps is None:
@@ -222,13 +230,72 @@ def _check_redefinition(
         )
 
 
+def _check_same_source(ctx: Context, d: StageDecl, lineage: _Lineage) -> None:
+    """The streams of a several-stream stage are those of one partition: each must come from the source its
+    first input reads (streams of two sources are zipped by a top-level `joins:` entry)."""
+    first = lineage.root_source(d)
+    for ref in d.inputs[1:]:
+        other = lineage.source_of(ref.name)
+        if first is not None and other is not None and other != first:
+            ctx.report(
+                codes.PARAM_VALUE,
+                ref.node,
+                f"'{ref.name}' reads source '{other}', but the first input of stage '{d.id}' reads '{first}'",
+                hint="the inputs are streams of one partition: zip two sources with a top-level "
+                "`joins: {name: {kind: zip, inputs: [...]}}` and read the join",
+            )
+
+
+def _define_prefixed(ctx: Context, d: StageDecl, lineage: _Lineage, state: FlowState) -> None:
+    """Every field visible at each prefixed input becomes ``<prefix>.<field>``, defined by the stage."""
+    assert d.spec is not None and d.spec.stream_prefixes is not None
+    inputs = dict(zip(d.input_names, [d.data_input, *d.more_inputs], strict=False))
+    for k, (name, prefix) in enumerate(d.spec.stream_prefixes(d.params)):
+        ref = inputs.get(name)
+        if ref is None or not prefix.text:
+            continue  # reported by the op's input check
+        stage_id = None if ref.startswith("source:") else ref
+        ancestry = _Ancestry(lineage, stage_id)
+        fields: dict[str, str | None] = {}
+        for fname, defs in state.defined_by.items():
+            if any(s.id in ancestry for s, _ in defs) and not any(s is d for s, _ in defs):
+                fields[fname] = None
+        source = lineage.source_of(ref.removeprefix("source:")) if stage_id else ref.removeprefix("source:")
+        src = state.sources.get(source) if source else None
+        if src is not None and not lineage.behind_barrier(stage_id):
+            for branch in src.known:
+                fields.setdefault(branch, branch)
+        for fname, branch in fields.items():
+            full = f"{prefix.text}.{fname}"
+            definition = Definition(
+                full,
+                SymbolKind.FIELD,
+                prefix.span,
+                stage=d.id,
+                origin=FieldOrigin.DEFINE,
+                detail=f"`{fname}` of input `{name}` (stage `{d.id}`)",
+                order=(d.index + 1) * 1000 + k + 1,
+            )
+            state.defined_by.setdefault(full, []).append((d, definition))
+            if branch is not None and source is not None:
+                state.through[(d.id, full)] = (source, branch)
+
+
 class _Lineage:
     """The data lineage of the stages: a forest (each stage has one data input), numbered depth first once
     per compile so that "is X upstream of this stage" is two integer comparisons — no per-stage sets, which
-    made a long chain of stages quadratic."""
+    made a long chain of stages quadratic. A stage reading several streams (``OpSpec.streams``) hangs in the
+    tree under its first input; its other inputs are looked up through ``more``. Below a stage whose output
+    holds only prefixed copies of its inputs (a ``barrier``), nothing above it is visible."""
 
     def __init__(self, decls: list[StageDecl]) -> None:
         self.by_id = {d.id: d for d in decls}
+        self.more: dict[str, list[str]] = {
+            d.id: [m for m in d.more_inputs if not m.startswith("source:")] for d in decls if d.more_inputs
+        }
+        self.barriers = [
+            d.id for d in decls if d.spec is not None and d.spec.stream_prefixes is not None and d.id_node
+        ]
         parent: dict[str, str | None] = {}
         for sid, d in self.by_id.items():
             up = d.data_input
@@ -269,7 +336,25 @@ class _Lineage:
         up = d.data_input
         if up is None or up.startswith("source:"):
             return up.removeprefix("source:") if up else None
+        if self.behind_barrier(up):
+            return None
         return self.roots.get(up)
+
+    def source_of(self, name: str) -> str | None:
+        """The source a stream descends from (a stage id, or a source's own name)."""
+        d = self.by_id.get(name)
+        return self.root_source(d) if d is not None else name
+
+    def above(self, stage_id: str, up: str) -> bool:
+        """Whether ``stage_id`` is ``up`` or a tree ancestor of it."""
+        tin = self.tin
+        if stage_id not in tin or up not in tin:
+            return stage_id == up
+        return tin[stage_id] <= tin[up] < self.tout[stage_id]
+
+    def behind_barrier(self, up: str | None) -> bool:
+        """Whether a barrier stage is ``up`` or above it: what its source provides is not visible."""
+        return up is not None and any(self.above(b, up) for b in self.barriers)
 
 
 class _Ancestry:
@@ -287,10 +372,29 @@ class _Ancestry:
             return False
         if stage_id == up:
             return True
-        tin = self.lineage.tin
-        if stage_id not in tin or up not in tin:
+        lineage = self.lineage
+        if not lineage.more and not lineage.barriers:
+            tin = lineage.tin
+            if stage_id not in tin or up not in tin:
+                return False
+            return tin[stage_id] <= tin[up] < lineage.tout[stage_id]  # type: ignore[index]
+        return isinstance(stage_id, str) and self._reaches(stage_id, up, set())
+
+    def _reaches(self, stage_id: str, up: str, seen: set[str]) -> bool:
+        """Tree ancestry, unless a barrier lies between; then through the other inputs of several-stream
+        stages on the way (``seen`` guards against a cycle, which is reported elsewhere)."""
+        lineage = self.lineage
+        if any(b != stage_id and lineage.above(b, up) and lineage.above(stage_id, b) for b in lineage.barriers):
             return False
-        return tin[stage_id] <= tin[up] < self.lineage.tout[stage_id]  # type: ignore[index]
+        if stage_id == up or lineage.above(stage_id, up):
+            return True
+        for m, extras in lineage.more.items():
+            if m in seen or m in lineage.barriers or not lineage.above(m, up):
+                continue
+            seen.add(m)
+            if any(self._reaches(stage_id, e, seen) for e in extras):
+                return True
+        return False
 
 
 def parse_use(ctx: Context, use: ExprUse, sigs: dict[str, FunctionSig]) -> Expr | None:
@@ -415,6 +519,9 @@ def _resolve(
             return cand
         for stage, _definition in state.defined_by.get(cand, ()):
             if stage.id in ancestors:
+                through = state.through.get((stage.id, cand))
+                if through is not None and (source := state.sources.get(through[0])) is not None:
+                    source.need(through[1])
                 return cand
         if src_fields is not None and cand in src_fields.known:
             src_fields.need(cand)

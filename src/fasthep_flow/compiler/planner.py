@@ -12,6 +12,7 @@ from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.document.nodes import to_python
 from fasthep_flow.plan import (
+    INPUT_NAMES,
     JOIN_KIND,
     DatasetPlan,
     ExecutionPlan,
@@ -60,6 +61,12 @@ def _origin(ctx: Context, decl: StageDecl) -> Origin:
     return Origin(node.span.file or ctx.file, node.span.start.line + 1)
 
 
+def _with_input_names(d: StageDecl, params: dict[str, Any]) -> dict[str, Any]:
+    if d.spec is None or not d.spec.streams:
+        return params
+    return {**params, INPUT_NAMES: list(d.input_names)}
+
+
 def build_plan(
     ctx: Context,
     decls: list[StageDecl],
@@ -80,10 +87,11 @@ def build_plan(
     nodes: list[PlanNode] = []
     used_sources: list[str] = []
     for d in decls:
-        if d.data_input and d.data_input.startswith("source:"):
-            name = d.data_input.removeprefix("source:")
-            if name not in used_sources:
-                used_sources.append(name)
+        for ref in (d.data_input, *d.more_inputs):
+            if ref and ref.startswith("source:"):
+                name = ref.removeprefix("source:")
+                if name not in used_sources:
+                    used_sources.append(name)
 
     def read_id(name: str) -> str:
         return f"join.{name}" if name in join_names else f"read.{name}"
@@ -123,9 +131,9 @@ def build_plan(
                 id=f"stage.{d.id}",
                 kind=NodeKind.STAGE,
                 op=d.op or "",
-                params=params_with_defaults(d),
+                params=_with_input_names(d, params_with_defaults(d)),
                 stage=d.id,
-                inputs=node_id_of(d.data_input),
+                inputs=node_id_of(d.data_input) + tuple(i for m in d.more_inputs for i in node_id_of(m)),
                 after=tuple(f"stage.{r.name}" for r in d.needs if any(x.id == r.name for x in decls))
                 + tuple(read_id(r.name) for r in d.needs if r.name in used_sources),
                 applies_to=applies if isinstance(applies, dict) else None,

@@ -43,6 +43,11 @@ class StageDecl:
     inputs: list[InputRef] = field(default_factory=list)
     data_input: str | None = None
     """Resolved upstream stream: a stage id or `source:<name>`."""
+    more_inputs: list[str] = field(default_factory=list)
+    """A stage whose op reads several streams (``OpSpec.streams``): its other resolved inputs, in order, in
+    the form of ``data_input``."""
+    input_names: list[str] = field(default_factory=list)
+    """Such a stage's inputs' names (their `as`, else the stage or source named), ``data_input`` first."""
     role: str = "transform"
     plain_params: dict[str, Any] | None = None
     """Params as plain data with defaults filled (see ``planner.params_with_defaults``)."""
@@ -259,10 +264,18 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
         if resolved_inputs:
             first = resolved_inputs[0].name
             d.data_input = first if first in ids else f"source:{first}"
+            if d.spec is not None and d.spec.streams:
+                _bind_streams(ctx, d, resolved_inputs, ids)
         else:
             d.data_input = previous_stream
             if previous_stream and not previous_stream.startswith("source:"):
                 edges.append((previous_stream, d.id))
+            if d.spec is not None and d.spec.streams and previous_stream:
+                d.input_names = [previous_stream.removeprefix("source:")]
+        if d.spec is not None and d.spec.input_problems is not None:
+            for problem in d.spec.input_problems(d.params, tuple(d.input_names)):
+                severity = Severity.WARNING if problem.warning else Severity.ERROR
+                ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)
         if _leads_stream(d):
             previous_stream = d.id
         ctx.index.stages.append(
@@ -273,13 +286,34 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
                 id_span=d.id_node.span if d.id_node else None,
                 op=d.op,
                 op_span=d.op_node.span if d.op_node else None,
-                inputs=(d.data_input,) if d.data_input else (),
+                inputs=((d.data_input,) if d.data_input else ()) + tuple(d.more_inputs),
                 needs=tuple(r.name for r in d.needs),
             )
         )
     if any(d.needs or d.inputs for d in decls):
         # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for
         _report_cycles(ctx, decls, edges)
+
+
+def _bind_streams(ctx: Context, d: StageDecl, refs: list[InputRef], ids: set[str]) -> None:
+    """A several-stream stage's inputs under their names; two inputs under one name are an error (upstream
+    fails at run time: "duplicate bound input name")."""
+    seen: dict[str, InputRef] = {}
+    for ref in refs:
+        name = ref.alias or ref.name
+        if name in seen:
+            ctx.report(
+                codes.DUPLICATE_NAME,
+                ref.node,
+                f"two inputs of stage '{d.id}' are bound as '{name}'",
+                hint="give each `from` entry its own `as:` name",
+                related=(Related(seen[name].node.span, "first bound here"),),
+            )
+            continue
+        seen[name] = ref
+        d.input_names.append(name)
+        if ref is not refs[0]:
+            d.more_inputs.append(ref.name if ref.name in ids else f"source:{ref.name}")
 
 
 def _leads_stream(d: StageDecl) -> bool:

@@ -2,6 +2,7 @@
 
 from fasthep_flow.plan.export import to_dot, to_json, to_mermaid, to_yaml
 from fasthep_flow.plan.model import (
+    INPUT_NAMES,
     JOIN_KIND,
     DatasetPlan,
     ExecutionPlan,
@@ -14,6 +15,7 @@ from fasthep_flow.plan.model import (
 from fasthep_flow.plan.workflows import UnknownWorkflow, select_workflows
 
 __all__ = [
+    "INPUT_NAMES",
     "JOIN_KIND",
     "DatasetPlan",
     "ExecutionPlan",

@@ -106,6 +106,11 @@ hold ``inputs`` (each ``{source, prefix, kind, params}``, so the join's cache ke
 registry op is looked up for it)."""
 
 
+INPUT_NAMES = "input_names"
+"""The param of a stage node reading several streams (``hep.merge_fields``, ``hep.zip_join``) naming its
+inputs (their `as`), in the order of the node's ``inputs``: the runtime binds each stream under its name."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourcePlan:
     name: str

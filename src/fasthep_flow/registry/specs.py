@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fasthep_flow.document.nodes import MapNode
+    from fasthep_flow.document.nodes import MapNode, ScalarNode
     from fasthep_flow.registry.dataflow import FlowStep
 
 
@@ -384,6 +384,21 @@ class OpSpec:
     through but, as upstream, is not a stream producer for implicit wiring (LANGUAGE.md §8.2)."""
     pending: str = ""
     """Set when the op is accepted for upstream compatibility but has no effect yet: why (FF140 at check)."""
+    streams: bool = False
+    """The op reads several streams of the same partition: every `from` entry is bound under its `as` name
+    (the entry's node when it has none), in order, and its implementation takes a mapping of them,
+    ``run(streams: Mapping[str, Events], params, ctx)`` (``hep.merge_fields``, ``hep.zip_join``)."""
+    input_problems: Callable[[MapNode | None, tuple[str, ...]], list[ParamProblem]] | None = field(
+        default=None, compare=False
+    )
+    """For a ``streams`` op: checks of the params against the names its inputs are bound under (a
+    ``hep.zip_join`` input naming no bound stream)."""
+    stream_prefixes: Callable[[MapNode | None], list[tuple[str, ScalarNode]]] | None = field(
+        default=None, compare=False
+    )
+    """For a ``streams`` op whose output holds only its inputs' fields under prefixes (``hep.zip_join``):
+    (input name, prefix scalar) pairs. The compiler defines ``<prefix>.<field>`` for every field visible at
+    that input, and nothing read before the stage is visible after it."""
 
     def __post_init__(self) -> None:
         for port in (*self.inputs, *self.outputs):

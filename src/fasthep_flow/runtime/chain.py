@@ -25,7 +25,7 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.plan import DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode
+from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode
 from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.joins import input_names, is_join
@@ -134,6 +134,11 @@ class Step:
     stage: str
     source: str | None = None
     release: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()
+    """A stage reading several streams (its plan params name them, ``INPUT_NAMES``): its inputs after
+    ``src``."""
+    names: tuple[str, ...] = ()
+    """Such a stage's input names, ``src`` first: its op is called with a mapping name -> stream."""
 
 
 @dataclass
@@ -210,6 +215,10 @@ def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
                 params=dict(node.params or {}),
                 stage=node.stage or node.id,
                 source=_source_of(node) if role == READ else None,
+                more=node.inputs[1:] if role == TRANSFORM and INPUT_NAMES in node.params else (),
+                names=tuple(node.params[INPUT_NAMES])
+                if role == TRANSFORM and INPUT_NAMES in node.params
+                else (),
             )
         )
     _plan_releases(steps)
@@ -245,8 +254,9 @@ def _plan_releases(steps: list[Step]) -> None:
     last: dict[str, int] = {}
     for i, step in enumerate(steps):
         last[step.id] = i
-        if step.src is not None:
-            last[step.src] = i
+        for src in (step.src, *step.more):
+            if src is not None:
+                last[src] = i
     free: dict[int, list[str]] = {}
     for node_id, i in last.items():
         free.setdefault(i, []).append(node_id)
@@ -587,7 +597,12 @@ def _transform(step: Step, state: _PartitionState) -> _Outcome:
     if step.applies is not None and not step.applies(state.dataset):
         state.streams[step.id] = events
         return _Outcome(len(events), len(events), counted=False)
-    if step.id in state.job.gpu_nodes:
+    if step.names:
+        streams = [events] + [state.streams[m] for m in step.more]
+        result = _call(
+            step, step.fn, dict(zip(step.names, streams, strict=True)), step.params, _ctx(step, state)
+        )
+    elif step.id in state.job.gpu_nodes:
         result = _call_on_gpu(step, events, _ctx(step, state))
     else:
         result = _call(step, step.fn, events, step.params, _ctx(step, state))

@@ -128,8 +128,10 @@ class PartitionCache:
         consumers: dict[str, list[str]] = {}
         by_id = {step.id: step for step in steps}
         for step in steps:
-            if step.src is not None and step.id in self.keys:
-                consumers.setdefault(step.src, []).append(step.id)
+            if step.id in self.keys:
+                for src in (step.src, *step.more):
+                    if src is not None:
+                        consumers.setdefault(src, []).append(step.id)
         for step in reversed(steps):
             if step.id not in self.keys:
                 continue

@@ -19,6 +19,7 @@ from fasthep_flow.ops.hep import (
     hist,
     lepton_met,
     match_l1t_jets,
+    merge_fields,
     observers,
     pick,
     project_fields,
@@ -27,6 +28,7 @@ from fasthep_flow.ops.hep import (
     select_objects,
     vary,
     weights,
+    zip_join,
 )
 from fasthep_flow.registry.specs import Plugin, Profile
 
@@ -63,6 +65,8 @@ PLUGIN = Plugin(
         di_object_mass.SPEC,
         select_objects.SPEC,
         project_fields.SPEC,
+        merge_fields.SPEC,
+        zip_join.SPEC,
         choose.SPEC,
         align_schema.SPEC,
         match_l1t_jets.SPEC,
