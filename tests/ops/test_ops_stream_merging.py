@@ -122,6 +122,15 @@ def test_check_reports_what_would_fail_at_run(shared_data_dir: Path, tmp_path: P
         f"    - id: H\n      op: hep.hist\n      params:\n        axes: [{{name: t, source: x, {BINS}}}]\n"
     )
     assert [c for _, c in _codes(hidden, shared_data_dir, tmp_path)] == ["FF303"]
+    # inputs reading two sources: that is a `joins:` entry
+    two = (
+        HEAD.replace(
+            "analysis:",
+            "sources:\n  events: {kind: root_tree, tree: events}\n  other: {kind: root_tree, tree: events}\nanalysis:",
+        )
+        + "    - id: M\n      op: hep.merge_fields\n      from: [{node: A, as: a}, {node: other, as: o}]\n"
+    )
+    assert [c for _, c in _codes(two, shared_data_dir, tmp_path)] == ["FF107"]
     # a field defined on the other branch is visible after the merge, and not before
     before = HEAD + (
         "    - id: C\n      op: hep.define\n      from: A\n      params: {variables: [{name: z, expr: 'y'}]}\n"
