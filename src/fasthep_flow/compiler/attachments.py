@@ -15,6 +15,7 @@ from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Definition, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
+from fasthep_flow.registry.specs import DatasetName
 
 WHEN = ("partition", "dataset", "final")
 DEFAULT_WHEN = {"write": "partition", "render": "final", "inspect": "partition"}  # as upstream
@@ -265,6 +266,7 @@ def write_keeps(ctx: Context, attachments: list[Attachment]) -> list[tuple[str, 
 
 def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[str]) -> None:
     for d in decls:
+        _check_dataset_params(ctx, d, dataset_names)
         node = d.node.get("applies_to")
         if not isinstance(node, MapNode):
             continue
@@ -280,6 +282,17 @@ def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[s
             for nm in names:
                 if isinstance(nm, ScalarNode) and isinstance(nm.value, str):
                     ctx.refer(nm, SymbolKind.DATASET, dataset_names, codes.UNKNOWN_DATASET, stage=d.id)
+
+
+def _check_dataset_params(ctx: Context, d: StageDecl, dataset_names: list[str]) -> None:
+    """A param naming a dataset (``curator.root_tree_schema`` ``dataset``) names one of the workflow's."""
+    if d.spec is None or d.params is None:
+        return
+    for param in d.spec.params:
+        if param.type is DatasetName:
+            value = d.params.get(param.name)
+            if isinstance(value, ScalarNode) and isinstance(value.value, str):
+                ctx.refer(value, SymbolKind.DATASET, dataset_names, codes.UNKNOWN_DATASET, stage=d.id)
 
 
 @dataclass

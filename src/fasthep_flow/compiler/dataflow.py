@@ -145,7 +145,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
     state.unloaded = tuple(d.id for d in decls if d.untrusted)
     lineage = _Lineage(decls)
     for d in decls:
-        if d.more_inputs:
+        if d.more_inputs and d.spec is not None and d.spec.streams:
             _check_same_source(ctx, d, lineage)
         if d.spec is not None and d.spec.stream_prefixes is not None and d.index in steps_of:
             _define_prefixed(ctx, d, lineage, state)
@@ -291,7 +291,9 @@ class _Lineage:
     def __init__(self, decls: list[StageDecl]) -> None:
         self.by_id = {d.id: d for d in decls}
         self.more: dict[str, list[str]] = {
-            d.id: [m for m in d.more_inputs if not m.startswith("source:")] for d in decls if d.more_inputs
+            d.id: [m for m in d.more_inputs if not m.startswith("source:")]
+            for d in decls
+            if d.more_inputs and d.spec is not None and d.spec.streams
         }
         self.barriers = [
             d.id for d in decls if d.spec is not None and d.spec.stream_prefixes is not None and d.id_node
@@ -384,7 +386,9 @@ class _Ancestry:
         """Tree ancestry, unless a barrier lies between; then through the other inputs of several-stream
         stages on the way (``seen`` guards against a cycle, which is reported elsewhere)."""
         lineage = self.lineage
-        if any(b != stage_id and lineage.above(b, up) and lineage.above(stage_id, b) for b in lineage.barriers):
+        if any(
+            b != stage_id and lineage.above(b, up) and lineage.above(stage_id, b) for b in lineage.barriers
+        ):
             return False
         if stage_id == up or lineage.above(stage_id, up):
             return True

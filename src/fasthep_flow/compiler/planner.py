@@ -62,7 +62,7 @@ def _origin(ctx: Context, decl: StageDecl) -> Origin:
 
 
 def _with_input_names(d: StageDecl, params: dict[str, Any]) -> dict[str, Any]:
-    if d.spec is None or not d.spec.streams:
+    if d.spec is None or not (d.spec.streams or d.spec.once):
         return params
     return {**params, INPUT_NAMES: list(d.input_names)}
 
@@ -136,6 +136,7 @@ def build_plan(
                 inputs=node_id_of(d.data_input) + tuple(i for m in d.more_inputs for i in node_id_of(m)),
                 after=tuple(f"stage.{r.name}" for r in d.needs if any(x.id == r.name for x in decls))
                 + tuple(read_id(r.name) for r in d.needs if r.name in used_sources),
+                when="final" if d.spec is not None and d.spec.once else "partition",
                 applies_to=applies if isinstance(applies, dict) else None,
                 execution=execution_node if isinstance(execution_node, dict) else {},
                 reads=tuple(flow.reads) if flow else (),

@@ -254,6 +254,10 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
             elif is_stage:
                 edges.append((ref.name, d.id))
         resolved_inputs = [r for r in d.inputs if r.name in ids or r.name in source_names]
+        if d.spec is not None and d.spec.once:
+            _bind_products(ctx, d, resolved_inputs, {x.id: x for x in decls})
+            _add_stage_info(ctx, d)
+            continue
         if not resolved_inputs and not d.inputs and len(d.needs) == 1:
             # upstream: exactly one need and no `from` reads that stage's stream (LANGUAGE.md §8.2); several
             # needs or `needs: []` order only, and the stage reads the previous stream (our extension)
@@ -278,21 +282,81 @@ def _connect(ctx: Context, decls: list[StageDecl], source_names: list[str], prim
                 ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)
         if _leads_stream(d):
             previous_stream = d.id
-        ctx.index.stages.append(
-            StageInfo(
-                id=d.id,
-                index=d.index,
-                node=d.node,
-                id_span=d.id_node.span if d.id_node else None,
-                op=d.op,
-                op_span=d.op_node.span if d.op_node else None,
-                inputs=((d.data_input,) if d.data_input else ()) + tuple(d.more_inputs),
-                needs=tuple(r.name for r in d.needs),
-            )
-        )
+        _add_stage_info(ctx, d)
     if any(d.needs or d.inputs for d in decls):
         # only explicit `needs`/`from` can point backwards; without them there is no cycle to look for
         _report_cycles(ctx, decls, edges)
+
+
+def _add_stage_info(ctx: Context, d: StageDecl) -> None:
+    ctx.index.stages.append(
+        StageInfo(
+            id=d.id,
+            index=d.index,
+            node=d.node,
+            id_span=d.id_node.span if d.id_node else None,
+            op=d.op,
+            op_span=d.op_node.span if d.op_node else None,
+            inputs=((d.data_input,) if d.data_input else ()) + tuple(d.more_inputs),
+            needs=tuple(r.name for r in d.needs),
+        )
+    )
+
+
+def _bind_products(ctx: Context, d: StageDecl, refs: list[InputRef], by_id: dict[str, StageDecl]) -> None:
+    """A once-per-run stage reads no stream: its `from` entries bind the products of other once-per-run
+    stages (a schema) under their `as` names; an event stream there is an error."""
+    d.data_input = None
+    seen: dict[str, InputRef] = {}
+    for ref in refs:
+        other = by_id.get(ref.name)
+        if other is None or other.spec is None or not other.spec.once:
+            if other is None or other.spec is not None:  # an unknown op is reported on its own
+                ctx.report(
+                    codes.PARAM_VALUE,
+                    ref.node,
+                    f"stage '{d.id}' ({d.op}) reads the product of a once-per-run stage, and '{ref.name}' is "
+                    + ("a source" if other is None else f"a '{other.op}' stage"),
+                    hint="bind the stages whose products it takes, e.g. "
+                    "`from: [{node: <schema stage>, port: schema, as: reference}, ...]`",
+                )
+            continue
+        name = ref.alias or ref.name
+        if name in seen:
+            ctx.report(
+                codes.DUPLICATE_NAME,
+                ref.node,
+                f"two inputs of stage '{d.id}' are bound as '{name}'",
+                hint="give each `from` entry its own `as:` name",
+                related=(Related(seen[name].node.span, "first bound here"),),
+            )
+            continue
+        seen[name] = ref
+        d.input_names.append(name)
+        d.more_inputs.append(ref.name)
+    ports = [p.name for p in d.spec.inputs] if d.spec is not None else []
+    for name, ref in seen.items():
+        if name not in ports:
+            ctx.report(
+                codes.PARAM_VALUE,
+                ref.node,
+                f"stage '{d.id}' ({d.op}) has no input '{name}'"
+                + (f"; its inputs: {', '.join(ports)}" if ports else ": it reads none"),
+                hint=f"bind it with `as: {ports[0]}`" if ports else "remove the `from` entry",
+            )
+    missing = [p for p in ports if p not in seen]
+    if missing:
+        anchor = d.node.get("from") or d.node.get("in") or d.op_node or d.node
+        ctx.report(
+            codes.PARAM_VALUE,
+            anchor,
+            f"stage '{d.id}' ({d.op}) needs its input(s) {', '.join(repr(m) for m in missing)} bound",
+            hint="`from: [" + ", ".join(f"{{node: <stage>, as: {p}}}" for p in ports) + "]`",
+        )
+    if d.spec is not None and d.spec.input_problems is not None:
+        for problem in d.spec.input_problems(d.params, tuple(d.input_names)):
+            severity = Severity.WARNING if problem.warning else Severity.ERROR
+            ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)
 
 
 def _bind_streams(ctx: Context, d: StageDecl, refs: list[InputRef], ids: set[str]) -> None:
@@ -321,7 +385,7 @@ def _leads_stream(d: StageDecl) -> bool:
     for later stages (not a sink, not a render stage, not a histogram's pass-through)."""
     if d.is_sink or d.role == "render" or d.id_node is None:
         return False
-    return d.spec is None or d.spec.leads_stream
+    return d.spec is None or (d.spec.leads_stream and not d.spec.once)
 
 
 def find_cycles(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:

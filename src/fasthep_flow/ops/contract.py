@@ -63,6 +63,11 @@ class Events:
         return Events({k: v[keep] for k, v in self.columns.items()}, int(keep.sum()))
 
 
+DATASETS_SYMBOL = "__datasets__"
+"""The ``RunContext.symbols`` entry a once-per-run stage (``OpSpec.once``) receives: every dataset of the plan,
+name -> ``{files, eventtype, meta}`` (``curator.root_tree_schema`` reads a dataset's first file)."""
+
+
 @dataclass(frozen=True)
 class RunContext:
     stage: str

@@ -118,6 +118,7 @@ _SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
     # A YAML author writes `weight_expr: 1` or `expr: 0.5` without quotes; those are still expressions.
     "expr": {"type": ["string", "number", "boolean"]},
     "field": {"type": "string"},
+    "dataset": {"type": "string"},
     "any": {},
 }
 
@@ -128,6 +129,8 @@ Number = ScalarType("number")
 Bool = ScalarType("bool")
 Expr = ScalarType("expr")
 Field = ScalarType("field")
+DatasetName = ScalarType("dataset")
+"""The name of one of the workflow's datasets (checked against them)."""
 AnyType = ScalarType("any")
 
 
@@ -388,6 +391,11 @@ class OpSpec:
     """The op reads several streams of the same partition: every `from` entry is bound under its `as` name
     (the entry's node when it has none), in order, and its implementation takes a mapping of them,
     ``run(streams: Mapping[str, Events], params, ctx)`` (``hep.merge_fields``, ``hep.zip_join``)."""
+    once: bool = False
+    """The op runs once per run, after the partitions, on no event stream (``curator.root_tree_schema``): it
+    reads files itself, or the products of the once-stages its `from` entries bind under their `as` names;
+    its implementation is ``run(inputs: Mapping[str, Any], params, ctx) -> Mapping[str, Any]`` (named
+    products). It is not a stream producer (``leads_stream`` is ignored)."""
     input_problems: Callable[[MapNode | None, tuple[str, ...]], list[ParamProblem]] | None = field(
         default=None, compare=False
     )

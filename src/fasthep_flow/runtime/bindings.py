@@ -58,13 +58,16 @@ class Bindings:
     constants: Mapping[str, Any] = field(default_factory=dict)
     merge: str = MERGE_PRODUCTS
     """Import string of ``merge_products(a, b)``; a registry may name its own (``merge_products``)."""
+    once: frozenset[str] = frozenset()
+    """Stage nodes whose op runs once per run after the partitions (``OpSpec.once``): never a partition step."""
 
     @staticmethod
     def from_registry(plan: ExecutionPlan, registry: RegistryLike) -> Bindings:
         nodes: dict[str, str] = {}
         sinks: set[str] = set()
         sources: dict[str, str] = {}
-        seen: dict[tuple[str, str], tuple[str, bool]] = {}  # one registry lookup per op, not per node
+        once: set[str] = set()
+        seen: dict[tuple[str, str], tuple[str, bool, bool]] = {}  # one registry lookup per op, not per node
         for source in plan.sources:
             if source.kind == JOIN_KIND:  # read by reading its inputs: no registry op of its own
                 sources[source.name] = READ_JOIN
@@ -81,15 +84,21 @@ class Bindings:
             found = seen.get(key)
             if found is None:
                 spec = _lookup(registry, *key)
-                found = seen[key] = (_impl(spec, key[1]), _kind_name(spec) == "sink")
+                found = seen[key] = (
+                    _impl(spec, key[1]),
+                    _kind_name(spec) == "sink",
+                    bool(getattr(spec, "once", False)),
+                )
             nodes[node.id] = found[0]
             if node.kind is NodeKind.STAGE and found[1]:
                 sinks.add(node.id)
+            if node.kind is NodeKind.STAGE and found[2]:
+                once.add(node.id)
         functions = {name: spec.impl for name, spec in dict(getattr(registry, "functions", {}) or {}).items()}
         constants = dict(getattr(registry, "constants", {}) or {})
         merge = getattr(registry, "merge_products", None)
         merge = merge if isinstance(merge, str) and merge else MERGE_PRODUCTS
-        return Bindings(nodes, frozenset(sinks), sources, functions, constants, merge)
+        return Bindings(nodes, frozenset(sinks), sources, functions, constants, merge, frozenset(once))
 
 
 def read_source_name(node: PlanNode) -> str:

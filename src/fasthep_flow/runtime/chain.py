@@ -185,13 +185,13 @@ def compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
 
 def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
     steps: list[Step] = []
-    partition_ids = {n.id for n in plan.nodes if n.kind is not NodeKind.RENDER}
+    partition_ids = {n.id for n in plan.nodes if n.kind is not NodeKind.RENDER and n.id not in bindings.once}
     defaults = (
         plan.execution or {}
     )  # the workflow's `execution.retries/timeout`: for stages without their own
     for node in plan.nodes:
-        if node.kind is NodeKind.RENDER:
-            continue
+        if node.kind is NodeKind.RENDER or node.id in bindings.once:
+            continue  # after the partitions (runtime/finish.py)
         role = _role(node, bindings)
         src = node.inputs[0] if node.inputs else None
         if role != READ and src is None:

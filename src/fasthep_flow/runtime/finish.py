@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, InternalError, Severity
 from fasthep_flow.document.spans import Pos, Span
-from fasthep_flow.ops.contract import Events, RunContext
+from fasthep_flow.ops.contract import DATASETS_SYMBOL, Events, RunContext
 from fasthep_flow.ops.render.normalisation import DATASETS_KEY
 from fasthep_flow.ops.totals import eventtype_of_total, is_total, total_key
-from fasthep_flow.plan import DatasetPlan, NodeKind, Partition, PlanNode
+from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, NodeKind, Partition, PlanNode
 from fasthep_flow.runtime.bindings import function_table, resolve
 from fasthep_flow.runtime.chain import (
     SINK,
@@ -94,6 +94,7 @@ class Finisher:
                     self.written.setdefault(node_id, {})[dataset.name] = list(files)
         if final:
             self._totals()
+            self._once()
             for node in self._stream_writes("final"):
                 if any(node.id in self.partials[d.name].dead for d in self.datasets):
                     continue
@@ -125,6 +126,40 @@ class Finisher:
                 total = fold_all(items, lambda a, b: merge_named(a, b, self.merge))
                 if total is not None:
                     self.result.products[(node_id, total_key(eventtype))] = total
+
+    def _once(self) -> None:
+        """The once-per-run stages (``OpSpec.once``), in plan order, each given the products of the stages its
+        `from` entries bind (under their `as` names); their products are kept under ``total``."""
+        dataset = self._total_dataset()
+        for node in self.plan.nodes:
+            if node.id not in self.job.bindings.once:
+                continue
+            if any((up, TOTAL) not in self.result.products for up in node.inputs):
+                continue  # an input failed: its failure is reported, this stage has nothing to read
+            names = list(node.params.get(INPUT_NAMES) or ())
+            inputs = {
+                name: _one(self.result.products[(up, TOTAL)])
+                for name, up in zip(names, node.inputs, strict=True)
+            }
+            params = {k: v for k, v in node.params.items() if k != INPUT_NAMES}
+
+            def call(
+                node: PlanNode = node, inputs: dict[str, Any] = inputs, params: dict[str, Any] = params
+            ) -> None:
+                fn = resolve(self.job.bindings.nodes[node.id])
+                ctx = self._ctx(node, dataset)
+                ctx = replace(ctx, symbols={**ctx.symbols, DATASETS_SYMBOL: self._dataset_records()})
+                products = fn(inputs, params, ctx)
+                self.result.products[(node.id, TOTAL)] = dict(products)
+
+            self._attempt(node, "transform", call, TOTAL)
+
+    def _dataset_records(self) -> dict[str, dict[str, Any]]:
+        """Every dataset of the plan as a once-stage sees it: files, eventtype, metadata."""
+        return {
+            d.name: {"files": list(d.files), "eventtype": d.eventtype, "meta": dict(d.meta)}
+            for d in self.plan.datasets
+        }
 
     def _product_files(self, final: bool) -> None:
         eventtypes = {d.name: d.eventtype for d in self.datasets}
