@@ -14,6 +14,7 @@ from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Definition, SymbolKind
 from fasthep_flow.document import codes
+from fasthep_flow.document.diagnostics import Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.registry.specs import DatasetName
 
@@ -152,6 +153,7 @@ def _attachment(
             ):
                 return None
             op = str(styles[name].get("op", ""))
+            _warn_stage_style(ctx, style_node, op)
         check_output_path(ctx, item.get("out"))
     elif kind == "write":
         out_node = item.get("output") or item.get("use")  # `use:` is upstream's name for a layout
@@ -282,6 +284,20 @@ def check_applies_to(ctx: Context, decls: list[StageDecl], dataset_names: list[s
             for nm in names:
                 if isinstance(nm, ScalarNode) and isinstance(nm.value, str):
                     ctx.refer(nm, SymbolKind.DATASET, dataset_names, codes.UNKNOWN_DATASET, stage=d.id)
+
+
+def _warn_stage_style(ctx: Context, style_node: ScalarNode, op: str) -> None:
+    """A style whose op works only as a stage (``hep.render.schema_validation``: the style itself is not warned
+    about, a stage may use it) draws nothing when a render attachment names it: say so where it is named."""
+    spec = ctx.registry.render(op)
+    if spec is not None and spec.pending and ctx.registry.stage_op(op) is not None:
+        ctx.report(
+            codes.NOT_SUPPORTED_YET,
+            style_node,
+            f"{spec.pending} as a render attachment: the render is skipped at run time",
+            hint=f"'{op}' runs as a stage (`op: {op}` with `from:` the stages it reports on)",
+            severity=Severity.WARNING,
+        )
 
 
 def _check_dataset_params(ctx: Context, d: StageDecl, dataset_names: list[str]) -> None:

@@ -291,7 +291,7 @@ def collect_styles(ctx: Context, dataset_names: list[str] | None = None) -> dict
         else:
             result = own
         _check_style_datasets(ctx, node, dataset_names)
-        check_render_op(ctx, _scalar(node.get("op")))
+        check_render_op(ctx, _scalar(node.get("op")), named_style=True)
         check_nested_uses(ctx, node, raw)
         resolved[name] = result
         return result

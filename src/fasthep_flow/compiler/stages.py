@@ -334,6 +334,15 @@ def _bind_products(ctx: Context, d: StageDecl, refs: list[InputRef], by_id: dict
         seen[name] = ref
         d.input_names.append(name)
         d.more_inputs.append(ref.name)
+    if d.spec is not None and d.spec.any_inputs:
+        if not seen:
+            ctx.report(
+                codes.PARAM_VALUE,
+                d.node.get("from") or d.op_node or d.node,
+                f"stage '{d.id}' ({d.op}) reads the products of other stages, and none is bound",
+                hint="`from: [{node: <stage>, as: <name>}, ...]`",
+            )
+        return
     ports = [p.name for p in d.spec.inputs] if d.spec is not None else []
     for name, ref in seen.items():
         if name not in ports:

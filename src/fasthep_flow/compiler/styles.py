@@ -62,8 +62,10 @@ def check_nested_uses(ctx: Context, node: Node | None, names: Any, depth: int = 
             check_nested_uses(ctx, item, names, depth + 1)
 
 
-def check_render_op(ctx: Context, op_node: ScalarNode | None) -> None:
-    """An unknown render op is an error; an accepted-but-pending one (heatmap2d, project...) a warning."""
+def check_render_op(ctx: Context, op_node: ScalarNode | None, named_style: bool = False) -> None:
+    """An unknown render op is an error; an accepted-but-pending one (heatmap2d, project...) a warning —
+    except in a named style whose op is also a stage op (a stage may use the style; an attachment naming it
+    is warned about where it names it)."""
     if op_node is None or not isinstance(op_node.value, str):
         return
     spec = ctx.registry.render(op_node.text)
@@ -71,7 +73,7 @@ def check_render_op(ctx: Context, op_node: ScalarNode | None) -> None:
         if ctx.untrusted_op(op_node):  # already reported as not loaded (FF112)
             return
         ctx.unknown_name(codes.UNKNOWN_OP, op_node, "render op", sorted(ctx.registry.ops_for("renders")))
-    elif spec.pending:
+    elif spec.pending and not (named_style and ctx.registry.stage_op(op_node.text) is not None):
         ctx.report(
             codes.NOT_SUPPORTED_YET,
             op_node,

@@ -396,6 +396,9 @@ class OpSpec:
     reads files itself, or the products of the once-stages its `from` entries bind under their `as` names;
     its implementation is ``run(inputs: Mapping[str, Any], params, ctx) -> Mapping[str, Any]`` (named
     products). It is not a stream producer (``leads_stream`` is ignored)."""
+    any_inputs: bool = False
+    """A ``once`` op taking the products of any number of once stages under any `as` names (a report over
+    every comparison bound); otherwise its input ports name exactly the inputs it needs."""
     input_problems: Callable[[MapNode | None, tuple[str, ...]], list[ParamProblem]] | None = field(
         default=None, compare=False
     )

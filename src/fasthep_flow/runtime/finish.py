@@ -142,6 +142,11 @@ class Finisher:
                 for name, up in zip(names, node.inputs, strict=True)
             }
             params = {k: v for k, v in node.params.items() if k != INPUT_NAMES}
+            style = (
+                self.plan.styles.get(params.get("style")) if isinstance(params.get("style"), str) else None
+            )
+            if isinstance(style, Mapping):  # a style's keys apply under the stage's own params
+                params = {**{k: v for k, v in style.items() if k not in ("op", "use", "with")}, **params}
 
             def call(
                 node: PlanNode = node, inputs: dict[str, Any] = inputs, params: dict[str, Any] = params

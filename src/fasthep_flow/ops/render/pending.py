@@ -8,7 +8,7 @@ clean check never turns into a failed run.
 
 from __future__ import annotations
 
-from fasthep_flow.registry.specs import AnyType, ListOf, OpKind, OpSpec, Param, Port, Str, Struct
+from fasthep_flow.registry.specs import AnyType, ListOf, MapOf, OpKind, OpSpec, Param, Port, Str, Struct
 
 PENDING_IMPL = "fasthep_flow.ops.render.pending_impl:render"
 
@@ -40,12 +40,15 @@ def _pending(name: str, doc: str, *params: Param, port: Port = HIST_PORT) -> OpS
 
 SCHEMA_VALIDATION = _pending(
     "hep.render.schema_validation",
-    "A markdown report of schema comparison products.",
+    "A markdown report of schema comparison products; as a stage (`op: hep.render.schema_validation` with "
+    "`from:` comparison stages) it writes the report, as a style's `op` on a histogram it has nothing to report.",
     Param("spec", AnyType, doc="The report spec."),
     Param("outputs", ListOf(AnyType), doc="Files written."),
     Param("reference_label", Str, doc="Label of the reference schema."),
     Param("target_label", Str, doc="Label of the compared schema."),
     Param("note", Str, doc="A note printed at the top of the report."),
+    Param("comparisons", MapOf(AnyType), doc="Labels per comparison (as a stage: `as` name → labels)."),
+    Param("template", Str, doc="Upstream's Jinja template (not used)."),
     port=Port("schema", "table"),
 )
 REPORT_TEMPLATE = _pending(
