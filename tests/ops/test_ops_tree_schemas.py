@@ -160,3 +160,25 @@ def test_check_reports_bad_wiring(shared_data_dir: Path, tmp_path: Path) -> None
     assert _errors(_compile(stream, tmp_path)) == ["FF107", "FF107"]  # N is no schema; `target` is unbound
     wrong = text.replace("as: target", "as: other")
     assert _errors(_compile(wrong, tmp_path)) == ["FF107", "FF107"]
+
+
+def test_a_comparison_written_before_its_schemas_runs_after_them(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
+    text = f"""version: 1.0
+use: {{profiles: [hep]}}
+data:
+  datasets: [{{name: zz, eventtype: mc, files: [{shared_data_dir / "uproot-HZZ.root"}]}}]
+analysis:
+  stages:
+    - id: C
+      op: curator.compare_schemas
+      from: [{{node: S, as: reference}}, {{node: S, as: target}}]
+    - id: S
+      op: curator.root_tree_schema
+      params: {{dataset: zz, tree: events}}
+"""
+    result = _compile(text, tmp_path)
+    assert _errors(result) == []
+    run = run_plan(result.plan, RunOptions(outdir=tmp_path / "out"), registry=result.registry)
+    assert run.ok and run.products[("stage.C", "total")]["comparison"]["summary"]["compatible_fields"] == 47

@@ -128,36 +128,39 @@ class Finisher:
                     self.result.products[(node_id, total_key(eventtype))] = total
 
     def _once(self) -> None:
-        """The once-per-run stages (``OpSpec.once``), in plan order, each given the products of the stages its
-        `from` entries bind (under their `as` names); their products are kept under ``total``."""
+        """The once-per-run stages (``OpSpec.once``), each after the once-stages it reads (whatever their order
+        in the file), given their products under its `from` entries' `as` names; their products are kept under
+        ``total``. A stage whose input failed is skipped: that failure is the one reported."""
         dataset = self._total_dataset()
-        for node in self.plan.nodes:
-            if node.id not in self.job.bindings.once:
-                continue
-            if any((up, TOTAL) not in self.result.products for up in node.inputs):
-                continue  # an input failed: its failure is reported, this stage has nothing to read
-            names = list(node.params.get(INPUT_NAMES) or ())
-            inputs = {
-                name: _one(self.result.products[(up, TOTAL)])
-                for name, up in zip(names, node.inputs, strict=True)
-            }
-            params = {k: v for k, v in node.params.items() if k != INPUT_NAMES}
-            style = (
-                self.plan.styles.get(params.get("style")) if isinstance(params.get("style"), str) else None
-            )
-            if isinstance(style, Mapping):  # a style's keys apply under the stage's own params
-                params = {**{k: v for k, v in style.items() if k not in ("op", "use", "with")}, **params}
+        waiting = [n for n in self.plan.nodes if n.id in self.job.bindings.once]
+        done: set[str] = set()
+        while waiting:
+            ready = [n for n in waiting if all(up in done for up in n.inputs)]
+            if not ready:
+                raise InternalError(f"once-per-run stages wait on each other: {[n.id for n in waiting]}")
+            for node in ready:
+                waiting.remove(node)
+                done.add(node.id)
+                if all((up, TOTAL) in self.result.products for up in node.inputs):
+                    self._run_once(node, dataset)
 
-            def call(
-                node: PlanNode = node, inputs: dict[str, Any] = inputs, params: dict[str, Any] = params
-            ) -> None:
-                fn = resolve(self.job.bindings.nodes[node.id])
-                ctx = self._ctx(node, dataset)
-                ctx = replace(ctx, symbols={**ctx.symbols, DATASETS_SYMBOL: self._dataset_records()})
-                products = fn(inputs, params, ctx)
-                self.result.products[(node.id, TOTAL)] = dict(products)
+    def _run_once(self, node: PlanNode, dataset: DatasetPlan) -> None:
+        names = list(node.params.get(INPUT_NAMES) or ())
+        inputs = {
+            name: _one(self.result.products[(up, TOTAL)]) for name, up in zip(names, node.inputs, strict=True)
+        }
+        params = {k: v for k, v in node.params.items() if k != INPUT_NAMES}
+        style = self.plan.styles.get(params.get("style")) if isinstance(params.get("style"), str) else None
+        if isinstance(style, Mapping):  # a style's keys apply under the stage's own params
+            params = {**{k: v for k, v in style.items() if k not in ("op", "use", "with")}, **params}
 
-            self._attempt(node, "transform", call, TOTAL)
+        def call() -> None:
+            fn = resolve(self.job.bindings.nodes[node.id])
+            ctx = self._ctx(node, dataset)
+            ctx = replace(ctx, symbols={**ctx.symbols, DATASETS_SYMBOL: self._dataset_records()})
+            self.result.products[(node.id, TOTAL)] = dict(fn(inputs, params, ctx))
+
+        self._attempt(node, "transform", call, TOTAL)
 
     def _dataset_records(self) -> dict[str, dict[str, Any]]:
         """Every dataset of the plan as a once-stage sees it: files, eventtype, metadata."""
