@@ -131,6 +131,13 @@ def test_check_reports_what_would_fail_at_run(shared_data_dir: Path, tmp_path: P
         + "    - id: M\n      op: hep.merge_fields\n      from: [{node: A, as: a}, {node: other, as: o}]\n"
     )
     assert [c for _, c in _codes(two, shared_data_dir, tmp_path)] == ["FF107"]
+    # `on_conflict: error` with `s` defined on both branches fails every partition: reported at the mode
+    clash = (
+        HEAD
+        + "    - id: M\n      op: hep.merge_fields\n      from: [{node: A, as: a}, {node: B, as: b}]\n"
+        + ("      params: {on_conflict: error}\n")
+    )
+    assert _codes(clash, shared_data_dir, tmp_path) == [(19, "FF107")]
     # a field defined on the other branch is visible after the merge, and not before
     before = HEAD + (
         "    - id: C\n      op: hep.define\n      from: A\n      params: {variables: [{name: z, expr: 'y'}]}\n"
@@ -155,6 +162,10 @@ def test_merge_fields_error_mode_names_the_clash_but_not_a_shared_column() -> No
     b = Events({"n": shared, "s": [7, 8]}, 2)
     with pytest.raises(OpError, match="field 's' is in inputs 'a' and 'b'"):
         merge_fields_impl.run({"a": a, "b": b}, {"on_conflict": "error"}, None)  # type: ignore[arg-type]
+    same_values = Events({"n": list(shared), "t": [0, 1]}, 2)  # another list of the same values
+    assert (
+        merge_fields_impl.run({"a": a, "b": same_values}, {"on_conflict": "error"}, None).events is not None
+    )  # type: ignore[arg-type]
     merged = merge_fields_impl.run(
         {"a": a, "b": Events({"n": shared, "t": [0, 1]}, 2)}, {"on_conflict": "error"}, None
     )  # type: ignore[arg-type]

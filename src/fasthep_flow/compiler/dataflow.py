@@ -147,6 +147,7 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
     for d in decls:
         if d.more_inputs and d.spec is not None and d.spec.streams:
             _check_same_source(ctx, d, lineage)
+            _check_conflicts(ctx, d, lineage, state)
         if d.spec is not None and d.spec.stream_prefixes is not None and d.index in steps_of:
             _define_prefixed(ctx, d, lineage, state)
     for d in decls:
@@ -244,6 +245,34 @@ def _check_same_source(ctx: Context, d: StageDecl, lineage: _Lineage) -> None:
                 hint="the inputs are streams of one partition: zip two sources with a top-level "
                 "`joins: {name: {kind: zip, inputs: [...]}}` and read the join",
             )
+
+
+def _check_conflicts(ctx: Context, d: StageDecl, lineage: _Lineage, state: FlowState) -> None:
+    """With `on_conflict: error`, a field two inputs define in different stages fails every partition: say
+    so now (a field both carry from a common stage or the source is the same column, not a conflict)."""
+    mode = d.params.get("on_conflict") if d.params is not None else None
+    if not (isinstance(mode, ScalarNode) and mode.text == "error"):
+        return
+    seen: dict[str, tuple[str, str]] = {}  # field -> (input, stage whose definition that input carries)
+    for name, ref in zip(d.input_names, [d.data_input, *d.more_inputs], strict=False):
+        if ref is None or ref.startswith("source:"):
+            continue
+        ancestry = _Ancestry(lineage, ref)
+        for fname, defs in state.defined_by.items():
+            carried = [s for s, _ in defs if s is not d and s.id in ancestry]
+            if not carried:
+                continue
+            stage = max(carried, key=lambda s: s.index).id
+            first = seen.setdefault(fname, (name, stage))
+            if first[1] != stage:
+                ctx.report(
+                    codes.PARAM_VALUE,
+                    mode,
+                    f"field '{fname}' comes from stage '{first[1]}' in input '{first[0]}' and from stage "
+                    f"'{stage}' in input '{name}': with `on_conflict: error` every partition fails",
+                    hint="rename it on one branch, or choose `keep_first` or `keep_last`",
+                )
+                return
 
 
 def _define_prefixed(ctx: Context, d: StageDecl, lineage: _Lineage, state: FlowState) -> None:

@@ -20,8 +20,8 @@ SPEC = OpSpec(
             allowed_docs=(
                 "the first input holding the field wins (the order of `from`)",
                 "the last input holding the field wins",
-                "a field two inputs compute differently fails the partition (the same column read once, such "
-                "as a branch both inputs carry from the source, is not a conflict)",
+                "a field whose values differ between inputs fails the partition (a branch both inputs carry "
+                "from the source is not a conflict); a field two branches define is reported by check",
             ),
             doc="Which input's field is kept when several inputs hold a field of that name.",
         ),

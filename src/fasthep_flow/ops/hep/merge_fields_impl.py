@@ -24,6 +24,16 @@ def equal_lengths(streams: Mapping[str, Events], what: str) -> int:
     return next(iter(lengths.values()), 0)
 
 
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two columns hold the same values (lists compared element by element)."""
+    import awkward as ak
+
+    try:
+        return bool(ak.array_equal(ak.Array(a), ak.Array(b), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
 def run(streams: Mapping[str, Events], params: Mapping[str, Any], ctx: RunContext) -> StageResult:
     del ctx
     length = equal_lengths(streams, "hep.merge_fields")
@@ -34,8 +44,8 @@ def run(streams: Mapping[str, Events], params: Mapping[str, Any], ctx: RunContex
         for field, column in events.columns.items():
             if field not in merged:
                 merged[field], owner[field] = column, name
-            elif column is merged[field]:
-                continue  # the same array (a branch read once, carried by both inputs): nothing to choose
+            elif column is merged[field] or (mode == "error" and _equal(column, merged[field])):
+                continue  # the same values (a branch read once, carried by both inputs): nothing to choose
             elif mode == "error":
                 raise OpError(
                     STAGE_FAILED,
