@@ -361,16 +361,16 @@ def _params_place(
     place: Place, span: Span, spec: OpSpec | None, rest: tuple[PathPart, ...], w: Where, ctx: Context
 ) -> Located:
     root_type: ParamType = spec.params_struct if spec is not None else Struct(())
-    container = types_at(root_type, rest)
+    container = type_paths.types_at(root_type, rest)
     if place.role == "key":
         return ParamKey(place, span, op=spec, types=tuple(container))
     if place.role == "value":
         assert place.key is not None
         param = param_of(container, place.key)
-        value_types = types_at(root_type, (*rest, place.key))
+        value_types = type_paths.types_at(root_type, (*rest, place.key))
     else:
         param = None
-        value_types = types_at(root_type, (*rest, place.index or 0))
+        value_types = type_paths.types_at(root_type, (*rest, place.index or 0))
         if not rest and place.key is None:
             value_types = []
     expr = _expression_at(w, ctx, value_types)
@@ -379,12 +379,7 @@ def _params_place(
     return ParamValue(place, span, op=spec, param=param, types=tuple(value_types))
 
 
-# --- the param types along a path ---------------------------------------------------------------------------
-
-
-def types_at(root: ParamType, path: tuple[PathPart, ...] | list[PathPart]) -> list[ParamType]:
-    """Every type the params may have at ``path`` (alternatives followed side by side)."""
-    return type_paths.types_at(root, path)
+# --- params and expressions among the types at a place (``type_paths`` walks to them) ---------------------
 
 
 def param_of(types: list[ParamType] | tuple[ParamType, ...], key: str) -> Param | None:
