@@ -238,10 +238,8 @@ local ok, err = pcall(function()
     vim.cmd.edit('datasets.yaml')
     local ds = vim.api.nvim_get_current_buf()
     vim.wait(10000, function() return #vim.lsp.get_clients({bufnr = ds}) > 0 end, 50)
-    local seen = published[uri]
     vim.api.nvim_buf_set_lines(ds, 2, 3, false, {'    - {name: dy, nevents: 100'})
     vim.wait(15000, function() return #vim.diagnostic.get(wf) > 0 end, 50)
-    out.published_after_edit = published[uri] - seen
     out.workflow_codes = {}
     for _, d in ipairs(vim.diagnostic.get(wf)) do table.insert(out.workflow_codes, d.code) end
   else
