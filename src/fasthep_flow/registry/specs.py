@@ -10,6 +10,7 @@ instantiated to hold one. Each type knows its JSON Schema and a short display na
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -91,6 +92,12 @@ class ParamType:
     def json_schema(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    @property
+    def shape(self) -> str:
+        """``object``, ``array`` or ``scalar``: how a value of this type is laid out in YAML (the editor
+        opens a block for the first two)."""
+        return "scalar"
+
     def __str__(self) -> str:
         return self.display
 
@@ -119,6 +126,7 @@ _SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
     "expr": {"type": ["string", "number", "boolean"]},
     "field": {"type": "string"},
     "dataset": {"type": "string"},
+    "bool|str": {"type": ["boolean", "string"]},
     "any": {},
 }
 
@@ -132,6 +140,8 @@ Field = ScalarType("field")
 DatasetName = ScalarType("dataset")
 """The name of one of the workflow's datasets (checked against them)."""
 AnyType = ScalarType("any")
+BoolOrStr = ScalarType("bool|str")
+"""A switch or a name (``cache: true`` or ``cache: ./folder``)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,10 @@ class ListOf(ParamType):
     def display(self) -> str:
         return f"list[{self.item.display}]"
 
+    @property
+    def shape(self) -> str:
+        return "array"
+
     def json_schema(self) -> dict[str, Any]:
         return {"type": "array", "items": self.item.json_schema()}
 
@@ -187,6 +201,10 @@ class MapOf(ParamType):
     @property
     def display(self) -> str:
         return f"map[str, {self.value.display}]"
+
+    @property
+    def shape(self) -> str:
+        return "object"
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": self.value.json_schema()}
@@ -212,6 +230,10 @@ class Struct(ParamType):
             if p.name == name:
                 return p
         return None
+
+    @property
+    def shape(self) -> str:
+        return "object"
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {
@@ -241,6 +263,164 @@ class OneOf(ParamType):
 
     def json_schema(self) -> dict[str, Any]:
         return {"anyOf": [o.json_schema() for o in self.options]}
+
+
+@dataclass(frozen=True)
+class Raw(ParamType):
+    """A leaf given by its JSON Schema: a shape the editor never walks into (a number or a duration string,
+    a free mapping of backend options)."""
+
+    schema: Mapping[str, Any] = field(compare=False)
+    name: str = "any"
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+    @property
+    def shape(self) -> str:
+        kind = self.schema.get("type")
+        return kind if kind in ("object", "array") else "scalar"
+
+    def json_schema(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self.schema))
+
+
+@dataclass(frozen=True)
+class Extra(ParamType):
+    """``type`` with JSON Schema keywords that say nothing about its keys (documentation, snippets,
+    ``minProperties``): the schema carries them, the walk looks through them."""
+
+    type: ParamType
+    schema: Mapping[str, Any] = field(compare=False)
+
+    @property
+    def display(self) -> str:
+        return self.type.display
+
+    @property
+    def doc(self) -> str:
+        return str(self.schema.get("markdownDescription") or "")
+
+    def json_schema(self) -> dict[str, Any]:
+        return {**self.type.json_schema(), **copy.deepcopy(dict(self.schema))}
+
+
+@dataclass(frozen=True)
+class Def(ParamType):
+    """A shape written once under the schema's ``$defs`` and referred to by name (a stage, a style)."""
+
+    name: str
+    type: ParamType = field(compare=False)
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"$ref": f"#/$defs/{self.name}"}
+
+
+@dataclass(frozen=True)
+class IfList(ParamType):
+    """A list of ``items`` when the value is a list, else ``otherwise`` (``if``/``else``, not ``anyOf``, so
+    errors come from the shape written); ``one_or_list(t)`` is upstream's "one item or a list of them"."""
+
+    items: ParamType
+    otherwise: ParamType
+
+    @property
+    def display(self) -> str:
+        if self.items == self.otherwise:
+            return f"{self.items.display} | list[{self.items.display}]"
+        return f"list[{self.items.display}] | {self.otherwise.display}"
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "if": {"type": "array"},
+            "then": {"items": self.items.json_schema()},
+            "else": self.otherwise.json_schema(),
+        }
+
+
+def one_or_list(item: ParamType) -> IfList:
+    return IfList(item, item)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """What a ``Selected`` mapping allows for one value of its key (or when the key is absent)."""
+
+    params: tuple[Param, ...] = ()
+    required: tuple[str, ...] = ()
+    """Keys required besides the params marked required (a style without ``op`` needs ``use``)."""
+    stand_ins: tuple[str, ...] = ()
+    """Keys any one of which may stand in for the required params (a writer's named layout: ``use``)."""
+    any_of: tuple[str, ...] = ()
+    """Keys at least one of which must be present (a writer without ``kind`` names an ``output``)."""
+
+    def required_names(self) -> list[str]:
+        return [*self.required, *(p.name for p in self.params if p.required)]
+
+
+@dataclass(frozen=True)
+class Selected(ParamType):
+    """A mapping whose other keys depend on the value of one of them: a stage's ``op``, a source's ``kind``.
+
+    ``common`` holds the keys every form has (the selector among them). A branch's params sit beside them
+    and close the mapping, or with ``nested`` only give a common key its type (a stage's ``params``).
+    ``fallback`` applies when the key is absent.
+    """
+
+    key: str
+    common: Struct
+    branches: tuple[tuple[str, Branch], ...]
+    fallback: Branch | None = None
+    nested: bool = False
+
+    @property
+    def display(self) -> str:
+        return "{" + self.key + ", ...}"
+
+    def branch(self, name: str) -> Branch | None:
+        for n, b in self.branches:
+            if n == name:
+                return b
+        return None
+
+    def _then(self, branch: Branch) -> dict[str, Any]:
+        own = {p.name: p.json_schema() for p in branch.params}
+        then: dict[str, Any]
+        if self.nested:
+            then = {"properties": own}
+        else:
+            then = {
+                "properties": {**{p.name: True for p in self.common.params}, **own},
+                "additionalProperties": False,
+            }
+        required = branch.required_names()
+        if required and branch.stand_ins:
+            then["anyOf"] = [{"required": required}, *({"required": [k]} for k in branch.stand_ins)]
+        elif required:
+            then["required"] = required
+        if branch.any_of:
+            then["anyOf"] = [{"required": [k]} for k in branch.any_of]
+        return then
+
+    @property
+    def shape(self) -> str:
+        return "object"
+
+    def json_schema(self) -> dict[str, Any]:
+        schema = self.common.json_schema()
+        branches = [
+            {"if": {"required": [self.key], "properties": {self.key: {"const": n}}}, "then": self._then(b)}
+            for n, b in self.branches
+        ]
+        if self.fallback is not None:
+            branches.append({"if": {"not": {"required": [self.key]}}, "then": self._then(self.fallback)})
+        schema["allOf"] = branches
+        return schema
 
 
 def yaml_literal(value: object) -> str:

@@ -1,6 +1,7 @@
 """Completion: what may be typed at the cursor, each item with the exact range it replaces.
 
-Dispatches on ``locate``: keys come from the workflow schema (document structure) or the op's spec (params);
+Dispatches on ``locate``: keys come from the language's types (``registry/type_paths.py``: the document's
+and the op's params, which the JSON Schema is rendered from);
 op names, stage ids, styles, datasets, outputs and profiles from the registry and the symbol index; inside an
 expression string, the grammar says whether an operand is wanted and the fields visible to the stage (source
 branches, read from the input file's metadata, and columns defined upstream) are offered with functions.
@@ -9,7 +10,7 @@ branches, read from the input file's metadata, and columns defined upstream) are
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 from fasthep_flow.compiler.symbols import SymbolKind
 from fasthep_flow.document.nodes import ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
+from fasthep_flow.registry import type_paths
 from fasthep_flow.registry.specs import (
     Choice,
     KindGroup,
-    ListOf,
-    MapOf,
     OpSpec,
     Param,
     ParamType,
@@ -89,12 +89,10 @@ def complete(doc: Document, pos: Pos, ctx: Context) -> list[Completion]:
 # --- keys -----------------------------------------------------------------------------------------------------
 
 
-def _key_insert(
-    name: str, schema: Mapping[str, Any] | None, indent: int, ptype: ParamType | None = None
-) -> str:
+def _key_insert(name: str, ptype: ParamType, indent: int) -> str:
     """``name: `` for scalars, a new indented block for mappings and lists (snippet syntax)."""
     pad = " " * (indent + 2)
-    kind = _shape(schema, ptype)
+    kind = _shape(ptype)
     if kind == "object":
         return f"{name}:\n{pad}$0"
     if kind == "array":
@@ -102,24 +100,10 @@ def _key_insert(
     return f"{name}: $0"
 
 
-def _shape(schema: Mapping[str, Any] | None, ptype: ParamType | None) -> str:
-    if ptype is not None:
-        options = loc.types_at(ptype, ())
-        if options and all(isinstance(o, Struct | MapOf) for o in options):
-            return "object"
-        if options and all(isinstance(o, ListOf) for o in options):
-            return "array"
-        return "scalar"
-    t = (schema or {}).get("type")
-    if t == "object" or (t is None and "properties" in (schema or {})):
-        return "object"
-    if t == "array":
-        return "array"
-    return "scalar"
-
-
-def _doc_of(schema: Mapping[str, Any]) -> str:
-    return str(schema.get("markdownDescription") or schema.get("description") or "")
+def _shape(ptype: ParamType) -> str:
+    """``object``/``array`` when every shape ``ptype`` allows is laid out that way, else ``scalar``."""
+    shapes = {o.shape for o in type_paths.options(ptype)}
+    return shapes.pop() if len(shapes) == 1 else "scalar"
 
 
 def _schema_keys(found: loc.DocKey, w: loc.Where) -> list[Completion]:
@@ -129,7 +113,7 @@ def _schema_keys(found: loc.DocKey, w: loc.Where) -> list[Completion]:
             key.name,
             CompletionKind.KEY,
             found.span,
-            insert=_key_insert(key.name, key.schema, found.place.start),
+            insert=_key_insert(key.name, key.param.type, found.place.start),
             snippet=True,
             detail="required" if key.required else "",
             documentation=key.doc,
@@ -185,7 +169,7 @@ def _placeholder(p: Param, n: int) -> str:
         return "${%d|%s|}" % (n, ",".join(_yaml(v) for v in p.allowed))  # noqa: UP031 - snippet braces
     if p.has_default:
         return "${%d:%s}" % (n, p.default_display)  # noqa: UP031
-    shape = _shape(None, p.type)
+    shape = _shape(p.type)
     if shape == "array":
         return f"[${n}]"
     if shape == "object":
@@ -216,10 +200,10 @@ def _param_keys(found: loc.Located, w: loc.Where, ctx: Context) -> list[Completi
                 continue
             if p.required:
                 insert = f"{p.name}: {_placeholder(p, 1)}"
-                if _shape(None, p.type) != "scalar":
-                    insert = _key_insert(p.name, None, indent, p.type)
+                if _shape(p.type) != "scalar":
+                    insert = _key_insert(p.name, p.type, indent)
             else:
-                insert = _key_insert(p.name, None, indent, p.type)
+                insert = _key_insert(p.name, p.type, indent)
             out[p.name] = Completion(
                 p.name,
                 CompletionKind.KEY,

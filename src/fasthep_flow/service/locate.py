@@ -3,33 +3,23 @@
 ``locate(doc, pos, ctx)`` asks the document tree which node is at the cursor (``cursor.py``; works on broken
 text by patching the cursor's line), then names the place: a top-level key, a stage key, an op name, a param
 key or value of the op at hand, a stage reference in ``needs``/``from``, a style/dataset/profile/output
-reference, an include path, or a position inside an expression string. Params are typed by the op's spec;
-every other key by what the registry's workflow schema says about that path (``registry/schema_paths.py``),
-so the service keeps no copy of the language and no schema interpreter of its own.
+reference, an include path, or a position inside an expression string. Keys and values are what the language's types allow at that path
+(``registry/type_paths.py`` walks the document's types and the op's params, the source the JSON Schema is
+rendered from), so the service keeps no copy of the language and no schema interpreter of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
 from fasthep_flow.document.spans import Pos, Span
-from fasthep_flow.registry import schema_paths
-from fasthep_flow.registry.schema_paths import KeyInfo
-from fasthep_flow.registry.specs import (
-    KindGroup,
-    ListOf,
-    MapOf,
-    OneOf,
-    OpSpec,
-    Param,
-    ParamType,
-    ScalarType,
-    Struct,
-)
+from fasthep_flow.registry import type_paths
+from fasthep_flow.registry.specs import KindGroup, OpSpec, Param, ParamType, ScalarType, Struct
+from fasthep_flow.registry.type_paths import KeyInfo
 from fasthep_flow.service.cursor import PathPart, Place
 
 if TYPE_CHECKING:
@@ -54,8 +44,8 @@ class Located:
 
 @dataclass(frozen=True)
 class DocKey(Located):
-    """A key of a block the workflow schema describes (``data.defaults``, a dataset, a source, a style...):
-    ``keys`` are those the schema allows there (``registry/schema_paths.py`` reads the schema)."""
+    """A key of a block of the document (``data.defaults``, a dataset, a source, a style...): ``keys`` are
+    those the document's types allow there (``registry/type_paths.py``)."""
 
     keys: Mapping[str, KeyInfo] = field(default_factory=dict)
 
@@ -72,11 +62,11 @@ class StageKey(DocKey):
 
 @dataclass(frozen=True)
 class DocValue(Located):
-    """A scalar value the workflow schema describes (enums such as ``when`` and ``eventtype``, booleans)."""
+    """A scalar value of the document (choices such as ``when`` and ``eventtype``, booleans)."""
 
     key: str = ""
     values: tuple[tuple[object, str], ...] = ()
-    """The values the schema allows, each with its documentation."""
+    """The values the language allows, each with its documentation."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +163,7 @@ class Where:
     """The stage's node in the cursor's tree (the text being typed included)."""
 
     def value_at(self, depth: int) -> Any:
-        """The document's value at ``place.path[:depth]`` as plain data (the schema's ``if`` tests it)."""
+        """The document's value at ``place.path[:depth]`` as plain data (a stage's ``op`` picks its branch)."""
         return to_python(self.place.node_at(depth))
 
 
@@ -266,12 +256,16 @@ def classify(w: Where, ctx: Context) -> Located:
     if role == "key":
         return DocKey(place, span, keys=_keys_at(w, path))
     key_path = (*path, place.key) if role == "value" and place.key is not None else (*path, 0)
-    values = schema_paths.values_of(schema_paths.schemas_at(reg, key_path, w.value_at))
+    values = (
+        type_paths.values_at(type_paths.document_type(reg), key_path, w.value_at) if reg is not None else []
+    )
     return DocValue(place, span, key=place.key or "", values=tuple(values))
 
 
 def _keys_at(w: Where, path: tuple[PathPart, ...]) -> dict[str, KeyInfo]:
-    return schema_paths.keys_of(w.registry, schema_paths.schemas_at(w.registry, path, w.value_at))
+    if w.registry is None:
+        return {}
+    return type_paths.keys_at(type_paths.document_type(w.registry), path, w.value_at)
 
 
 def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression | None:
@@ -367,16 +361,16 @@ def _params_place(
     place: Place, span: Span, spec: OpSpec | None, rest: tuple[PathPart, ...], w: Where, ctx: Context
 ) -> Located:
     root_type: ParamType = spec.params_struct if spec is not None else Struct(())
-    container = types_at(root_type, rest)
+    container = type_paths.types_at(root_type, rest)
     if place.role == "key":
         return ParamKey(place, span, op=spec, types=tuple(container))
     if place.role == "value":
         assert place.key is not None
         param = param_of(container, place.key)
-        value_types = types_at(root_type, (*rest, place.key))
+        value_types = type_paths.types_at(root_type, (*rest, place.key))
     else:
         param = None
-        value_types = types_at(root_type, (*rest, place.index or 0))
+        value_types = type_paths.types_at(root_type, (*rest, place.index or 0))
         if not rest and place.key is None:
             value_types = []
     expr = _expression_at(w, ctx, value_types)
@@ -385,34 +379,7 @@ def _params_place(
     return ParamValue(place, span, op=spec, param=param, types=tuple(value_types))
 
 
-# --- the param types along a path ---------------------------------------------------------------------------
-
-
-def _options(t: ParamType) -> Iterator[ParamType]:
-    if isinstance(t, OneOf):
-        for o in t.options:
-            yield from _options(o)
-    else:
-        yield t
-
-
-def types_at(root: ParamType, path: tuple[PathPart, ...] | list[PathPart]) -> list[ParamType]:
-    """Every type the params may have at ``path`` (``OneOf`` branches followed side by side)."""
-    current = list(_options(root))
-    for part in path:
-        nxt: list[ParamType] = []
-        for t in current:
-            if isinstance(part, int):
-                if isinstance(t, ListOf):
-                    nxt.extend(_options(t.item))
-            elif isinstance(t, Struct):
-                p = t.param(part)
-                if p is not None:
-                    nxt.extend(_options(p.type))
-            elif isinstance(t, MapOf):
-                nxt.extend(_options(t.value))
-        current = nxt
-    return current
+# --- params and expressions among the types at a place (``type_paths`` walks to them) ---------------------
 
 
 def param_of(types: list[ParamType] | tuple[ParamType, ...], key: str) -> Param | None:
