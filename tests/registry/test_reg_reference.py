@@ -22,8 +22,8 @@ def test_every_param_default_and_allowed_value_is_documented(spec) -> None:
         assert f"| `{p.name}`" in text
         if p.has_default:
             assert f"`{p.default_display}`" in text
-        for value in p.allowed:
-            assert f"`{value}`" in text
+        for value in p.allowed:  # shown as the user writes it in YAML (`true`, not `True`)
+            assert f"`{str(value).lower() if isinstance(value, bool) else value}`" in text
     for line in text.splitlines():
         if line.startswith("| `"):
             assert line.count(" | ") == 4, line  # five cells: no stray `|` splits a row
