@@ -1,6 +1,15 @@
 """The render plugin: plots and tables drawn from merged products (matplotlib/mplhep imported lazily)."""
 
-from fasthep_flow.ops.render import comparison, cutflow_csv, data_mc, heatmap2d, hist1d, pending, project
+from fasthep_flow.ops.render import (
+    comparison,
+    cutflow_csv,
+    data_mc,
+    heatmap2d,
+    hist1d,
+    pending,
+    project,
+    report_template,
+)
 from fasthep_flow.registry.specs import Plugin
 
 PLUGIN = Plugin(
@@ -13,6 +22,7 @@ PLUGIN = Plugin(
         comparison.SPEC,
         cutflow_csv.SPEC,
         *pending.SPECS,
+        report_template.SPEC,
     ),
     doc="Histogram plots and cutflow tables, driven by `styles:`.",
 )
