@@ -101,7 +101,8 @@ def test_valid_corpus_uses_every_op() -> None:
 
     registry, _ = load_registry(None, None, False)
     plans = [plan for path in VALID if (plan := _compile(path).plan) is not None]
-    used = {node.op for plan in plans for node in plan.nodes} | {r["op"] for plan in plans for r in plan.reports}
+    used = {node.op for plan in plans for node in plan.nodes}
+    used |= {report["op"] for plan in plans for report in plan.reports}
     # ops accepted for upstream compatibility but without an effect yet warn FF140, so no valid (silent)
     # workflow can use them: their fixture is FF140-pending-render-ops.yaml
     assert sorted({spec.name for spec in registry.all_ops() if not spec.pending} - used) == []
