@@ -3,6 +3,7 @@ the context a template of the user's renders, and such a template's report."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fasthep_flow.compiler.reports import PROVENANCE
@@ -81,18 +82,39 @@ def _conforms(value: object, shape: Shape, where: str = "context") -> list[str]:
     return []
 
 
-def test_provenance_context_has_exactly_the_shape_check_knows() -> None:
-    """``check`` judges a template's names by ``PROVENANCE``; the run fills ``provenance_context``: they agree."""
-    context = provenance_context(
-        {**RECORD, "stages": [*RECORD["stages"], {"node": "read.events", "dataset": "zz"}]}
-    )
+def test_provenance_context_has_exactly_the_shape_check_knows(tmp_path: Path) -> None:
+    """``check`` judges a template's names by ``PROVENANCE``; the run fills ``provenance_context``: they agree.
+    `artifacts` are the event files writers wrote (from their manifests), as upstream's."""
+    manifest = {
+        "kind": "root_tree",
+        "node_id": "write.Sel.0",
+        "datasets": {"zz": {"files": [{"path": "artifacts/files/sel/zz/0_0.root", "size_bytes": 2801}]}},
+    }
+    (tmp_path / "artifacts" / "files" / "sel").mkdir(parents=True)
+    (tmp_path / "artifacts" / "files" / "sel" / "manifest.json").write_text(json.dumps(manifest))
+    record = {
+        **RECORD,
+        "stages": [*RECORD["stages"], {"node": "read.events", "dataset": "zz"}],
+        "outputs": [*RECORD["outputs"], {"path": "artifacts/files/sel/manifest.json", "size": 9}],
+    }
+    context = provenance_context(record, tmp_path)
     assert _conforms(context, PROVENANCE) == []
     assert [s["node_id"] for s in context["executed_stages"]] == ["stage.Sel"]  # reads are not stages
     assert context["executed_stages"][0]["events"] == [
         {"dataset": "zz", "events_in": 2421, "events_out": 1413}
     ]
     assert context["software_versions"] == {"fasthep-flow": "0.1.0"}  # not installed: not listed
-    assert [a["kind"] for a in context["artifacts"]] == ["cutflow", "artifact"]
+    assert context["artifacts"] == [
+        {
+            "path": "artifacts/files/sel/zz/0_0.root",
+            "kind": "root_tree",
+            "node_id": "write.Sel.0",
+            "record": "artifacts/files/sel/manifest.json",
+            "size": 2801,
+        }
+    ]
+    assert [o["kind"] for o in context["outputs"]] == ["cutflow", "artifact", "file"]
+    assert provenance_context(record)["artifacts"] == []  # without the output folder: no manifest to read
 
 
 def test_a_template_report_in_markdown_and_html(tmp_path: Path) -> None:

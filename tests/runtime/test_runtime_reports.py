@@ -72,7 +72,7 @@ TEMPLATE = """\
 - {{ stage.node_id }} on {{ e.dataset }}: {{ e.events_in }} → {{ e.events_out }}
 {% endfor -%}
 {% endfor %}
-Files: {{ artifacts | length }}; datasets: {{ run.datasets | join(", ") }}
+Files: {{ outputs | length }}, events files {{ artifacts | length }}; datasets: {{ run.datasets | join(", ") }}
 """
 
 
@@ -96,7 +96,7 @@ def test_a_report_from_a_template_file_beside_the_workflow(tmp_path: Path, share
     record = json.loads((result.outdir / "run.json").read_text())
     assert (result.outdir / "provenance.md").read_text() == (
         f"# provenance report of {record['run_id']}\n\n- stage.Sel on zz: 2421 → 1413\n\n"
-        f"Files: {len(record['outputs']) - 2}; datasets: zz\n"
+        f"Files: {len(record['outputs']) - 2}, events files 0; datasets: zz\n"
     )  # the two reports are listed after they are written
     page = (result.outdir / "reports" / "provenance.html").read_text()
     assert "<li>stage.Sel on zz: 2421 → 1413</li>" in page

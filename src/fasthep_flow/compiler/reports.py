@@ -90,14 +90,15 @@ PROVENANCE: Shape = mapping(
     ),
     operations=list_of(_OPERATION),
     artifacts=list_of(mapping(path=SCALAR, kind=SCALAR, node_id=SCALAR, record=SCALAR, size=SCALAR)),
+    outputs=list_of(mapping(path=SCALAR, kind=SCALAR, size=SCALAR)),
     inputs=list_of(mapping(path=SCALAR, size=SCALAR, sha256=SCALAR)),
     environment=ANY,
     software_versions=ANY,
     warnings=list_of(mapping(level=SCALAR, code=SCALAR, message=SCALAR, resource=ANY)),
 )
 """What a template of the `provenance` source can name: upstream's context (run, resources, executed stages,
-executions and operations, artifacts, environment, software versions, warnings) plus ours' `inputs` and each
-stage's `events`. Lists ours does not record (resources, executions, operations) are empty."""
+executions and operations, artifacts — the event files written —, environment, software versions, warnings) plus
+ours' `inputs`, `outputs` (every file the run wrote) and each stage's `events`. Lists ours does not record (resources, executions, operations) are empty."""
 FORMATS = ("markdown", "md", "html")
 KEYS = ("id", "op", "source", "template", "outputs", "description")
 

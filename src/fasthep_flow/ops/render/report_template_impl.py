@@ -15,6 +15,7 @@ tables), as upstream converts its own.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -105,10 +106,41 @@ def _artifact_kind(path: str) -> str:
     return "record" if path == "run.json" else "artifact"
 
 
-def provenance_context(record: Mapping[str, Any]) -> dict[str, Any]:
+def _written_files(record: Mapping[str, Any], root: Path | None) -> list[dict[str, Any]]:
+    """Upstream's `artifacts`: the event files writers wrote, each with its writer's kind and node, read from
+    the writers' manifests (``artifacts/files/<name>/manifest.json``) among the run's outputs."""
+    if root is None:
+        return []
+    files: list[dict[str, Any]] = []
+    for output in record.get("outputs") or []:
+        rel = str(output.get("path", ""))
+        if not (rel.startswith("artifacts/files/") and rel.endswith("/manifest.json")):
+            continue
+        try:
+            manifest = json.loads((root / rel).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not a manifest of ours: its files are still among `outputs`
+        if not isinstance(manifest, dict):
+            continue
+        for dataset in (manifest.get("datasets") or {}).values():
+            for item in (dataset or {}).get("files") or []:
+                files.append(
+                    {
+                        "path": str(item.get("path", "")),
+                        "kind": str(manifest.get("kind") or "artifact"),
+                        "node_id": str(manifest.get("node_id") or ""),
+                        "record": rel,
+                        "size": item.get("size_bytes"),
+                    }
+                )
+    return files
+
+
+def provenance_context(record: Mapping[str, Any], root: Path | None = None) -> dict[str, Any]:
     """The context a `provenance` template renders: upstream's keys (``compiler.reports.PROVENANCE`` is its
-    shape), filled from ours' run record. Ours records no resource eras or per-operation symbol lists: those
-    lists are empty."""
+    shape), filled from ours' run record and, for `artifacts` (the event files written), the writers'
+    manifests under ``root``; `outputs` lists every file the run wrote. Ours records no resource eras or
+    per-operation symbol lists: those lists are empty."""
     env = dict(record.get("environment") or {})
     packages = env.pop("packages", None) or {}
     stages: dict[str, dict[str, Any]] = {}
@@ -150,12 +182,11 @@ def provenance_context(record: Mapping[str, Any]) -> dict[str, Any]:
         "executed_stages": list(stages.values()),
         "executions": [],
         "operations": [],
-        "artifacts": [
+        "artifacts": _written_files(record, root),
+        "outputs": [
             {
                 "path": str(o.get("path", "")),
                 "kind": _artifact_kind(str(o.get("path", ""))),
-                "node_id": "",
-                "record": "",
                 "size": o.get("size"),
             }
             for o in record.get("outputs") or []
@@ -181,14 +212,14 @@ def markdown_html(markdown: str) -> str:
     )
 
 
-def _texts(record: Mapping[str, Any], report: Mapping[str, Any]) -> tuple[str, Callable[[], str]]:
+def _texts(record: Mapping[str, Any], report: Mapping[str, Any], root: Path) -> tuple[str, Callable[[], str]]:
     """(Markdown, a function making the HTML) of one report."""
     source = report.get("template_text")
     if not isinstance(source, str):
         return provenance_markdown(record), lambda: provenance_html(record)
     from fasthep_flow.expressions.text_templates import parse_template
 
-    markdown = parse_template(source).render(provenance_context(record)).rstrip() + "\n"
+    markdown = parse_template(source).render(provenance_context(record, root)).rstrip() + "\n"
     return markdown, lambda: markdown_html(markdown)
 
 
@@ -196,7 +227,7 @@ def write_reports(record: Mapping[str, Any], reports: Sequence[Mapping[str, Any]
     """Every output of every report under ``root`` (the run's output folder); the paths written, in order."""
     written: list[Path] = []
     for report in reports:
-        markdown, make_html = _texts(record, report)
+        markdown, make_html = _texts(record, report, root)
         for output in report.get("outputs") or []:
             fmt = FORMATS.get(str(output.get("format", "markdown")).lower(), "markdown")
             path = root / str(output["path"])
