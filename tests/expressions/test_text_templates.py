@@ -132,3 +132,12 @@ def test_output_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         "{% for a in xs %}{% for b in xs %}0123456789{% endfor %}{% endfor %}", {"xs": list(range(100))}
     )
     assert text == "0123456789" * 5
+
+
+def test_work_is_bounded_and_odd_keys_render_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(TemplateError, match="nested too deeply"):
+        parse_template("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
+    assert render("[{{ run[run.datasets] }}]") == "[]"  # a list as a key: nothing, not a failure
+    monkeypatch.setattr(tt, "MAX_STEPS", 1000)
+    silent = "{% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}done"
+    assert render(silent, {"xs": list(range(10_000))}) == ""  # stopped long before 10^8 steps

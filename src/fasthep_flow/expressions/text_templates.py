@@ -28,6 +28,8 @@ from typing import Any
 
 MAX_OUTPUT = 16 * 1024 * 1024
 """A report larger than this stops growing (a loop over a huge list would otherwise fill the disk)."""
+MAX_STEPS = 5_000_000
+"""Nodes rendered before a report stops growing (nested loops over long lists that print nothing)."""
 
 
 class TemplateError(Exception):
@@ -381,7 +383,10 @@ def parse_template(source: str) -> Template:
     if source.endswith("\n"):
         source = source[:-1]  # Jinja drops one trailing newline of the template
     chunks = _chunks(source)
-    body, i = _block(source, chunks, 0, ())
+    try:
+        body, i = _block(source, chunks, 0, ())
+    except RecursionError:
+        raise TemplateError("nested too deeply", 1, 1) from None
     if i < len(chunks):
         at = _tag_where(source, chunks[i])
         raise TemplateError(f"'{_keyword(chunks[i])}' without an opening tag", at.line, at.col)
@@ -514,6 +519,11 @@ UNDEFINED = _Undefined()
 class _Out:
     parts: list[str] = field(default_factory=list)
     size: int = 0
+    steps: int = 0
+
+    @property
+    def full(self) -> bool:
+        return self.size >= MAX_OUTPUT or self.steps >= MAX_STEPS
 
     def write(self, text: str) -> None:
         if self.size < MAX_OUTPUT:
@@ -603,7 +613,10 @@ METHODS = ("items", "keys", "values")
 
 def _get(obj: Any, key: Any) -> Any:
     if isinstance(obj, Mapping):
-        return obj.get(key, UNDEFINED)
+        try:
+            return obj.get(key, UNDEFINED)
+        except TypeError:  # an unhashable key (a list used as a key)
+            return UNDEFINED
     if isinstance(obj, Sequence) and not isinstance(obj, str) and isinstance(key, int):
         return obj[key] if -len(obj) <= key < len(obj) else UNDEFINED
     return UNDEFINED
@@ -680,7 +693,8 @@ def _loop(index: int, length: int) -> dict[str, Any]:
 
 def _render_body(body: Sequence[Any], scope: dict[str, Any], out: _Out) -> None:
     for node in body:
-        if out.size >= MAX_OUTPUT:
+        out.steps += 1
+        if out.full:
             return
         if isinstance(node, str):
             out.write(node)
