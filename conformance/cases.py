@@ -45,6 +45,8 @@ class Case:
     chunk_size: int | None = None
     cwd: str = "case"
     compare: bool = True
+    reports: tuple[str, ...] = ()
+    """Report outputs (paths relative to the output folder) whose text is compared with upstream's."""
     raw: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -73,6 +75,7 @@ def load(folder: Path) -> Case:
         chunk_size=raw.get("chunk_size"),
         cwd=str(raw.get("cwd", "case")),
         compare=bool(raw.get("compare", True)),
+        reports=tuple(str(r) for r in raw.get("reports", []) or []),
         raw=raw,
     )
 

@@ -9,7 +9,9 @@ Quantities (their names are what ``known_failures.txt`` and ``case.yaml`` ``devi
   categories are put in upstream's order (so an order difference fails ``axes`` only); exact for count
   storage, 1e-5 relative for weighted storage;
 * ``file/<path>/entries`` and ``file/<path>/fields`` — per written event file (path below upstream's
-  ``artifacts/files/``), per tree: entries written and top-level field names.
+  ``artifacts/files/``), per tree: entries written and top-level field names;
+* ``report/<path>`` — the text of a report output the case lists under ``reports`` (a template showing only what
+  both tools compute alike), exactly.
 
 Upstream labels the cutflow of datasets read in one partition each as one summed ``default`` entry; ours keeps
 every dataset and a ``total``: ``default`` is compared with the sum of ours' datasets that upstream does not name.
@@ -223,12 +225,35 @@ def _files(golden: dict[str, object], ours: dict[str, object]) -> list[Quantity]
     return out
 
 
+def _reports(golden: dict[str, str], ours: dict[str, object]) -> list[Quantity]:
+    """Report texts (only those a case lists: its template shows what both tools compute alike), line by line."""
+    out = []
+    for rel, text in golden.items():
+        mine = ours.get(rel)
+        if not isinstance(mine, str):
+            out.append(Quantity(f"report/{rel}", False, "ours wrote no such report"))
+            continue
+        up_lines, our_lines = text.splitlines(), mine.splitlines()
+        first = next(
+            (n for n, (a, b) in enumerate(zip(up_lines, our_lines, strict=False)) if a != b),
+            min(len(up_lines), len(our_lines)),
+        )
+        detail = (
+            "same text"
+            if text == mine
+            else f"line {first + 1}: {up_lines[first : first + 1]} vs {our_lines[first : first + 1]}"
+        )
+        out.append(Quantity(f"report/{rel}", text == mine, detail))
+    return out
+
+
 def compare(golden: dict[str, object], ours: dict[str, dict[str, object]]) -> list[Quantity]:
     """Every quantity of ``golden``'s products, matched or not, against ``ours`` (from ``ours.figures``)."""
     return (
         _cutflows(golden.get("cutflows", {}), ours["cutflows"])  # type: ignore[arg-type]
         + _hists(golden.get("histograms", {}), ours["histograms"])  # type: ignore[arg-type]
         + _files(golden.get("files", {}), ours["files"])  # type: ignore[arg-type]
+        + _reports(golden.get("reports", {}), ours.get("reports", {}))  # type: ignore[arg-type]
     )
 
 

@@ -131,8 +131,10 @@ def event_file(path: Path) -> dict[str, object]:
 
 
 def figures(outdir: Path) -> dict[str, dict[str, object]]:
-    """Cutflows, histograms (every dataset entry) and written event files under ``outdir``."""
-    out: dict[str, dict[str, object]] = {"cutflows": {}, "histograms": {}, "files": {}}
+    """Cutflows, histograms (every dataset entry), written event files and report texts under ``outdir``."""
+    out: dict[str, dict[str, object]] = {"cutflows": {}, "histograms": {}, "files": {}, "reports": {}}
+    for path in sorted([*outdir.rglob("*.md"), *outdir.rglob("*.html")]):
+        out["reports"][path.relative_to(outdir).as_posix()] = path.read_text(encoding="utf-8")
     for path in sorted(outdir.rglob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

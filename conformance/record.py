@@ -77,6 +77,10 @@ def record(case: Case, venv: Path, data: Path) -> dict[str, object]:
                 check=True,
             )
             products = json.loads(ext.stdout)
+        if case.reports:  # report texts, for cases whose template shows only what both tools compute alike
+            products["reports"] = {
+                rel: (out / rel).read_text(encoding="utf-8") for rel in case.reports if (out / rel).is_file()
+            }
         upstream: dict[str, object] = {
             "version": UPSTREAM_VERSION,
             "command": " ".join(["fasthep", *cmd[1:3], workflow_arg(case), "--outdir", "out", *cmd[6:]]),

@@ -95,11 +95,14 @@ def test_valid_corpus_is_large_enough() -> None:
 
 
 def test_valid_corpus_uses_every_op() -> None:
-    """Sources, transforms, sinks, renders and observers: each op of the registry runs in some valid plan."""
+    """Sources, transforms, sinks, renders, observers and reports: each op of the registry runs in some valid
+    plan."""
     from fasthep_flow.registry import load_registry
 
     registry, _ = load_registry(None, None, False)
-    used = {node.op for path in VALID if (plan := _compile(path).plan) is not None for node in plan.nodes}
+    plans = [plan for path in VALID if (plan := _compile(path).plan) is not None]
+    used = {node.op for plan in plans for node in plan.nodes}
+    used |= {report["op"] for plan in plans for report in plan.reports}
     # ops accepted for upstream compatibility but without an effect yet warn FF140, so no valid (silent)
     # workflow can use them: their fixture is FF140-pending-render-ops.yaml
     assert sorted({spec.name for spec in registry.all_ops() if not spec.pending} - used) == []

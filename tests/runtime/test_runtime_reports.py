@@ -62,3 +62,66 @@ def test_a_reused_run_writes_its_own_report(tmp_path: Path, shared_data_dir: Pat
     assert f"| Run ID | {ids[1]} |" in (second.outdir / "provenance.md").read_text()
     listed = [o["path"] for o in second.record["outputs"]]
     assert listed.count("provenance.md") == 1 and "reports/provenance.html" in listed
+
+
+TEMPLATE = """\
+# {{ source }} report of {{ run.id }}
+
+{% for stage in executed_stages -%}
+{% for e in stage.events -%}
+- {{ stage.node_id }} on {{ e.dataset }}: {{ e.events_in }} → {{ e.events_out }}
+{% endfor -%}
+{% endfor %}
+Files: {{ outputs | length }}, events files {{ artifacts | length }}; datasets: {{ run.datasets | join(", ") }}
+"""
+
+
+def test_a_report_from_a_template_file_beside_the_workflow(tmp_path: Path, shared_data_dir: Path) -> None:
+    """`template:` names a file relative to the workflow's folder (as upstream); its text is in the plan, so a
+    run reads nothing of the user's but its inputs, and the plan changes with the template."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "mine.md.j2").write_text(TEMPLATE)
+    text = WORKFLOW.replace("DATA", str(shared_data_dir / "uproot-HZZ.root")).replace(
+        "    source: provenance\n",
+        "    source: provenance\n    template: tpl/mine.md.j2\n",
+    )
+    path = tmp_path / "wf.yaml"
+    path.write_text(text)
+    compiled = compile_file(path)
+    assert compiled.ok and not compiled.diagnostics, [d.message for d in compiled.diagnostics]
+    assert compiled.plan is not None and compiled.plan.reports[0]["template_text"] == TEMPLATE
+    (tmp_path / "tpl" / "mine.md.j2").unlink()  # the run needs the plan only
+    result = run_plan(compiled.plan, RunOptions(outdir=tmp_path / "out"), registry=compiled.registry)
+    assert result.ok
+    record = json.loads((result.outdir / "run.json").read_text())
+    assert (result.outdir / "provenance.md").read_text() == (
+        f"# provenance report of {record['run_id']}\n\n- stage.Sel on zz: 2421 → 1413\n\n"
+        f"Files: {len(record['outputs']) - 2}, events files 0; datasets: zz\n"
+    )  # the two reports are listed after they are written
+    page = (result.outdir / "reports" / "provenance.html").read_text()
+    assert "<li>stage.Sel on zz: 2421 → 1413</li>" in page
+
+
+def test_template_mistakes_are_found_by_check(tmp_path: Path, shared_data_dir: Path) -> None:
+    base = WORKFLOW.replace("DATA", str(shared_data_dir / "uproot-HZZ.root"))
+    cases = {
+        "missing.md.j2": None,
+        "syntax.md.j2": "{% for s in executed_stages %}\n{{ s.node_id }}\n",
+        "names.md.j2": "{{ run.id }}\n{{ run.workflow.plan_hash }} {{ executed_stage }}",
+    }
+    messages = {}
+    for name, body in cases.items():
+        if body is not None:
+            (tmp_path / name).write_text(body)
+        path = tmp_path / f"wf-{name}.yaml"
+        path.write_text(
+            base.replace("    source: provenance\n", f"    source: provenance\n    template: {name}\n")
+        )
+        compiled = compile_file(path)
+        assert not compiled.ok
+        (found,) = [d for d in compiled.diagnostics if d.code.id == "FF207"]
+        assert (found.span.start.line, found.span.start.col) == (8, 14)  # at the template's name
+        messages[name] = found.message
+    assert messages["missing.md.j2"] == "report template 'missing.md.j2': no such file"
+    assert "line 1, column 4: 'for' is never closed" in messages["syntax.md.j2"]
+    assert "line 2, column 33: unknown name 'executed_stage'" in messages["names.md.j2"]

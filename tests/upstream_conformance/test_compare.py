@@ -130,3 +130,14 @@ def test_deviations_and_known_entries_match_by_glob() -> None:
     entries = [Known("c", "numbers", "hist/H/*", "r")]
     assert quantity(entries, "c", "hist/H/values") is entries[0]
     assert quantity(entries, "other", "hist/H/values") is None
+
+
+def test_report_texts_are_compared_line_by_line() -> None:
+    golden = {"reports": {"r/s.md": "# R\n\n- stage.Sel (zz)\n"}}
+    empty = {"cutflows": {}, "histograms": {}, "files": {}}
+    same = compare(golden, {**empty, "reports": {"r/s.md": "# R\n\n- stage.Sel (zz)\n"}})
+    assert [(q.name, q.matched) for q in same] == [("report/r/s.md", True)]
+    (changed,) = compare(golden, {**empty, "reports": {"r/s.md": "# R\n\n- stage.Sel (zz, dy)\n"}})
+    assert not changed.matched and changed.detail.startswith("line 3:")
+    (missing,) = compare(golden, {**empty, "reports": {}})
+    assert not missing.matched and "no such report" in missing.detail

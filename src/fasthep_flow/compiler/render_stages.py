@@ -18,6 +18,7 @@ from typing import Any
 
 from fasthep_flow.compiler.attachments import Attachment, check_output_path, lifecycle_when, with_suffix
 from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.reports import REPORT_NOT_A_RENDER, REPORT_OP
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.styles import inline_style
 from fasthep_flow.compiler.symbols import SymbolKind
@@ -47,6 +48,14 @@ def render_stage_attachments(
                 anchor,
                 f"render stage '{d.id}' needs `from: [{{node: <stage>, port: hist}}]`",
                 hint="name the stage whose histogram or cutflow it draws",
+            )
+            continue
+        if d.op == REPORT_OP:
+            ctx.report(
+                codes.WRONG_OP_KIND,
+                d.op_node or d.node,
+                REPORT_NOT_A_RENDER,
+                hint="move it to the top-level `reports:` list (`{id, op, source: provenance, outputs}`)",
             )
             continue
         drawn = _drawn_port(d, by_id.get(target))

@@ -1,24 +1,104 @@
 """`reports:`: documents written after the run (upstream's provenance report, LANGUAGE.md §15).
 
 Each entry is `{id, op: hep.report.template, source: provenance, template?, outputs: [{path, format}]}` (a list,
-or a mapping of id → entry). Only what this version writes is accepted without a word: the `provenance` source
-with the default template; `path` is relative to the output folder (FF108 otherwise) and `format` is
-`markdown`/`md`/`html`. Anything else is an error here, so that a clean check never meets a report the run
-cannot write.
+or a mapping of id → entry). Only what this version writes is accepted without a word: the `provenance` source,
+with the built-in report (`hep.provenance.default`, or no `template`) or a template file of the user's (a path
+relative to the workflow's folder, as upstream reads it); `path` is relative to the output folder (FF307
+otherwise) and `format` is `markdown`/`md`/`html`. Anything else is an error here, so that a clean check never
+meets a report the run cannot write.
+
+A template file is read and parsed here (``expressions.text_templates``: a safe subset of Jinja, never run as
+code) and its names are checked against the shape of the source's context (``PROVENANCE``, what
+``ops/render/report_template_impl.provenance_context`` builds); its text goes into the plan, so the plan's hash
+changes with it and the run reads no file of the user's but its inputs.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fasthep_flow.compiler.attachments import check_output_path
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.document import codes
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
+from fasthep_flow.expressions.text_templates import (
+    ANY,
+    SCALAR,
+    Shape,
+    TemplateError,
+    check_names,
+    list_of,
+    mapping,
+    parse_template,
+)
 
 REPORT_OP = "hep.report.template"
+REPORT_NOT_A_RENDER = "'hep.report.template' writes `reports:` entries after the run; it is not a render"
 SOURCES = ("provenance",)
-TEMPLATES = ("hep.provenance.default",)
+BUILTIN_TEMPLATE = "hep.provenance.default"
+MAX_TEMPLATE_BYTES = 1024 * 1024
+_OPERATION = mapping(
+    execution_id=SCALAR,
+    node_id=SCALAR,
+    impl=SCALAR,
+    role=SCALAR,
+    dataset=SCALAR,
+    partition=SCALAR,
+    inputs=mapping(symbols=list_of(SCALAR), resources=list_of(SCALAR)),
+    outputs=mapping(symbols=list_of(SCALAR)),
+)
+PROVENANCE: Shape = mapping(
+    source=SCALAR,
+    run=mapping(
+        id=SCALAR,
+        workflow=mapping(path=SCALAR, graph=SCALAR, plan=SCALAR, plan_hash=SCALAR),
+        summary=ANY,
+        datasets=list_of(SCALAR),
+    ),
+    resources=list_of(
+        mapping(
+            id=SCALAR,
+            kind=SCALAR,
+            requested_era=SCALAR,
+            selected_era=SCALAR,
+            path=SCALAR,
+            correction=SCALAR,
+            fallback=SCALAR,
+            reason=SCALAR,
+        )
+    ),
+    executed_stages=list_of(
+        mapping(
+            node_id=SCALAR,
+            datasets=list_of(SCALAR),
+            partitions=list_of(SCALAR),
+            outputs=list_of(mapping(port=SCALAR, type=SCALAR)),
+            events=list_of(mapping(dataset=SCALAR, events_in=SCALAR, events_out=SCALAR)),
+        )
+    ),
+    executions=list_of(
+        mapping(
+            id=SCALAR,
+            node_id=SCALAR,
+            impl=SCALAR,
+            role=SCALAR,
+            dataset=SCALAR,
+            partition=SCALAR,
+            operations=list_of(_OPERATION),
+        )
+    ),
+    operations=list_of(_OPERATION),
+    artifacts=list_of(mapping(path=SCALAR, kind=SCALAR, node_id=SCALAR, record=SCALAR, size=SCALAR)),
+    outputs=list_of(mapping(path=SCALAR, kind=SCALAR, size=SCALAR)),
+    inputs=list_of(mapping(path=SCALAR, size=SCALAR, sha256=SCALAR)),
+    environment=ANY,
+    software_versions=ANY,
+    warnings=list_of(mapping(level=SCALAR, code=SCALAR, message=SCALAR, resource=ANY)),
+)
+"""What a template of the `provenance` source can name: upstream's context (run, resources, executed stages,
+executions and operations, artifacts — the event files written —, environment, software versions, warnings) plus
+ours' `inputs`, `outputs` (every file the run wrote) and each stage's `events`. Lists ours does not record (resources, executions, operations) are empty."""
 FORMATS = ("markdown", "md", "html")
 KEYS = ("id", "op", "source", "template", "outputs", "description")
 
@@ -65,7 +145,7 @@ def collect_reports(ctx: Context) -> list[dict[str, Any]]:
         source = _one_of(ctx, entry, "source", SOURCES, None)
         if entry.get("source") is None:
             ctx.report(codes.MISSING_KEY, entry, "a report is missing required key 'source'")
-        template = _one_of(ctx, entry, "template", TEMPLATES, TEMPLATES[0])
+        template, template_text = _template(ctx, entry.get("template"))
         outputs = []
         outputs_node = entry.get("outputs")
         items = outputs_node.items if isinstance(outputs_node, SeqNode) else []
@@ -82,5 +162,51 @@ def collect_reports(ctx: Context) -> list[dict[str, Any]]:
             outputs.append({"path": str(to_python(item.get("path"))), "format": fmt or "markdown"})
         ident = to_python(entry.get("id")) if entry.get("id") is not None else key
         if op and source and template and outputs:
-            out.append({"id": str(ident or f"report{n}"), "op": op, "source": source, "outputs": outputs})
+            report = {"id": str(ident or f"report{n}"), "op": op, "source": source, "outputs": outputs}
+            if template_text is not None:
+                report |= {"template": template, "template_text": template_text}
+            out.append(report)
     return out
+
+
+def _template(ctx: Context, node: Node | None) -> tuple[str | None, str | None]:
+    """(template name, its text) — the text is None for the built-in report; the name is None on a problem."""
+    if node is None:
+        return BUILTIN_TEMPLATE, None
+    if not isinstance(node, ScalarNode) or not node.is_string or not node.text.strip():
+        ctx.report(codes.PARAM_TYPE, node, "report `template` must be a template name or a file path")
+        return None, None
+    name = node.text.strip()
+    if name == BUILTIN_TEMPLATE:
+        return name, None
+    path = Path(name) if ctx.workflow_dir is None else ctx.workflow_dir / name
+
+    def problem(text: str, hint: str | None = None) -> tuple[None, None]:
+        ctx.report(codes.REPORT_TEMPLATE, node, f"report template '{name}': {text}", hint=hint)
+        return None, None
+
+    try:
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            return problem(f"the file is larger than {MAX_TEMPLATE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return problem(
+            "no such file",
+            f"a template is a file beside the workflow, or `{BUILTIN_TEMPLATE}` (the built-in report); "
+            "templates registered under `registry.report_templates` are not supported yet",
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        return problem(f"cannot read it ({exc})")
+    try:
+        parsed = parse_template(text)
+    except TemplateError as exc:
+        return problem(
+            str(exc), "templates are a safe subset of Jinja: {{ value }}, {% for %}, {% if %}, filters"
+        )
+    found = check_names(parsed, PROVENANCE)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        return problem(
+            f"{found[0]}{more}", "the `provenance` context has: " + ", ".join(k for k, _ in PROVENANCE.keys)
+        )
+    return name, text

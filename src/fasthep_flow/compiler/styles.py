@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fasthep_flow.compiler.context import Context
+from fasthep_flow.compiler.reports import REPORT_NOT_A_RENDER, REPORT_OP
 from fasthep_flow.compiler.symbols import SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
@@ -63,9 +64,10 @@ def check_nested_uses(ctx: Context, node: Node | None, names: Any, depth: int = 
 
 
 def check_render_op(ctx: Context, op_node: ScalarNode | None, named_style: bool = False) -> None:
-    """An unknown render op is an error; an accepted-but-pending one (heatmap2d, project...) a warning —
-    except in a named style whose op is also a stage op (a stage may use the style; an attachment naming it
-    is warned about where it names it)."""
+    """An unknown render op is an error; an accepted-but-pending one a warning — except in a named style whose
+    op is also a stage op (a stage may use the style; an attachment naming it is warned about where it names
+    it); the report op in a style an error (upstream fails there: its report context exists only for
+    `reports:`)."""
     if op_node is None or not isinstance(op_node.value, str):
         return
     spec = ctx.registry.render(op_node.text)
@@ -73,6 +75,14 @@ def check_render_op(ctx: Context, op_node: ScalarNode | None, named_style: bool 
         if ctx.untrusted_op(op_node):  # already reported as not loaded (FF112)
             return
         ctx.unknown_name(codes.UNKNOWN_OP, op_node, "render op", sorted(ctx.registry.ops_for("renders")))
+    elif spec.name == REPORT_OP:
+        ctx.report(
+            codes.WRONG_OP_KIND,
+            op_node,
+            REPORT_NOT_A_RENDER,
+            hint="write the report as a top-level entry: "
+            "`reports: [{id, op: hep.report.template, source: provenance, outputs: [{path, format}]}]`",
+        )
     elif spec.pending and not (named_style and ctx.registry.stage_op(op_node.text) is not None):
         ctx.report(
             codes.NOT_SUPPORTED_YET,

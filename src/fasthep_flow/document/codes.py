@@ -511,6 +511,18 @@ EXPR_LIMIT = _c(
     "build text.",
     example="diagnostics/FF206-huge-power.yaml",
 )  # fmt: skip
+REPORT_TEMPLATE = _c(
+    "FF207", "report-template",
+    "A report's `template` cannot be read, does not parse, or names what the report's context does not hold.",
+    "report template '{template}': {problem}",
+    why="The template is rendered after the run, when every product is written; a mistake found only then "
+    "loses the report (upstream fails the run at that point). Templates are a safe subset of Jinja: `{{ }}`, "
+    "`{% for %}`, `{% if %}`, filters such as `join` and `length`; no code runs, so a construct outside that "
+    "subset, or a name the report's source does not provide, is reported here with its line in the template.",
+    fix="Correct the template at the line and column given (the hint lists what the context holds there), or "
+    "drop `template:` to write the built-in report.",
+    example="diagnostics/FF207-report-template-unknown-name.yaml",
+)  # fmt: skip
 
 # FF3xx: references between parts and the data-flow of fields
 UNKNOWN_STAGE_REF = _c(

@@ -167,7 +167,8 @@ class ExecutionPlan:
     """The configuration's named workflows (``workflows:``): name -> the stage ids it runs, the stages of the
     workflows it extends included (what those stages need is found in the graph: ``plan/workflows.py``)."""
     reports: tuple[Mapping[str, Any], ...] = ()
-    """``reports:`` entries written after the run: ``{id, op, source, outputs: [{path, format}]}``."""
+    """``reports:`` entries written after the run: ``{id, op, source, outputs: [{path, format}]}``, plus
+    ``template`` and ``template_text`` (the file's text, so the hash follows it) for a template of the user's."""
 
     # -- lookups -------------------------------------------------------------------------------------------
     @cached_property

@@ -8,6 +8,7 @@ from fasthep_flow.ops.render import (
     hist1d,
     pending,
     project,
+    report_template,
     schema_validation,
 )
 from fasthep_flow.registry.specs import Plugin
@@ -23,6 +24,7 @@ PLUGIN = Plugin(
         cutflow_csv.SPEC,
         *pending.SPECS,
         schema_validation.STAGE_SPEC,
+        report_template.SPEC,
     ),
     doc="Histogram plots and cutflow tables, driven by `styles:`.",
 )

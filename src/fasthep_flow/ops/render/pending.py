@@ -1,5 +1,4 @@
-"""Render ops upstream registers that we accept but do not draw yet: schema_validation and the report
-template.
+"""Render ops upstream registers that we accept but do not draw yet: schema_validation.
 
 Their specs make workflows written for upstream check (every key still validated); `check` warns FF140 at the
 style's `op` that the op draws nothing yet, and the run skips them (``pending_impl.render`` writes nothing), so a
@@ -8,18 +7,9 @@ clean check never turns into a failed run.
 
 from __future__ import annotations
 
-from fasthep_flow.registry.specs import AnyType, ListOf, MapOf, OpKind, OpSpec, Param, Port, Str, Struct
+from fasthep_flow.registry.specs import AnyType, ListOf, MapOf, OpKind, OpSpec, Param, Port, Str
 
 PENDING_IMPL = "fasthep_flow.ops.render.pending_impl:render"
-
-_REPORT_OUTPUT = Struct(
-    (
-        Param("path", Str, required=True, doc="File written, relative to the output folder."),
-        Param("format", Str, required=True, allowed=("markdown", "md", "html"), doc="Output format."),
-    ),
-    name="{path, format}",
-)
-
 
 HIST_PORT = Port("hist", "histogram")
 
@@ -51,15 +41,4 @@ SCHEMA_VALIDATION = _pending(
     Param("template", Str, doc="Upstream's Jinja template (not used)."),
     port=Port("schema", "table"),
 )
-REPORT_TEMPLATE = _pending(
-    "hep.report.template",
-    "The op of `reports:` entries: the run's provenance report (run, software, environment, inputs, stages, "
-    "outputs) written after the run to each `outputs` path as Markdown or HTML. As a style's op it draws "
-    "nothing.",
-    Param("source", Str, doc="What the report describes (`provenance`)."),
-    Param("template", Str, doc="Template name or path (`hep.provenance.default`)."),
-    Param("outputs", ListOf(_REPORT_OUTPUT), doc="Files written: `[{path, format}]`."),
-    port=Port("products", "table"),
-)
-
-SPECS = (SCHEMA_VALIDATION, REPORT_TEMPLATE)
+SPECS = (SCHEMA_VALIDATION,)
