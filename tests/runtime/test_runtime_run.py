@@ -82,7 +82,7 @@ def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: P
     written = {f for f in files_in(tmp_path) if f.startswith(files) and not f.endswith("manifest.json")}
     assert written == {f"{files}/p/data/0_{i}.json" for i in range(3)} | {
         f"{files}/p/mc/0_{i}.json" for i in range(4)
-    } | {f"{files}/d/data.json", f"{files}/d/mc.json", f"{files}/f.json"}
+    } | {f"{files}/d.json", f"{files}/f.json"}  # a token-free `when: dataset` path: one file, as upstream
     # one manifest per writer beside its files (upstream's): files per dataset, in order, with their entries
     manifest = json.loads((tmp_path / files / "p" / "manifest.json").read_text())
     assert manifest["node_id"] == "write.Select.0" and manifest["input_node"] == "stage.Select"
@@ -99,8 +99,9 @@ def test_writes_one_file_per_partition_per_dataset_or_one_final_file(tmp_path: P
         return json.loads((tmp_path / files / name).read_text())["i"]
 
     data, mc = selected_i(2500), selected_i(3700)
-    assert ids("d/data.json") == data
-    assert ids("d/mc.json") == mc
+    assert ids("d.json") == mc  # every dataset wrote it; the last one's events remain (upstream's)
+    by_dataset = json.loads((tmp_path / files / "d" / "manifest.json").read_text())["datasets"]
+    assert list(by_dataset) == ["mc"] and by_dataset["mc"]["total_entries"] == len(mc)
     assert ids("f.json") == data + mc  # concatenated in partition order
     assert ids("p/data/0_0.json") == [i for i in data if i < 1000]
     assert ids("p/mc/0_0.json") == [i for i in mc if i < 1000]

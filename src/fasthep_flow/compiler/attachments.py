@@ -175,6 +175,8 @@ def _attachment(
         if item.get("op") is not None or item.get("kind") is not None:
             _check_sink_op(ctx, item)
         check_output_path(ctx, item.get("path"))
+        if when == "dataset" and datasets:
+            _check_shared_path(ctx, d, item.get("path") or item, params.get("path"), datasets)
         spec = ctx.registry.stage_op(op)
         if (
             spec is not None
@@ -219,6 +221,40 @@ def _attachment(
         bins = hist_category_bins(params_with_defaults(d))
         check_render_needs(ctx, op, drawn, axes, datasets, style_node or item, when, bins)
     return Attachment(kind, d.id, n, op, params, when, item)
+
+
+_DATASET_TOKENS = ("{dataset}", "{partition_id}")
+"""The path tokens that differ between datasets (the others, `{part}` and `{node_id}`, do not at `when: dataset`)."""
+
+
+def _check_shared_path(
+    ctx: Context, d: StageDecl, node: Node | None, path: Any, datasets: dict[str, str]
+) -> None:
+    """FF132: a `when: dataset` path without a dataset token is one file every dataset of the stage rewrites."""
+    if not isinstance(path, str) or any(t in path for t in _DATASET_TOKENS):
+        return
+    names = [n for n, eventtype in datasets.items() if _applies(d, n, eventtype)]
+    if len(names) > 1:
+        anchor = node if node is not None else d.node
+        last = names[-1]
+        ctx.report(
+            codes.SHARED_WRITE_PATH, anchor,
+            codes.SHARED_WRITE_PATH.message(count=len(names), path=path, last=last),
+            hint="put `{dataset}` in the path to keep one file per dataset",
+            severity=Severity.WARNING,
+        )  # fmt: skip
+
+
+def _applies(d: StageDecl, dataset: str, eventtype: str) -> bool:
+    """Whether the stage's `applies_to` (eventtype and/or dataset names) takes this dataset."""
+    rule = to_python(d.node.get("applies_to"))
+    if not isinstance(rule, dict):
+        return True
+    for keys, value in ((("eventtype", "eventtypes"), eventtype), (("dataset", "datasets"), dataset)):
+        wanted = next((rule[k] for k in keys if k in rule), None)
+        if wanted is not None and value not in ([wanted] if isinstance(wanted, str) else list(wanted)):
+            return False
+    return True
 
 
 def _x_name_nodes(ctx: Context, item: MapNode) -> list[Node | None]:

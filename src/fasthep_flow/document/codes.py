@@ -425,6 +425,18 @@ BINS_IGNORED = _c(
     fix="Remove `bins`, or use `type: regular` with `{low, high, nbins}` for fixed bins.",
     example="diagnostics/FF131-int-axis-bins-ignored.yaml",
 )  # fmt: skip
+SHARED_WRITE_PATH = _c(
+    "FF132", "shared-write-path",
+    "A `when: dataset` write with a path without `{dataset}` while several datasets are written: one file.",
+    "{count} datasets write '{path}' (`when: dataset`): the file keeps the last one's events, '{last}' (as "
+    "upstream)",
+    why="Upstream FAST-HEP writes every dataset's events to the same file, each replacing the one before, and "
+    "fasthep-flow places files where upstream does (downstream jobs find them by path): all datasets but the "
+    "last are lost.",
+    fix="Put `{dataset}` in the path (`slim_{dataset}.root`) to keep one file per dataset, or write "
+    "`when: final` to keep every dataset in one file.",
+    example="diagnostics/FF132-dataset-write-shared-path.yaml",
+)  # fmt: skip
 NOT_SUPPORTED_YET = _c(
     "FF140", "not-supported-yet",
     "An upstream form that is accepted but whose effect this version does not have yet (a warning).",

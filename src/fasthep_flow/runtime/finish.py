@@ -289,8 +289,16 @@ class Finisher:
             )
             events = concat_events(pieces)
             resolve(self.job.bindings.nodes[node.id])(events, params, self._ctx(node, dataset))
-            files = self.written.setdefault(node.id, {}).setdefault(dataset.name, [])
-            files.append({"path": params["path"], "partition": None, "entries": len(events)})
+            by_dataset = self.written.setdefault(node.id, {})
+            for name, earlier in list(
+                by_dataset.items()
+            ):  # a token-free path: the file holds the last dataset
+                by_dataset[name] = [f for f in earlier if f["path"] != params["path"]]
+                if not by_dataset[name]:
+                    del by_dataset[name]
+            by_dataset.setdefault(dataset.name, []).append(
+                {"path": params["path"], "partition": None, "entries": len(events)}
+            )
 
         self._attempt(node, role, call, dataset.name)
 

@@ -5,8 +5,9 @@ the tokens ``{dataset}``, ``{part}``, ``{partition_id}`` and ``{node_id}`` are s
 ``x.root`` written per partition becomes ``artifacts/files/x/<dataset>/<part>.root``, where ``<part>`` is
 ``<file index>_<chunk index>`` within the dataset (``0_0`` for a dataset read in one piece).
 
-One deviation, listed in docs/compatibility.md: a token-free path written ``when: dataset`` goes to
-``artifacts/files/x/<dataset>.root`` (upstream writes every dataset to the same file, the last one winning).
+A token-free path written ``when: dataset`` or ``when: final`` lands at ``artifacts/files/x.root`` itself: with
+several datasets every dataset writes that one file and the last dataset's events remain, as upstream (``check``
+warns, FF132: a ``{dataset}`` token in the path keeps each).
 
 The result is still a workflow-relative path: ``with_path`` checks it stays inside the output folder.
 """
@@ -58,8 +59,6 @@ def placed(path: str, when: str, *, dataset: str | None, part: str | None, node_
     stem_dir = rel.parent / rel.stem
     if when == "partition":
         return f"{FILES_DIR}/{stem_dir / values['dataset'] / (values['part'] + rel.suffix)}"
-    if when == "dataset":
-        return f"{FILES_DIR}/{stem_dir / (values['dataset'] + rel.suffix)}"
     return f"{FILES_DIR}/{rel}"
 
 
