@@ -36,6 +36,7 @@ from fasthep_flow.compiler.result import CompileOptions, CompileResult
 from fasthep_flow.compiler.stages import collect_stages
 from fasthep_flow.compiler.structure import check_structure
 from fasthep_flow.compiler.symbols import Reference, SymbolIndex, SymbolKind
+from fasthep_flow.compiler.systematics import collect_systematics
 from fasthep_flow.compiler.workflows import check_selection, collect_workflows
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
@@ -143,6 +144,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
     reports = collect_reports(ctx)
+    systematics = collect_systematics(ctx, datasets, state, primary, targets)
 
     execution = to_python(root.get("execution"))
     execution = deep_merge(
@@ -174,6 +176,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
             execution,
             projections(aliases),
             joins,
+            systematics,
         )
         if reports:
             built = replace(built, reports=tuple(reports))

@@ -1,8 +1,8 @@
 """Upstream forms we accept but whose effect arrives with later work: each gets FF140 at its key.
 
-The check ⇒ run contract says no key is accepted and then silently ignored. `systematics`,
-`execution_hooks` and upstream's execution backends are written by real workflows, so rejecting them
-would make those workflows fail `check`; accepting them silently would make `check` lie. A warning at the key
+The check ⇒ run contract says no key is accepted and then silently ignored. `execution_hooks` and
+upstream's execution backends are written by real workflows, so rejecting them would make those workflows fail
+`check`; accepting them silently would make `check` lie. A warning at the key
 says exactly what does not happen yet.
 """
 
@@ -14,7 +14,6 @@ from fasthep_flow.document.diagnostics import Severity
 from fasthep_flow.document.nodes import MapNode
 
 TOP_LEVEL = {
-    "systematics": "systematic variations are accepted but not run yet: only the nominal plan runs",
     "execution_hooks": "execution hooks are accepted but not run yet",
 }
 EXECUTION = {

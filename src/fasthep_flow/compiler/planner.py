@@ -10,6 +10,7 @@ from fasthep_flow.compiler.dataflow import FlowState
 from fasthep_flow.compiler.joins import JoinDecl, join_plans
 from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
 from fasthep_flow.compiler.stages import StageDecl
+from fasthep_flow.compiler.systematics import SystematicsDecl, expand_plan
 from fasthep_flow.document.nodes import to_python
 from fasthep_flow.plan import (
     INPUT_NAMES,
@@ -21,6 +22,7 @@ from fasthep_flow.plan import (
     Partition,
     PlanNode,
     SourcePlan,
+    VariationPlan,
 )
 
 DEFAULT_CHUNK_SIZE = 100_000
@@ -33,6 +35,12 @@ def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
         return decl.plain_params
     given = to_python(decl.params) if decl.params is not None else {}
     assert isinstance(given, dict)
+    decl.plain_params = params_from(decl, given)
+    return decl.plain_params
+
+
+def params_from(decl: StageDecl, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (params as plain data) with the spec's defaults filled in and its expansion applied."""
     out: dict[str, Any] = {}
     if decl.spec is not None:
         for p in decl.spec.params:
@@ -44,7 +52,6 @@ def params_with_defaults(decl: StageDecl) -> dict[str, Any]:
         out.setdefault(k, v)
     if decl.spec is not None and decl.spec.expand is not None:
         out = decl.spec.expand(out)
-    decl.plain_params = out
     return out
 
 
@@ -81,6 +88,7 @@ def build_plan(
     execution: dict[str, Any],
     projected: dict[str, dict[str, str]] | None = None,
     joins: list[JoinDecl] | None = None,
+    systematics: SystematicsDecl | None = None,
 ) -> ExecutionPlan:
     projected = projected or {}
     join_names = {j.name for j in joins or ()}
@@ -218,6 +226,9 @@ def build_plan(
     )
     if not dataset_plans:
         dataset_plans = (DatasetPlan(name="default", source=primary),)
+    variations: tuple[VariationPlan, ...] = ()
+    if systematics is not None:
+        nodes, dataset_plans, variations = expand_plan(nodes, dataset_plans, decls, systematics)
     chunk = execution.get("chunk_size", DEFAULT_CHUNK_SIZE)
     chunk = chunk if isinstance(chunk, int) and chunk > 0 else DEFAULT_CHUNK_SIZE
     return ExecutionPlan(
@@ -230,6 +241,7 @@ def build_plan(
         execution=execution,
         workflow_file=ctx.file,
         partitions=_partitions(dataset_plans, source_plans, chunk, ctx.options.check_inputs),
+        variations=variations,
     )
 
 

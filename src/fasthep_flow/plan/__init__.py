@@ -11,6 +11,9 @@ from fasthep_flow.plan.model import (
     Partition,
     PlanNode,
     SourcePlan,
+    VariationPlan,
+    ViewDataset,
+    dataset_label,
 )
 from fasthep_flow.plan.workflows import UnknownWorkflow, select_workflows
 
@@ -25,6 +28,9 @@ __all__ = [
     "PlanNode",
     "SourcePlan",
     "UnknownWorkflow",
+    "VariationPlan",
+    "ViewDataset",
+    "dataset_label",
     "select_workflows",
     "to_dot",
     "to_json",

@@ -134,6 +134,70 @@ class DatasetPlan:
     Not part of the plan's hash: moving a line changes no result."""
 
 
+REPLACEMENT_KEY = "systematic_replacement"
+"""Meta key of a dataset a variation reads in place of another (``{nominal_dataset, replacement_dataset}``)."""
+
+
+def dataset_label(dataset: DatasetPlan) -> str:
+    """The name a dataset's products and context symbols carry: a variation's stand-in for dataset ``zz``
+    (plan dataset ``zz@<variation>``, reading another dataset's files) is labelled ``zz``."""
+    replaced = dataset.meta.get(REPLACEMENT_KEY) if dataset.meta else None
+    if isinstance(replaced, Mapping) and isinstance(replaced.get("nominal_dataset"), str):
+        return str(replaced["nominal_dataset"])
+    return dataset.name
+
+
+@dataclass(frozen=True, slots=True)
+class ViewDataset:
+    """One dataset of a variation: its label, the plan dataset whose partitions compute it, and whether the
+    variation's changes apply to it (``applies_to``); a dataset they do not apply to takes nominal products."""
+
+    label: str
+    run: str
+    varied: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VariationPlan:
+    """A systematic variation (or ``nominal``) as a view of the one plan.
+
+    ``nodes`` maps a nominal node id to the node computing it in this variation (``<id>@<name>``), only for
+    nodes the variation changes: every other node is shared with the nominal and runs once per partition
+    whatever the number of variations.
+    """
+
+    name: str
+    nodes: Mapping[str, str] = field(default_factory=dict)
+    datasets: tuple[ViewDataset, ...] = ()
+    group: str | None = None
+    direction: str | None = None
+    nominal: bool = False
+
+    def node_for(self, node_id: str, dataset: ViewDataset) -> str:
+        return self.nodes.get(node_id, node_id) if dataset.varied else node_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "nodes": dict(self.nodes),
+            "datasets": [[d.label, d.run, d.varied] for d in self.datasets],
+            "group": self.group,
+            "direction": self.direction,
+            "nominal": self.nominal,
+        }
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> VariationPlan:
+        return VariationPlan(
+            name=d["name"],
+            nodes=dict(d.get("nodes") or {}),
+            datasets=tuple(ViewDataset(str(a), str(b), bool(c)) for a, b, c in d.get("datasets") or ()),
+            group=d.get("group"),
+            direction=d.get("direction"),
+            nominal=bool(d.get("nominal")),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Partition:
     """One unit of work: a chunk of entries of one file of one dataset."""
@@ -169,6 +233,9 @@ class ExecutionPlan:
     reports: tuple[Mapping[str, Any], ...] = ()
     """``reports:`` entries written after the run: ``{id, op, source, outputs: [{path, format}]}``, plus
     ``template`` and ``template_text`` (the file's text, so the hash follows it) for a template of the user's."""
+    variations: tuple[VariationPlan, ...] = ()
+    """``systematics:`` the views whose products are written, labelled by variation (``nominal`` first when
+    ``include_nominal``); empty without systematics. The nominal nodes always run: variations share them."""
 
     # -- lookups -------------------------------------------------------------------------------------------
     @cached_property
@@ -223,6 +290,7 @@ class ExecutionPlan:
             **({"workflows": {k: list(v) for k, v in self.workflows.items()}} if self.workflows else {}),
             # only when there are some: plans without reports keep their hash
             **({"reports": [dict(r) for r in self.reports]} if self.reports else {}),
+            **({"variations": [v.to_dict() for v in self.variations]} if self.variations else {}),
         }
 
     @cached_property
@@ -267,7 +335,18 @@ class ExecutionPlan:
             partitions=tuple(Partition(**p) for p in d.get("partitions") or ()),
             workflows={str(k): tuple(v) for k, v in (d.get("workflows") or {}).items()},
             reports=tuple(d.get("reports") or ()),
+            variations=tuple(VariationPlan.from_dict(v) for v in d.get("variations") or ()),
         )
+
+    @cached_property
+    def varied_nodes(self) -> dict[str, tuple[str, str]]:
+        """Node id of a variation's copy -> (the nominal node id, the variation's name)."""
+        return {copy: (nominal, v.name) for v in self.variations for nominal, copy in v.nodes.items()}
+
+    @cached_property
+    def dataset_labels(self) -> tuple[str, ...]:
+        """The datasets' labels in order, each once (a variation's stand-in datasets carry their nominal's)."""
+        return tuple(dict.fromkeys(dataset_label(d) for d in self.datasets))
 
     def stage_nodes(self) -> Iterable[PlanNode]:
         return (n for n in self.nodes if n.kind is NodeKind.STAGE)

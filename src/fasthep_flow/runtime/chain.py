@@ -25,7 +25,16 @@ from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import InternalError
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.failures import OpError
-from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, ExecutionPlan, NodeKind, Origin, Partition, PlanNode
+from fasthep_flow.plan import (
+    INPUT_NAMES,
+    DatasetPlan,
+    ExecutionPlan,
+    NodeKind,
+    Origin,
+    Partition,
+    PlanNode,
+    dataset_label,
+)
 from fasthep_flow.runtime.bindings import Bindings, function_table, resolve
 from fasthep_flow.runtime.errors import StageError
 from fasthep_flow.runtime.joins import input_names, is_join
@@ -148,6 +157,8 @@ class Program:
     functions: Mapping[str, Callable[..., Any]]
     retries: dict[str, int]
     dataset_names: tuple[str, ...] = ()
+    runs: Mapping[str, frozenset[str]] | None = None
+    """With systematics: plan dataset -> the nodes its partitions run (``variation_nodes``); None: every node."""
 
 
 _PROGRAMS: dict[str, Program] = {}
@@ -227,8 +238,28 @@ def _compile_program(plan: ExecutionPlan, bindings: Bindings) -> Program:
         datasets={d.name: d for d in plan.datasets},
         functions=function_table(bindings),
         retries={s.id: s.retries for s in steps},
-        dataset_names=tuple(d.name for d in plan.datasets),
+        dataset_names=plan.dataset_labels,
+        runs=variation_nodes(plan) if plan.variations else None,
     )
+
+
+def variation_nodes(plan: ExecutionPlan) -> dict[str, frozenset[str]]:
+    """Plan dataset -> the nodes its partitions run, with systematics.
+
+    A nominal dataset runs every nominal node (variations share them) and the copies of each variation whose
+    changes apply to it; a dataset a variation reads in place of another runs that variation's view only.
+    """
+    copies = set(plan.varied_nodes)
+    nominal = frozenset(n.id for n in plan.nodes if n.id not in copies)
+    runs: dict[str, set[str]] = {d.name: set(nominal) for d in plan.datasets if d.name == dataset_label(d)}
+    for view in plan.variations:
+        for member in view.datasets:
+            if member.run in runs and member.run == member.label:
+                if member.varied:
+                    runs[member.run].update(view.nodes.values())
+            else:
+                runs.setdefault(member.run, set()).update(view.node_for(n, member) for n in nominal)
+    return {name: frozenset(ids) for name, ids in runs.items()}
 
 
 def _role(node: PlanNode, bindings: Bindings) -> str:
@@ -344,10 +375,11 @@ def context_symbols(dataset: DatasetPlan, part: Partition, names: Sequence[str] 
     group and metadata, and this partition's file and entries (``entries`` counts this partition's).
     ``dataset_names`` lists every dataset of the run, in order (a dataset axis has one bin per dataset)."""
     meta = dataset.meta or {}
+    label = dataset_label(dataset)  # a variation's stand-in for a dataset carries that dataset's name
     out: dict[str, Any] = {
         "dataset_names": tuple(names),
-        "dataset": dataset.name,
-        "dataset_name": dataset.name,
+        "dataset": label,
+        "dataset_name": label,
         "dataset_eventtype": dataset.eventtype,
         "dataset_group": str(meta.get("group") or dataset.name),
         "dataset_is_data": dataset.eventtype == "data",
@@ -432,9 +464,12 @@ def _run_steps(
 def off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
     """Steps that do not apply to this dataset's source (a read of another source, and all below it)."""
     off: set[str] = set()
+    runs = program.runs.get(dataset.name) if program.runs is not None else None
     for step in program.steps:
-        if (step.role == READ and step.source != dataset.source) or (
-            step.src is not None and step.src in off
+        if (
+            (step.role == READ and step.source != dataset.source)
+            or (step.src is not None and step.src in off)
+            or (runs is not None and step.id not in runs)
         ):
             off.add(step.id)
     return off
@@ -482,7 +517,7 @@ def run_node(step: Step, state: _PartitionState, cache: PartitionCache | None) -
                 partial.events += n_out
             applies = step.applies is None or step.applies(state.dataset)
             if step.role in (SINK, WRITE) and step.when == "partition" and applies:
-                params = _placed_params(step, state.job, state.dataset.name, part)
+                params = _placed_params(step, state.job, dataset_label(state.dataset), part)
                 _record_written(step, state, params, n_out)  # restored from the cache into the same place
             if applies:
                 partial.stats.setdefault(step.id, NodeStats()).add_run(n_in, n_out, 0.0, reused=True)
@@ -618,7 +653,7 @@ def _write(step: Step, state: _PartitionState) -> _Outcome | None:
         return _Outcome(len(events), len(events), counted=False)
     files: list[Path] = []
     if step.when == "partition":
-        params = _placed_params(step, state.job, state.dataset.name, state.part)
+        params = _placed_params(step, state.job, dataset_label(state.dataset), state.part)
         written = _call(step, step.fn, events, params, _ctx(step, state))
         files = _written_files(written, Path(params["path"]))
         _record_written(step, state, params, len(events))

@@ -20,7 +20,16 @@ from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.ops.contract import DATASETS_SYMBOL, Events, RunContext
 from fasthep_flow.ops.render.normalisation import DATASETS_KEY
 from fasthep_flow.ops.totals import eventtype_of_total, is_total, total_key
-from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, NodeKind, Partition, PlanNode
+from fasthep_flow.plan import (
+    INPUT_NAMES,
+    DatasetPlan,
+    ExecutionPlan,
+    NodeKind,
+    Partition,
+    PlanNode,
+    VariationPlan,
+    dataset_label,
+)
 from fasthep_flow.runtime.bindings import function_table, resolve
 from fasthep_flow.runtime.chain import (
     SINK,
@@ -84,16 +93,22 @@ class Finisher:
                     self.result.products[(node_id, dataset.name)] = dict(named)
             for node in self._stream_writes("dataset"):
                 if node.id in partial.chunks and node.id not in partial.dead:
-                    self._write(node, partial.chunks[node.id], dataset, tag=clean_key(dataset.name))
-            for node in self._renders(("dataset", "partition")):
-                self._render(node, [dataset], tag=clean_key(dataset.name))
+                    tag = clean_key(dataset_label(dataset))
+                    self._write(node, partial.chunks[node.id], dataset, tag=tag)
+        views = self._views()
+        for view in views:
+            view.alias(self)
+            for dataset in view.datasets:
+                for node in self._renders(("dataset", "partition"), view):
+                    self._render(node, view, [dataset], tag=clean_key(dataset.name))
         for dataset in self.datasets:
             partial = self.partials[dataset.name]
             for node_id, files in partial.written.items():
                 if node_id not in partial.dead:
-                    self.written.setdefault(node_id, {})[dataset.name] = list(files)
+                    self.written.setdefault(node_id, {})[dataset_label(dataset)] = list(files)
         if final:
-            self._totals()
+            for view in views:
+                self._totals(view)
             self._once()
             for node in self._stream_writes("final"):
                 if any(node.id in self.partials[d.name].dead for d in self.datasets):
@@ -101,26 +116,61 @@ class Finisher:
                 pieces = [c for d in self.datasets for c in self.partials[d.name].chunks.get(node.id, ())]
                 if pieces:
                     self._write(node, pieces, self._total_dataset(), tag=None)
-            for node in self._renders(("final",)):
-                self._render(node, self.datasets, tag=None)
-        self._product_files(final)
+            for view in views:
+                for node in self._renders(("final",), view):
+                    self._render(node, view, view.datasets, tag=None)
+        for view in views:
+            if view.folder is not None:
+                self._product_files(final, view)
         self._manifests()
         return self.result
+
+    def _views(self) -> list[_View]:
+        """What products are written as: the whole run, or with systematics the nominal and each variation
+        (labelled by name; the nominal's files only when ``include_nominal``)."""
+        variations = self.job.plan.variations
+        run_names = {d.name for d in self.datasets}
+        if not variations:
+            return [_View(None, "", [(d, d.name) for d in self.datasets], set(run_names))]
+        by_name = {d.name: d for d in self.datasets}
+        nominal = [d for d in self.datasets if dataset_label(d) == d.name]
+        views = [
+            _View(
+                None,
+                "nominal/" if any(v.nominal for v in variations) else None,
+                [(d, d.name) for d in nominal],
+                {d.name for d in nominal},
+            )
+        ]
+        for v in variations:
+            if v.nominal:
+                continue
+            members = [m for m in v.datasets if m.run in by_name]
+            views.append(
+                _View(
+                    v,
+                    f"{v.name}/",
+                    [(replace(by_name[m.run], name=m.label), m.run) for m in members],
+                    {m.run for m in members},
+                )
+            )
+        return views
 
     # -- products ------------------------------------------------------------------------------------------
     def _dead_anywhere(self, node_id: str) -> bool:
         return any(node_id in self.partials[d.name].dead for d in self.datasets)
 
-    def _totals(self) -> None:
-        """``total_<eventtype>`` per node: the datasets of each eventtype folded in workflow order."""
+    def _totals(self, view: _View) -> None:
+        """``total_<eventtype>`` per node: the view's datasets of each eventtype folded in workflow order."""
         by_node: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for dataset in self.datasets:
+        keys = view.node_keys(self.plan)
+        for dataset in view.datasets:
             for (node_id, name), named in list(self.result.products.items()):
-                if name == dataset.name:
+                if name == dataset.name and node_id in keys:
                     by_type = by_node.setdefault(node_id, {})
                     by_type.setdefault(dataset.eventtype, []).append(named)
         for node_id, by_type in by_node.items():
-            if self._dead_anywhere(node_id):
+            if any(self._dead_anywhere(n) for n in view.sources(node_id, self.plan)):
                 continue
             for eventtype, items in by_type.items():
                 total = fold_all(items, lambda a, b: merge_named(a, b, self.merge))
@@ -169,24 +219,25 @@ class Finisher:
             for d in self.plan.datasets
         }
 
-    def _product_files(self, final: bool) -> None:
-        eventtypes = {d.name: d.eventtype for d in self.datasets}
+    def _product_files(self, final: bool, view: _View) -> None:
+        eventtypes = {d.name: d.eventtype for d in view.datasets}
         for node in self.plan.nodes:
-            if node.kind is not NodeKind.STAGE:
+            if node.kind is not NodeKind.STAGE or node.id in self.plan.varied_nodes:
                 continue
+            key = view.key(node.id)
             by_dataset = {
-                d.name: self.result.products[(node.id, d.name)]
-                for d in self.datasets
-                if (node.id, d.name) in self.result.products
+                d.name: self.result.products[(key, d.name)]
+                for d in view.datasets
+                if (key, d.name) in self.result.products
             }
             if not by_dataset:
                 continue
             if final:
                 for (node_id, name), named in self.result.products.items():
-                    if node_id == node.id and is_total(name):
+                    if node_id == key and is_total(name):
                         by_dataset[name] = named
             stage_id = node.stage or node.id
-            stage = clean_key(stage_id)
+            stage = f"{view.folder}{clean_key(stage_id)}"
             hists = {
                 entry: labelled_hist(
                     h, entry, stage_id, dataset, eventtypes.get(dataset) or eventtype_of_total(dataset)
@@ -196,8 +247,8 @@ class Finisher:
             if hists:
                 self.out.write_text(f"hists/{stage}.json", hists_json(hists))
                 skipped = write_hists_root(self.out.staged(f"hists/{stage}.root"), hists)
-                for key in skipped:
-                    self._warn(node, f"histogram '{key}' of stage '{stage}' has more than 3 axes: JSON only")
+                for name in skipped:
+                    self._warn(node, f"histogram '{name}' of stage '{stage}' has more than 3 axes: JSON only")
             cutflows = {e: c for e, (_, c) in product_entries(by_dataset, is_cutflow).items()}
             if cutflows:
                 self.out.write_text(f"cutflows/{stage}.json", cutflows_json(stage_id, cutflows))
@@ -258,8 +309,12 @@ class Finisher:
             and (n.kind is NodeKind.WRITE or (n.kind is NodeKind.STAGE and n.id in self.sinks))
         ]
 
-    def _renders(self, whens: tuple[str, ...]) -> list[PlanNode]:
-        return [n for n in self.plan.nodes if n.kind is NodeKind.RENDER and (n.when or "final") in whens]
+    def _renders(self, whens: tuple[str, ...], view: _View) -> list[PlanNode]:
+        return [
+            n
+            for n in self.plan.nodes
+            if n.kind is NodeKind.RENDER and (n.when or "final") in whens and view.owns(n.id, self.plan)
+        ]
 
     def _total_dataset(self) -> DatasetPlan:
         types = {d.eventtype for d in self.datasets}
@@ -271,7 +326,7 @@ class Finisher:
 
     def _ctx(self, node: PlanNode, dataset: DatasetPlan) -> RunContext:
         part = Partition(dataset.name, None, 0, None, -1)
-        names = [d.name for d in self.plan.datasets]
+        names = self.plan.dataset_labels
         symbols = {**self.job.bindings.constants, **context_symbols(dataset, part, names)}
         return RunContext(
             node.stage or node.id, dataset, part, self.job.staging, self.plan.globals, self.functions, symbols
@@ -302,12 +357,13 @@ class Finisher:
 
         self._attempt(node, role, call, dataset.name)
 
-    def _render(self, node: PlanNode, datasets: Sequence[DatasetPlan], tag: str | None) -> None:
-        stage_id = node.inputs[0] if node.inputs else None
-        if stage_id is None:
+    def _render(self, node: PlanNode, view: _View, datasets: Sequence[DatasetPlan], tag: str | None) -> None:
+        input_id = node.inputs[0] if node.inputs else None
+        if input_id is None:
             raise InternalError(f"render node {node.id!r} has no input stage")
-        if self._dead_anywhere(stage_id):
+        if self._dead_anywhere(input_id):
             return
+        stage_id = view.key(self.plan.varied_nodes.get(input_id, (input_id, ""))[0])
         products = {
             d.name: _one(self.result.products[(stage_id, d.name)])
             for d in datasets
@@ -321,7 +377,7 @@ class Finisher:
         style.update({k: v for k, v in params.items() if k not in ("style", "out", "when")})
         style["_eventtypes"] = {d.name: d.eventtype for d in datasets if d.name in products}
         # Every dataset of the render, drawn or not: a plot of simulation only still takes the data's luminosity.
-        style[DATASETS_KEY] = {d.name: self._dataset_info(d) for d in datasets}
+        style[DATASETS_KEY] = {d.name: self._dataset_info(d, view.run_of(d.name)) for d in datasets}
         dataset = datasets[0] if len(datasets) == 1 else self._total_dataset()
 
         def call() -> None:
@@ -331,9 +387,9 @@ class Finisher:
 
         self._attempt(node, "render", call, dataset.name)
 
-    def _dataset_info(self, dataset: DatasetPlan) -> dict[str, Any]:
+    def _dataset_info(self, dataset: DatasetPlan, run: str) -> dict[str, Any]:
         """What a plot needs to normalise a dataset: its metadata and what the run read of it."""
-        partial = self.partials[dataset.name]
+        partial = self.partials[run]
         return {
             "eventtype": dataset.eventtype,
             "meta": dict(dataset.meta),
@@ -368,3 +424,60 @@ class Finisher:
 def _one(named: Mapping[str, Any]) -> Any:
     """A stage's product as renders receive it: the product itself when there is one, else the mapping."""
     return next(iter(named.values())) if len(named) == 1 else dict(named)
+
+
+@dataclass
+class _View:
+    """The products of the whole run, or of one variation: its datasets (labelled) and the node keys under
+    which their products are found (``<node id>@<variation>``: the copy, or the shared nominal node)."""
+
+    variation: VariationPlan | None
+    folder: str | None
+    """Prefix of the product files (``w_up/`` → ``hists/w_up/<Stage>.json``); None: not written."""
+    members: list[tuple[DatasetPlan, str]]
+    """(the dataset under its label, the plan dataset computing it)."""
+    runs: set[str]
+
+    @property
+    def datasets(self) -> list[DatasetPlan]:
+        return [d for d, _ in self.members]
+
+    def run_of(self, label: str) -> str:
+        return next((run for d, run in self.members if d.name == label), label)
+
+    def key(self, node_id: str) -> str:
+        return node_id if self.variation is None else f"{node_id}@{self.variation.name}"
+
+    def node_keys(self, plan: ExecutionPlan) -> set[str]:
+        return {self.key(n.id) for n in plan.nodes if n.id not in plan.varied_nodes}
+
+    def sources(self, key: str, plan: ExecutionPlan) -> list[str]:
+        """The plan nodes a product key of this view comes from (to skip totals of failed nodes)."""
+        if self.variation is None:
+            return [key]
+        base = key.removesuffix(f"@{self.variation.name}")
+        return [base, self.variation.nodes.get(base, base)]
+
+    def owns(self, node_id: str, plan: ExecutionPlan) -> bool:
+        varied = plan.varied_nodes.get(node_id)
+        if self.variation is None:
+            return varied is None
+        return varied is not None and varied[1] == self.variation.name
+
+    def alias(self, finisher: Finisher) -> None:
+        """Each nominal node's product of each dataset under this variation's key: the copy's where the
+        variation changed the node, else the shared nominal node's."""
+        if self.variation is None:
+            return
+        products = finisher.result.products
+        plan = finisher.plan
+        members = {m.label: m for m in self.variation.datasets}
+        for node in plan.nodes:
+            if node.id in plan.varied_nodes:
+                continue
+            for dataset, run in self.members:
+                member = members[dataset.name]
+                source = self.variation.node_for(node.id, member)
+                found = products.get((source, run))
+                if found is not None and source not in finisher.partials[run].dead:
+                    products[(self.key(node.id), dataset.name)] = found
