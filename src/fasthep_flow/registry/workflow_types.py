@@ -713,6 +713,115 @@ def _execution(defs: Mapping[str, Def]) -> Param:
     )
 
 
+def _systematics() -> Param:
+    """`systematics:` (LANGUAGE.md §13): every variation runs in the same run as the nominal."""
+    applies = documented(
+        Struct(
+            (
+                _strings("eventtypes", "Event types the variation changes (`mc`, `data`)."),
+                _strings("eventtype", "Alias of `eventtypes`."),
+                _strings("datasets", "Datasets the variation changes, by name."),
+                _strings("dataset", "Alias of `datasets`."),
+            )
+        ),
+        "Which datasets the variation changes.",
+    )
+    variation = documented(
+        Struct(
+            (
+                _s(
+                    "name",
+                    "The variation's name: its products are written under it (`hists/<name>/<Stage>.json`).",
+                    required=True,
+                ),
+                _p(
+                    "mode",
+                    _choice(
+                        ("plan", "inline"),
+                        ("a view of the whole plan (run)", "upstream's in-plan clone of one stage (not run)"),
+                    ),
+                    "How the variation is built.",
+                    default="plan",
+                ),
+                _s("group", "A group of variations (`jes` for `jes_up`/`jes_down`): recorded."),
+                _s("direction", "`up`, `down`, ...: recorded."),
+                _object("metadata", "Free-form metadata: recorded."),
+                _p(
+                    "applies_to",
+                    OneOf(Str, applies),
+                    "The datasets the variation changes: an event type (`mc`), or `{eventtypes, datasets}`; "
+                    "the other datasets keep their nominal products in it.",
+                ),
+                _strings("requires", "Plan nodes that must exist (`stage.<id>`, `read.<source>`): checked."),
+                _p(
+                    "weight",
+                    Struct(
+                        (
+                            _strings(
+                                "multiply",
+                                "Factors (fields or expressions) every `weight_expr` is multiplied by: "
+                                "`(weight_expr) * (factor)`.",
+                            ),
+                        )
+                    ),
+                    "A weight variation.",
+                ),
+                _p(
+                    "replace",
+                    MapOf(Str),
+                    "`field: other field`: every expression and field name the stages read uses the other "
+                    "field.",
+                ),
+                _p(
+                    "datasets",
+                    Struct(
+                        (
+                            _p(
+                                "replace",
+                                MapOf(Str),
+                                "`dataset: other dataset`: the other dataset's files are read in its place, "
+                                "under its name; the other dataset is not read as itself in the variation.",
+                            ),
+                        )
+                    ),
+                    "Dataset replacements.",
+                ),
+                _s("anchor", "Inline mode: the stage to clone."),
+                _s("stage", "Inline mode: alias of `anchor`."),
+                _object("patch", "Inline mode: params merged into the anchor's."),
+                _object("params", "Inline mode: alias of `patch`."),
+                _strings("stop_before", "Inline mode: stages the clone stops before."),
+                _object("export", "Inline mode: fields exported from the clone."),
+                _raw(
+                    "matrix",
+                    {"type": "object", "additionalProperties": {"type": "array"}},
+                    "`axis: [values]`: one variation per combination of values, `{axis}` replaced in its "
+                    "names, fields and factors.",
+                ),
+            )
+        ),
+        "One systematic variation.",
+    )
+    return _p(
+        "systematics",
+        Struct(
+            (
+                _p(
+                    "include_nominal",
+                    Bool,
+                    "Also write the nominal's products, under `nominal/` (the nominal always runs: the "
+                    "variations share its unchanged work).",
+                    default=False,
+                ),
+                _p("profiles", ListOf(Str), "Systematics profiles (accepted, not applied)."),
+                _p("variations", ListOf(variation), "The variations, each run in the same run."),
+            )
+        ),
+        "Systematic variations: each runs in the same `run` as a view of one plan; the work a variation "
+        "does not change is computed once and shared.",
+    )
+
+
 def _root(registry: Registry, defs: Mapping[str, Def]) -> Struct:
     profile_names = sorted(registry.profiles)
     profile = OneOf(
@@ -811,7 +920,7 @@ def _root(registry: Registry, defs: Mapping[str, Def]) -> Struct:
             "Several workflows in one configuration, by name: each runs some of `analysis.stages` (and what "
             "they need); stages they share are computed once when they run together.",
         ),
-        _object("systematics", "Systematic variations."),
+        _systematics(),
         _execution(defs),
         _p(
             "registry",
