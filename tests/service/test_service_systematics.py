@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cursor_marks import at_cursor
 
+from fasthep_flow.document.spans import Pos
 from fasthep_flow.service import Context, Document, complete
 
 HEAD = """\
@@ -26,3 +27,43 @@ def test_a_variation_offers_its_keys_but_not_the_ones_written(ctx: Context) -> N
     got = _labels(HEAD + "  variations:\n    - name: w_up\n      |\n", ctx)
     assert {"weight", "replace", "datasets", "applies_to", "group", "direction"} <= set(got)
     assert "name" not in got
+
+
+WORKFLOW = """\
+version: 1.0
+sources: {events: {kind: toy, nevents: 10}}
+systematics:
+  variations:
+    - {name: up, replace: {Muon_Pt: Muon_Pt_up}, weight: {multiply: "2 * Scale"}}
+analysis:
+  stages:
+    - id: Vars
+      op: hep.define
+      params:
+        variables:
+          - {name: Muon_Pt, expr: "sqrt(Muon_Px ** 2 + Muon_Py ** 2)"}
+          - {name: Muon_Pt_up, expr: "1.1 * Muon_Pt"}
+          - {name: Scale, expr: "1.0 + 0 * EventWeight"}
+"""
+
+
+def test_renaming_a_field_renames_it_in_a_variation_too(ctx: Context) -> None:
+    from fasthep_flow.service import rename
+
+    line = next(i for i, text in enumerate(WORKFLOW.splitlines()) if "{name: Scale" in text)
+    doc = Document("file:///w/t.flow.yaml", WORKFLOW, 1)
+    edits = rename(doc, Pos(line, WORKFLOW.splitlines()[line].index("Scale") + 1), "Factor", ctx)
+    assert isinstance(edits, dict)
+    lines = sorted(e.span.start.line for es in edits.values() for e in es)
+    assert lines == [4, line]  # the definition and the weight factor of the variation
+
+
+def test_a_replaced_field_resolves_to_its_definition(ctx: Context) -> None:
+    from fasthep_flow.service import definition
+
+    doc = Document("file:///w/t.flow.yaml", WORKFLOW, 1)
+    col = WORKFLOW.splitlines()[4].index("Muon_Pt_up") + 2
+    (target,) = definition(doc, Pos(4, col), ctx)
+    assert target.start.line == next(
+        i for i, text in enumerate(WORKFLOW.splitlines()) if "{name: Muon_Pt_up" in text
+    )

@@ -19,7 +19,7 @@ from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import CONTEXT_SYMBOLS, FlowState
 from fasthep_flow.compiler.normalise import DatasetDecl
 from fasthep_flow.compiler.stages import StageDecl
-from fasthep_flow.compiler.symbols import SymbolKind
+from fasthep_flow.compiler.symbols import Reference, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
@@ -234,7 +234,10 @@ def _applies_to(ctx: Context, node: Node | None, out: VariationDecl, dataset_nam
 
 
 def _check_field(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
-    if not fields.known(node.text):
+    known = fields.known(node.text)
+    # a reference like any expression's: rename, find-references and hover see the variation's names too
+    ctx.index.references.append(Reference(node.text, SymbolKind.FIELD, node.span, resolved=known))
+    if not known:
         ctx.unknown_name(codes.UNKNOWN_SYMBOL, node, "field", fields.candidates())
 
 
@@ -248,7 +251,10 @@ def _check_expression(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
         ctx.diagnostics.append(parsed.to_diagnostic(node))
         return
     for name, start, end in parsed.symbol_spans():
-        if not fields.known(name):
+        known = fields.known(name)
+        span = node.span_of(start, end)
+        ctx.index.references.append(Reference(name, SymbolKind.FIELD, span, resolved=known))
+        if not known:
             ctx.unknown_name(
                 codes.UNKNOWN_SYMBOL,
                 node,
