@@ -110,3 +110,26 @@ def test_a_plan_with_variations_round_trips_through_json() -> None:
     assert again.variations == plan.variations and again.hash == plan.hash
     plain = _plan("")
     assert "variations" not in plain.to_dict()  # plans without systematics keep their hash
+
+
+def test_a_matrix_makes_one_variation_per_combination() -> None:
+    plan = _plan(
+        "systematics:\n  variations:\n"
+        "    - name: 'w_{dir}_{n}'\n"
+        "      matrix: {dir: [up, down], n: [1, 2]}\n"
+        "      group: w\n"
+        "      direction: '{dir}'\n"
+        "      weight: {multiply: '{n}'}\n"
+    )
+    names = [(v.name, v.direction) for v in plan.variations]
+    assert names == [("w_up_1", "up"), ("w_up_2", "up"), ("w_down_1", "down"), ("w_down_2", "down")]
+    assert plan.node("stage.Sel@w_down_2").params["weight_expr"] == "(EventWeight) * (2)"
+
+
+def test_a_matrix_template_naming_no_axis_is_reported_inside_the_string() -> None:
+    text = HEAD + "systematics:\n  variations:\n    - {name: 'w_{dirr}', matrix: {dir: [up]}}\n"
+    result = compile_text(text, "/work/wf.flow.yaml")
+    (diag,) = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert diag.code.id == "FF303" and diag.message == "unknown matrix axis 'dirr'"
+    assert diag.hint is not None and "'dir'" in diag.hint
+    assert diag.span.start.line == text.count("\n") - 1

@@ -11,6 +11,8 @@ dataset of its own, `<dataset>@<variation>`, labelled with the replaced dataset'
 
 from __future__ import annotations
 
+import itertools
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +24,7 @@ from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
-from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
+from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.plan import (
     DatasetPlan,
     NodeKind,
@@ -65,10 +67,19 @@ class SystematicsDecl:
 # --- checking --------------------------------------------------------------------------------------------
 
 
-def _strings(node: Node | None) -> list[ScalarNode]:
-    """A string or a list of strings (upstream accepts both wherever a list of names is asked for)."""
+def _strings(node: Node | None, numbers: bool = False) -> list[ScalarNode]:
+    """A string or a list of strings (upstream accepts both wherever a list of names is asked for); with
+    ``numbers``, numbers too (a weight factor `2`, or a matrix value put in whole)."""
+
+    def wanted(i: Node) -> bool:
+        if not isinstance(i, ScalarNode):
+            return False
+        if numbers and isinstance(i.value, int | float) and not isinstance(i.value, bool):
+            return True
+        return i.is_string and bool(i.text.strip())
+
     items = [node] if isinstance(node, ScalarNode) else node.items if isinstance(node, SeqNode) else []
-    return [i for i in items if isinstance(i, ScalarNode) and i.is_string and i.text.strip()]
+    return [i for i in items if wanted(i)]
 
 
 def _text(node: Node | None) -> str | None:
@@ -132,10 +143,109 @@ def collect_systematics(
     for item in items.items if isinstance(items, SeqNode) else []:
         if not isinstance(item, MapNode):
             continue
-        variation = _variation(ctx, item, fields, dataset_names, targets, seen)
-        if variation is not None:
-            out.variations.append(variation)
+        for concrete in _matrix(ctx, item):
+            variation = _variation(ctx, concrete, fields, dataset_names, targets, seen)
+            if variation is not None:
+                out.variations.append(variation)
     return out
+
+
+_TEMPLATED = frozenset(
+    {
+        *("name", "group", "direction", "metadata", "requires", "weight", "replace", "datasets"),
+        *("anchor", "stage", "patch", "params", "stop_before", "export"),
+    }
+)
+"""The keys of a variation whose strings may hold `{axis}` templates of its `matrix` (upstream's list)."""
+
+
+def _matrix(ctx: Context, item: MapNode) -> list[MapNode]:
+    """`matrix: {axis: [values]}`: one variation per combination of values (the first axis varies slowest),
+    `{axis}` in the templated keys replaced by the value (a string that is only `{axis}` takes the value as
+    it is). Without a matrix, the variation itself."""
+    entry = item.entry("matrix")
+    if entry is None:
+        return [item]
+    axes: list[tuple[str, list[ScalarNode]]] = []
+    if isinstance(entry.value, MapNode):
+        for axis in entry.value.entries:
+            values = axis.value.items if isinstance(axis.value, SeqNode) else []
+            scalars = [v for v in values if isinstance(v, ScalarNode)]
+            if not scalars:
+                ctx.report(
+                    codes.PARAM_VALUE,
+                    axis.key,
+                    f"matrix axis '{axis.key.text}' has no values",
+                    hint="list the values: `axis: [up, down]`",
+                )
+                return []
+            axes.append((axis.key.text, scalars))
+    if not axes:
+        ctx.report(codes.PARAM_VALUE, entry.key, "`matrix` has no axes", hint="give `axis: [values]`")
+        return []
+    body = [e for e in item.entries if e.key.text != "matrix"]
+    names = [a for a, _ in axes]
+    if not _templates_known(ctx, body, names):
+        return []
+    out = []
+    for combo in itertools.product(*(values for _, values in axes)):
+        values = {a: v.value for a, v in zip(names, combo, strict=True)}
+        entries = [
+            Entry(e.key, _substituted(e.value, values)) if e.key.text in _TEMPLATED else e for e in body
+        ]
+        out.append(MapNode(item.span, item.index, entries))
+    return out
+
+
+def _fields(text: str) -> list[str] | None:
+    """The `{name}` template fields of ``text``; None when it is not a valid template."""
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        return None
+
+
+def _templates_known(ctx: Context, entries: list[Entry], axes: list[str]) -> bool:
+    ok = True
+    todo: list[Node] = [e.value for e in entries if e.key.text in _TEMPLATED]
+    todo += [e.key for e in entries if e.key.text in _TEMPLATED]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, MapNode):
+            todo += [e.key for e in node.entries] + [e.value for e in node.entries]
+        elif isinstance(node, SeqNode):
+            todo += node.items
+        elif isinstance(node, ScalarNode) and node.is_string and "{" in node.text:
+            for name in _fields(node.text) or []:
+                if name not in axes:
+                    ok = False
+                    ctx.unknown_name(
+                        codes.UNKNOWN_SYMBOL, node, "matrix axis", axes, name=name,
+                        extra_hint="`{axis}` in a variation names an axis of its `matrix`",
+                    )  # fmt: skip
+    return ok
+
+
+def _substituted(node: Node, values: Mapping[str, Any]) -> Node:
+    """A copy of ``node`` with `{axis}` replaced in every string, keys included (at the template's place)."""
+    if isinstance(node, MapNode):
+        entries = [Entry(_substituted(e.key, values), _substituted(e.value, values)) for e in node.entries]  # type: ignore[arg-type]
+        return MapNode(node.span, node.index, entries)
+    if isinstance(node, SeqNode):
+        return SeqNode(node.span, node.index, [_substituted(i, values) for i in node.items])
+    if (
+        isinstance(node, ScalarNode)
+        and node.is_string
+        and "{" in node.text
+        and _fields(node.text) is not None
+    ):
+        whole = node.text.strip()
+        for axis, value in values.items():
+            if whole == "{" + axis + "}":
+                return replace(node, value=value, text=str(value), offsets=())
+        text = node.text.format(**values)
+        return replace(node, value=text, text=text, offsets=())
+    return node
 
 
 def _variation(
@@ -163,15 +273,12 @@ def _variation(
         )
         return None
     seen[name] = name_node
-    for key in ("mode", "matrix"):
-        entry = item.entry(key)
-        if entry is None or (key == "mode" and _text(entry.value) in (None, "plan")):
-            continue
-        what = "inline variations" if key == "mode" else "`matrix` variations"
+    mode = item.entry("mode")
+    if mode is not None and _text(mode.value) not in (None, "plan"):
         ctx.report(
             codes.NOT_SUPPORTED_YET,
-            entry.key,
-            f"{what} are accepted but not run yet: variation '{name}' is skipped",
+            mode.key,
+            f"inline variations are accepted but not run yet: variation '{name}' is skipped",
             severity=Severity.WARNING,
         )
         return None
@@ -188,7 +295,7 @@ def _variation(
             )
     weight = item.get("weight")
     if isinstance(weight, MapNode):
-        factors = _strings(weight.get("multiply"))
+        factors = _strings(weight.get("multiply"), numbers=True)
         for factor in factors:
             _check_expression(ctx, factor, fields)
         out.multiply = tuple(f.text.strip() for f in factors)
