@@ -144,7 +144,7 @@ def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:
     targets |= {f"{a.kind}.{a.stage}.{a.n}" for a in attachments}  # upstream observes write nodes too
     observers = collect_observers(ctx, targets)
     reports = collect_reports(ctx)
-    systematics = collect_systematics(ctx, datasets, state, primary, targets)
+    systematics = collect_systematics(ctx, datasets, state, primary, targets, decls)
 
     execution = to_python(root.get("execution"))
     execution = deep_merge(

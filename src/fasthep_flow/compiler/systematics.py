@@ -104,6 +104,16 @@ class _Fields:
     def known(self, name: str) -> bool:
         return name in self.defined or name in self.branches or name in self.others or not self.closed
 
+    def available(self, name: str, stage: StageDecl) -> bool:
+        """Whether ``name`` exists when ``stage`` runs: a branch, global or context symbol, or a field some
+        stage up to this one defines (or a name nothing known defines, when the inputs are not all known)."""
+        if name in self.branches or name in self.others:
+            return True
+        defs = self.state.defined_by.get(name)
+        if not defs:
+            return not self.closed
+        return any(d.index <= stage.index for d, _ in defs)
+
     def candidates(self) -> list[str]:
         return sorted(self.defined | self.branches)
 
@@ -117,7 +127,12 @@ class _Fields:
 
 
 def collect_systematics(
-    ctx: Context, datasets: list[DatasetDecl], state: FlowState, primary: str, targets: set[str]
+    ctx: Context,
+    datasets: list[DatasetDecl],
+    state: FlowState,
+    primary: str,
+    targets: set[str],
+    decls: list[StageDecl],
 ) -> SystematicsDecl | None:
     """The `systematics` block checked against the workflow: unknown fields, datasets and plan nodes are
     reported at the name (the schema has reported unknown keys and wrong shapes)."""
@@ -146,6 +161,7 @@ def collect_systematics(
         for concrete in _matrix(ctx, item):
             variation = _variation(ctx, concrete, fields, dataset_names, targets, seen)
             if variation is not None:
+                _check_order(ctx, concrete, variation, decls, fields)
                 out.variations.append(variation)
     return out
 
@@ -321,6 +337,45 @@ def _variation(
             if all(known) and isinstance(entry.value, ScalarNode):
                 out.dataset_replace[entry.key.text] = entry.value.text
     return out
+
+
+def _check_order(
+    ctx: Context, item: MapNode, v: VariationDecl, decls: list[StageDecl], fields: _Fields
+) -> None:
+    """FF304: a stage the variation changes must find the fields it then reads — a weight factor or a
+    replacement field defined by a later stage would fail the run (upstream fails there at run time)."""
+    from fasthep_flow.compiler.planner import params_with_defaults
+
+    weight = item.get("weight")
+    factors = _strings(weight.get("multiply"), numbers=True) if isinstance(weight, MapNode) else []
+    renames = item.get("replace")
+    targets = [e.value for e in renames.entries] if isinstance(renames, MapNode) else []
+    reported: set[int] = set()
+    for d in decls:
+        needed: list[tuple[ScalarNode, str]] = []
+        weight_expr = params_with_defaults(d).get("weight_expr") if d.spec is not None else None
+        if factors and isinstance(weight_expr, str) and weight_expr.strip():
+            needed += [(f, name) for f in factors for name in _symbols(f.text)]
+        if v.replace and _renamed_params(d, v.replace) is not None:
+            needed += [(t, t.text) for t in targets if isinstance(t, ScalarNode) and t.is_string]
+        for node, name in needed:
+            if id(node) in reported or not fields.known(name) or fields.available(name, d):
+                continue  # an unknown name is FF303 already
+            reported.add(id(node))
+            ctx.report(
+                codes.USED_BEFORE_DEFINED,
+                node,
+                f"field '{name}' is used before it is defined (variation '{v.name}' changes stage "
+                f"'{d.id}', which runs before the stage defining it)",
+                hint=f"define '{name}' in a stage before '{d.id}'",
+            )
+
+
+def _symbols(text: str) -> list[str]:
+    from fasthep_flow.expressions import ExprError, parse
+
+    parsed = parse(text)
+    return [] if isinstance(parsed, ExprError) else sorted(parsed.symbols)
 
 
 def _applies_to(ctx: Context, node: Node | None, out: VariationDecl, dataset_names: list[str]) -> None:
