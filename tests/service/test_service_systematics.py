@@ -67,3 +67,10 @@ def test_a_replaced_field_resolves_to_its_definition(ctx: Context) -> None:
     assert target.start.line == next(
         i for i, text in enumerate(WORKFLOW.splitlines()) if "{name: Muon_Pt_up" in text
     )
+
+
+def test_replacement_fields_and_weight_factors_complete_with_the_workflows_fields(ctx: Context) -> None:
+    text = WORKFLOW.replace("{Muon_Pt: Muon_Pt_up}", "{Muon_Pt: Muon_P|}")
+    assert {"Muon_Pt", "Muon_Pt_up", "Muon_Px"} <= set(_labels(text, ctx))
+    text = WORKFLOW.replace('multiply: "2 * Scale"', 'multiply: "2 * Sc|"')
+    assert "Scale" in _labels(text, ctx)

@@ -253,6 +253,9 @@ def classify(w: Where, ctx: Context) -> Located:
         kept = _kept_field(w, span, ctx, str(path[1]))
         if kept is not None:
             return kept
+    varied = _variation_field(w, span, ctx)
+    if varied is not None:
+        return varied
     if role == "key":
         return DocKey(place, span, keys=_keys_at(w, path))
     key_path = (*path, place.key) if role == "value" and place.key is not None else (*path, 0)
@@ -294,6 +297,38 @@ def _kept_field(w: Where, span: Span, ctx: Context, output: str) -> InExpression
                     step_order=sys.maxsize,
                 )
     return None
+
+
+def _variation_field(w: Where, span: Span, ctx: Context) -> InExpression | None:
+    """A replacement field (`replace: {field: HERE}`) or a weight factor (`weight: {multiply: HERE}`) of a
+    `systematics` variation: it may read any field the workflow provides, as seen after its last stage."""
+    import sys
+
+    place, path = w.place, w.place.path
+    if len(path) < 4 or path[:2] != ("systematics", "variations") or place.scalar_start is None:
+        return None
+    rest = path[3:]
+    if rest == ("replace",) and place.role == "value":
+        kind = "field"
+    elif (rest == ("weight",) and place.role == "value" and place.key == "multiply") or (
+        rest == ("weight", "multiply") and place.role == "item"
+    ):
+        kind = "expr"
+    else:
+        return None
+    stages = w.doc.index(ctx, w.pos).stages
+    last = stages[-1] if stages else None
+    return InExpression(
+        place,
+        span,
+        text=place.scalar_text,
+        offset=max(0, min(place.end_pos.col, w.pos.col) - place.scalar_start),
+        stage_index=last.index if last else None,
+        stage_id=last.id if last else None,
+        kind=kind,
+        text_start=Pos(place.line, place.scalar_start),
+        step_order=sys.maxsize,
+    )
 
 
 def _in_workflows(path: tuple[PathPart, ...], role: str, key: str | None) -> SymbolKind | None:
