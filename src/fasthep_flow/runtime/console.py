@@ -212,7 +212,8 @@ def summary_renderables(result: RunResult, max_outputs: int = 20) -> list[Render
         row[0] += s.events_in
         row[1] += s.events_out
         row[2] += s.seconds
-        labels[s.node] = s.stage if s.node == f"stage.{s.stage}" else s.node
+        own = s.node == f"stage.{s.stage}" or s.node.startswith(f"stage.{s.stage}@")  # a variation's copy
+        labels[s.node] = s.node.removeprefix("stage.") if own else s.node
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("stage")
     for name in ("events in", "events out", "time"):
