@@ -10,7 +10,7 @@ from fasthep_flow.compiler.dataflow import FlowState
 from fasthep_flow.compiler.joins import JoinDecl, join_plans
 from fasthep_flow.compiler.normalise import DatasetDecl, SourceDecl
 from fasthep_flow.compiler.stages import StageDecl
-from fasthep_flow.compiler.systematics import SystematicsDecl, expand_plan
+from fasthep_flow.compiler.variations import SystematicsDecl, expand_plan
 from fasthep_flow.document.nodes import to_python
 from fasthep_flow.plan import (
     INPUT_NAMES,

@@ -1,68 +1,23 @@
-"""`systematics:`: each variation checked where it is written, then run as a view of the one plan.
+"""`systematics:`: each variation checked where it is written (fields, datasets, plan nodes, the order of the
+stages it changes), giving the declarations ``variations.py`` turns into views of the one plan (LANGUAGE.md §13).
 
-A variation (LANGUAGE.md §13) changes a workflow in up to three ways: `weight.multiply` multiplies every
-`weight_expr` by more factors, `replace` reads other fields where the stages read the named ones, and
-`datasets.replace` reads another dataset in place of one. Upstream compiles one plan per variation and runs
-each on its own; here every variation is a view of one plan, so one `run` computes them all. A node the
-variation changes, or one reading such a node, gets a copy `<node id>@<variation>`; every other node is the
-nominal one, computed once per partition for every variation. A dataset read in place of another is a plan
-dataset of its own, `<dataset>@<variation>`, labelled with the replaced dataset's name.
+A variation changes a workflow in up to three ways: `weight.multiply` multiplies every `weight_expr` by more
+factors, `replace` reads other fields where the stages read the named ones, and `datasets.replace` reads
+another dataset in place of one. The schema has already reported unknown keys and wrong shapes.
 """
 
 from __future__ import annotations
-
-import itertools
-import string
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
 
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.dataflow import CONTEXT_SYMBOLS, FlowState
 from fasthep_flow.compiler.normalise import DatasetDecl
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Reference, SymbolKind
+from fasthep_flow.compiler.variation_matrix import expand_matrix
+from fasthep_flow.compiler.variations import NOMINAL, SystematicsDecl, VariationDecl, renamed_params
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
-from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, SeqNode
-from fasthep_flow.plan import (
-    DatasetPlan,
-    NodeKind,
-    PlanNode,
-    VariationPlan,
-    ViewDataset,
-)
-from fasthep_flow.plan.model import REPLACEMENT_KEY
-
-NOMINAL = "nominal"
-_ATTACHED = (NodeKind.WRITE, NodeKind.RENDER, NodeKind.INSPECT)
-
-
-@dataclass
-class VariationDecl:
-    """One checked variation of `systematics.variations`."""
-
-    name: str
-    group: str | None = None
-    direction: str | None = None
-    eventtypes: frozenset[str] | None = None
-    datasets: frozenset[str] | None = None
-    """`applies_to`: the datasets its changes apply to (None = any); the others take nominal products."""
-    multiply: tuple[str, ...] = ()
-    replace: dict[str, str] = field(default_factory=dict)
-    dataset_replace: dict[str, str] = field(default_factory=dict)
-
-    def applies(self, dataset: DatasetPlan) -> bool:
-        if self.eventtypes is not None and dataset.eventtype not in self.eventtypes:
-            return False
-        return self.datasets is None or dataset.name in self.datasets
-
-
-@dataclass
-class SystematicsDecl:
-    include_nominal: bool
-    variations: list[VariationDecl]
-
+from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 
 # --- checking --------------------------------------------------------------------------------------------
 
@@ -158,110 +113,12 @@ def collect_systematics(
     for item in items.items if isinstance(items, SeqNode) else []:
         if not isinstance(item, MapNode):
             continue
-        for concrete in _matrix(ctx, item):
+        for concrete in expand_matrix(ctx, item):
             variation = _variation(ctx, concrete, fields, dataset_names, targets, seen)
             if variation is not None:
                 _check_order(ctx, concrete, variation, decls, fields)
                 out.variations.append(variation)
     return out
-
-
-_TEMPLATED = frozenset(
-    {
-        *("name", "group", "direction", "metadata", "requires", "weight", "replace", "datasets"),
-        *("anchor", "stage", "patch", "params", "stop_before", "export"),
-    }
-)
-"""The keys of a variation whose strings may hold `{axis}` templates of its `matrix` (upstream's list)."""
-
-
-def _matrix(ctx: Context, item: MapNode) -> list[MapNode]:
-    """`matrix: {axis: [values]}`: one variation per combination of values (the first axis varies slowest),
-    `{axis}` in the templated keys replaced by the value (a string that is only `{axis}` takes the value as
-    it is). Without a matrix, the variation itself."""
-    entry = item.entry("matrix")
-    if entry is None:
-        return [item]
-    axes: list[tuple[str, list[ScalarNode]]] = []
-    if isinstance(entry.value, MapNode):
-        for axis in entry.value.entries:
-            values = axis.value.items if isinstance(axis.value, SeqNode) else []
-            scalars = [v for v in values if isinstance(v, ScalarNode)]
-            if not scalars:
-                ctx.report(
-                    codes.PARAM_VALUE,
-                    axis.key,
-                    f"matrix axis '{axis.key.text}' has no values",
-                    hint="list the values: `axis: [up, down]`",
-                )
-                return []
-            axes.append((axis.key.text, scalars))
-    if not axes:
-        ctx.report(codes.PARAM_VALUE, entry.key, "`matrix` has no axes", hint="give `axis: [values]`")
-        return []
-    body = [e for e in item.entries if e.key.text != "matrix"]
-    names = [a for a, _ in axes]
-    if not _templates_known(ctx, body, names):
-        return []
-    out = []
-    for combo in itertools.product(*(values for _, values in axes)):
-        values = {a: v.value for a, v in zip(names, combo, strict=True)}
-        entries = [
-            Entry(e.key, _substituted(e.value, values)) if e.key.text in _TEMPLATED else e for e in body
-        ]
-        out.append(MapNode(item.span, item.index, entries))
-    return out
-
-
-def _fields(text: str) -> list[str] | None:
-    """The `{name}` template fields of ``text``; None when it is not a valid template."""
-    try:
-        return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError:
-        return None
-
-
-def _templates_known(ctx: Context, entries: list[Entry], axes: list[str]) -> bool:
-    ok = True
-    todo: list[Node] = [e.value for e in entries if e.key.text in _TEMPLATED]
-    todo += [e.key for e in entries if e.key.text in _TEMPLATED]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, MapNode):
-            todo += [e.key for e in node.entries] + [e.value for e in node.entries]
-        elif isinstance(node, SeqNode):
-            todo += node.items
-        elif isinstance(node, ScalarNode) and node.is_string and "{" in node.text:
-            for name in _fields(node.text) or []:
-                if name not in axes:
-                    ok = False
-                    ctx.unknown_name(
-                        codes.UNKNOWN_SYMBOL, node, "matrix axis", axes, name=name,
-                        extra_hint="`{axis}` in a variation names an axis of its `matrix`",
-                    )  # fmt: skip
-    return ok
-
-
-def _substituted(node: Node, values: Mapping[str, Any]) -> Node:
-    """A copy of ``node`` with `{axis}` replaced in every string, keys included (at the template's place)."""
-    if isinstance(node, MapNode):
-        entries = [Entry(_substituted(e.key, values), _substituted(e.value, values)) for e in node.entries]  # type: ignore[arg-type]
-        return MapNode(node.span, node.index, entries)
-    if isinstance(node, SeqNode):
-        return SeqNode(node.span, node.index, [_substituted(i, values) for i in node.items])
-    if (
-        isinstance(node, ScalarNode)
-        and node.is_string
-        and "{" in node.text
-        and _fields(node.text) is not None
-    ):
-        whole = node.text.strip()
-        for axis, value in values.items():
-            if whole == "{" + axis + "}":
-                return replace(node, value=value, text=str(value), offsets=())
-        text = node.text.format(**values)
-        return replace(node, value=text, text=text, offsets=())
-    return node
 
 
 def _variation(
@@ -356,7 +213,7 @@ def _check_order(
         weight_expr = params_with_defaults(d).get("weight_expr") if d.spec is not None else None
         if factors and isinstance(weight_expr, str) and weight_expr.strip():
             needed += [(f, name) for f in factors for name in _symbols(f.text)]
-        if v.replace and _renamed_params(d, v.replace) is not None:
+        if v.replace and renamed_params(d, v.replace) is not None:
             needed += [(t, t.text) for t in targets if isinstance(t, ScalarNode) and t.is_string]
         for node, name in needed:
             if id(node) in reported or not fields.known(name) or fields.available(name, d):
@@ -427,166 +284,3 @@ def _check_expression(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
             )
         else:
             fields.need(name)
-
-
-# --- the plan ----------------------------------------------------------------------------------------------
-
-
-def _renamed_text(text: str, kind: str, renames: Mapping[str, str]) -> str:
-    if kind == "field":
-        return renames.get(text, text)
-    from fasthep_flow.expressions import ExprError, parse
-
-    parsed = parse(text)
-    if isinstance(parsed, ExprError):
-        return text
-    out = text
-    for name, start, end in sorted(parsed.symbol_spans(), key=lambda s: -s[1]):
-        if name in renames:
-            out = out[:start] + renames[name] + out[end:]
-    return out
-
-
-def _plain(node: Node | None, subst: Mapping[int, str]) -> Any:
-    """The params as plain data, with the scalars in ``subst`` (by identity) given their new text."""
-    if isinstance(node, MapNode):
-        out: dict[str, Any] = {}
-        for entry in node.entries:
-            out.setdefault(entry.key.text, _plain(entry.value, subst))
-        return out
-    if isinstance(node, SeqNode):
-        return [_plain(i, subst) for i in node.items]
-    if isinstance(node, ScalarNode):
-        return subst.get(id(node), node.value)
-    return None
-
-
-def _renamed_params(decl: StageDecl, renames: Mapping[str, str]) -> dict[str, Any] | None:
-    """The stage's params with `replace` applied to every expression and field name the op reads (its
-    data-flow uses), or None when none of them names a replaced field."""
-    from fasthep_flow.compiler.planner import params_from
-    from fasthep_flow.registry.dataflow import flow_of
-
-    if decl.spec is None or decl.params is None:
-        return None
-    subst: dict[int, str] = {}
-    for step in flow_of(decl.spec, decl.params, decl.id):
-        for use in step.uses:
-            if use.prefix or use.local_only or use.implicit:
-                continue  # names relative to a collection or the op's own columns are not stream fields
-            new = _renamed_text(use.node.text, use.kind, renames)
-            if new != use.node.text:
-                subst[id(use.node)] = new
-    if not subst:
-        return None
-    given = _plain(decl.params, subst)
-    return params_from(decl, given if isinstance(given, dict) else {})
-
-
-def _varied_params(node: PlanNode, decl: StageDecl | None, variation: VariationDecl) -> Mapping[str, Any]:
-    params: Mapping[str, Any] = node.params
-    if decl is not None and variation.replace:
-        params = _renamed_params(decl, variation.replace) or params
-    weight = params.get("weight_expr")
-    if variation.multiply and isinstance(weight, str) and weight.strip():
-        factors = " * ".join(f"({m})" for m in variation.multiply)
-        params = {**params, "weight_expr": f"({weight}) * {factors}"}
-    return params
-
-
-def _placed_in(node: PlanNode, name: str) -> Mapping[str, Any]:
-    """A copied write, render or inspect writes inside the variation's folder, beside the nominal's."""
-    params = dict(node.params)
-    key = {NodeKind.WRITE: "path", NodeKind.RENDER: "out", NodeKind.INSPECT: "out"}.get(node.kind)
-    if key is None:
-        return params
-    if isinstance(params.get(key), str):
-        params[key] = f"{name}/{params[key]}"
-    elif node.kind is NodeKind.INSPECT:
-        params[key] = f"{name}/inspect/{node.stage or node.id}.json"
-    return params
-
-
-def expand_plan(
-    nodes: list[PlanNode],
-    datasets: tuple[DatasetPlan, ...],
-    decls: Iterable[StageDecl],
-    systematics: SystematicsDecl,
-) -> tuple[list[PlanNode], tuple[DatasetPlan, ...], tuple[VariationPlan, ...]]:
-    """The nominal plan's nodes and datasets plus each variation's copies, and the views naming them."""
-    by_stage = {d.id: d for d in decls}
-    by_name = {d.name: d for d in datasets}
-    all_nodes, all_datasets = list(nodes), list(datasets)
-    views: list[VariationPlan] = []
-    if systematics.include_nominal:
-        views.append(
-            VariationPlan(
-                NOMINAL, datasets=tuple(ViewDataset(d.name, d.name) for d in datasets), nominal=True
-            )
-        )
-    for v in systematics.variations:
-        view_datasets: list[ViewDataset] = []
-        stand_ins = set(v.dataset_replace.values())
-        for ds in datasets:
-            other = v.dataset_replace.get(ds.name)
-            if other is not None and other in by_name:
-                run = _stand_in(ds, by_name[other], v.name)
-                all_datasets.append(run)
-                view_datasets.append(ViewDataset(ds.name, run.name, True))
-            elif ds.name not in stand_ins:  # the replacement is read in place of another, not as itself
-                view_datasets.append(ViewDataset(ds.name, ds.name, v.applies(ds)))
-        copies = _copies(nodes, by_stage, v, moved=bool(v.dataset_replace))
-        all_nodes.extend(copies.values())
-        views.append(
-            VariationPlan(
-                v.name,
-                nodes={nid: copy.id for nid, copy in copies.items()},
-                datasets=tuple(view_datasets),
-                group=v.group,
-                direction=v.direction,
-            )
-        )
-    return all_nodes, tuple(all_datasets), tuple(views)
-
-
-def _stand_in(replaced: DatasetPlan, other: DatasetPlan, variation: str) -> DatasetPlan:
-    """`replaced` as `variation` reads it: `other`'s files, entries and metadata, under `replaced`'s label
-    and group (upstream's rewrite of the dataset entry)."""
-    meta = dict(other.meta)
-    meta["group"] = replaced.meta.get("group", other.meta.get("group", replaced.name))
-    meta[REPLACEMENT_KEY] = {"nominal_dataset": replaced.name, "replacement_dataset": other.name}
-    return replace(other, name=f"{replaced.name}@{variation}", meta=meta)
-
-
-def _copies(
-    nodes: list[PlanNode], by_stage: Mapping[str, StageDecl], v: VariationDecl, moved: bool
-) -> dict[str, PlanNode]:
-    """Nominal node id -> its copy in ``v``, in plan order: the nodes whose params ``v`` changes, those
-    reading or waiting for a copied node and, when ``v`` reads other datasets (``moved``), every write,
-    render and inspect (their files must not mix with the nominal's)."""
-    copies: dict[str, PlanNode] = {}
-    for node in nodes:
-        decl = (
-            by_stage.get(node.stage or "")
-            if node.kind is NodeKind.STAGE and node.id.startswith("stage.")
-            else None
-        )
-        params = _varied_params(node, decl, v) if node.kind is NodeKind.STAGE else node.params
-        deps = (*node.inputs, *node.after)
-        if (
-            params == node.params
-            and not any(d in copies for d in deps)
-            and not (moved and node.kind in _ATTACHED)
-        ):
-            continue
-        copy = replace(
-            node,
-            id=f"{node.id}@{v.name}",
-            params=params,
-            inputs=tuple(copies[i].id if i in copies else i for i in node.inputs),
-            after=tuple(copies[i].id if i in copies else i for i in node.after),
-        )
-        if node.kind in _ATTACHED:
-            copy = replace(copy, params=_placed_in(copy, v.name))
-        copies[node.id] = copy
-    return copies
