@@ -116,6 +116,38 @@ def collect_attachments(
     return result
 
 
+_DRAWN_KINDS = ("histogram", "cutflow")
+"""Product kinds a render attachment draws; other ports (tables, schemas) are drawn by once-per-run stages."""
+
+
+def _check_drawable(ctx: Context, d: StageDecl, op: str, where: Node) -> None:
+    """A render attached to a stage draws one of the stage's products: a histogram style on a cutflow stage
+    (or a cutflow table on a histogram) would pass check and fail the run, so it is reported here."""
+    render = ctx.registry.render(op) if op else None
+    stage = ctx.registry.stage_op(d.op) if d.op else None
+    if render is None or stage is None or render.pending or not render.inputs:
+        return
+    wants = render.inputs[0].kind
+    has = [p.kind for p in stage.outputs]
+    if wants not in _DRAWN_KINDS or wants in has or not any(k in _DRAWN_KINDS for k in has):
+        return
+    drawers = sorted(
+        name
+        for name in ctx.registry.ops_for("renders")
+        if (spec := ctx.registry.render(name)) is not None
+        and not spec.pending
+        and spec.inputs
+        and spec.inputs[0].kind in has
+    )
+    ctx.report(
+        codes.WRONG_OP_KIND,
+        where,
+        f"'{op}' draws a {wants}, and stage '{d.id}' ({d.op}) produces no {wants}",
+        hint=f"render its {' or '.join(k for k in has if k in _DRAWN_KINDS)} with "
+        + (", ".join(f"`{n}`" for n in drawers) or "a style whose op draws it"),
+    )
+
+
 def _attachment(
     ctx: Context,
     d: StageDecl,
@@ -155,6 +187,7 @@ def _attachment(
             op = str(styles[name].get("op", ""))
             _warn_stage_style(ctx, style_node, op)
         check_output_path(ctx, item.get("out"))
+        _check_drawable(ctx, d, op, style_node if style_node is not None else item)
     elif kind == "write":
         out_node = item.get("output") or item.get("use")  # `use:` is upstream's name for a layout
         if isinstance(out_node, ScalarNode) and isinstance(out_node.value, str):
