@@ -576,7 +576,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
-    from fasthep_flow.lsp.server import main as lsp_main
+    from fasthep_flow.lsp.launch import main as lsp_main
 
     argv = []
     if args.tcp:

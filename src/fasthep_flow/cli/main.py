@@ -352,6 +352,12 @@ def unknown_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lsp"]:
+        # the editor waits for the answer to `initialize`: it is given before anything heavy is imported
+        # (lsp/handshake.py), so neither this parser of every command nor their modules are built first
+        from fasthep_flow.lsp.launch import main as lsp_main
+
+        return lsp_main(argv[1:])
     parser = build_parser()
     problem = unknown_command(parser, argv)
     if problem is not None:

@@ -1,5 +1,5 @@
 """The language server: a thin pygls host over ``fasthep_flow.service`` (``fasthep-flow lsp``)."""
 
-from fasthep_flow.lsp.server import main
+from fasthep_flow.lsp.launch import main
 
 __all__ = ["main"]

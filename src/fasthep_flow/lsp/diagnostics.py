@@ -119,6 +119,7 @@ class DiagnosticsHost:
         if uri not in self.server.open_uris():
             return
         doc, ctx = self.server.snapshot(uri)
+        known = self.includes.get(uri)
         items = await self.compute(doc, ctx)
         if self._seq.get(uri) != seq or uri not in self.server.open_uris():
             return  # a newer edit has been scheduled: it will publish
@@ -127,6 +128,17 @@ class DiagnosticsHost:
         )
         self.published[uri] = doc.version
         self.server.collect_when_idle()
+        includes = self.includes.get(uri, frozenset())
+        if includes and ctx is not self.server.ctx:
+            # another buffer changed while this compile ran (an included file, maybe, which it did not know it
+            # included when that edit came): what was just published may already be stale
+            self.schedule(uri, immediate=True)
+        if includes != known:
+            # open files it includes were diagnosed alone until now: diagnose them again, in context
+            opened = {_resolved(uri_to_path(u)): u for u in self.server.open_uris()}
+            for path in includes - (known or frozenset()):
+                if path in opened:
+                    self.schedule(opened[path], immediate=True)
 
     async def compute(self, doc: Document, ctx: Context) -> list[types.Diagnostic]:
         includer = self.includer_of(doc.uri)

@@ -9,11 +9,8 @@ the plumbing they share is ``host.py``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-import sys
-from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -68,6 +65,16 @@ class FlowProtocol(LanguageServerProtocol):
             )
             self._send_response(data["id"], None, error.to_response_error())
             return _ANSWERED
+
+    answered_early: Any = None
+    """The id of the ``initialize`` request ``lsp/handshake.py`` answered before pygls was imported: pygls
+    still handles it (to set up the workspace and capabilities) but its identical answer is not sent again."""
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        if msg_id is not None and msg_id == self.answered_early:
+            self.answered_early = None
+            return
+        super()._send_response(msg_id, result, error)
 
     def handle_message(self, message: Any) -> None:
         if message is _ANSWERED:
@@ -222,24 +229,6 @@ def build_server() -> FlowServer:
     return server
 
 
-def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="fasthep-flow lsp", description="Run the fasthep-flow language server."
-    )
-    parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")
-    parser.add_argument("--log-file", metavar="PATH", help="write the server log here (default: stderr)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    return parser.parse_args(list(argv))
-
-
-def _host_port(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise SystemExit(f"fasthep-flow lsp: --tcp expects HOST:PORT, got {value!r}")
-    return host or "127.0.0.1", int(port)
-
-
 def warm_up() -> None:
     """Compile a tiny workflow once the client is initialized, then freeze what is loaded by then.
 
@@ -263,25 +252,6 @@ def warm_up() -> None:
     gc.disable()  # collections happen when the user pauses: FlowServer.collect_when_idle
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse_args(sys.argv[1:] if argv is None else argv)
-    handler: logging.Handler = (
-        logging.FileHandler(args.log_file, encoding="utf-8")
-        if args.log_file
-        else logging.StreamHandler(sys.stderr)
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(args.log_level)
-    logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
-    # Compiles run in worker threads; a short GIL switch interval keeps requests answered meanwhile
-    # (completion does not wait ~5 ms for every slice of a running compile).
-    sys.setswitchinterval(0.0005)
-    server = build_server()  # `initialize` is answered before the compiler is imported: see `warm_up`
-    if args.tcp:
-        host, port = _host_port(args.tcp)
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
-    return 0
+from fasthep_flow.lsp.launch import main  # noqa: E402 (the entry point lives where pygls is not imported)
+
+__all__ = ["FlowServer", "build_server", "main", "warm_up"]
