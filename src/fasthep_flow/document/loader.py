@@ -29,6 +29,7 @@ from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, Scalar
 from fasthep_flow.document.reparse import reparse
 from fasthep_flow.document.scalars import decode_scalar
 from fasthep_flow.document.spans import LineIndex, Pos, Span
+from fasthep_flow.document.splice import splice_stages
 
 MAX_DEPTH = 200
 """Deeper nesting is refused (no workflow needs it; every recursive walk downstream stays safe)."""
@@ -164,6 +165,10 @@ def _reuse(previous: tuple[str, Loaded], text: str, file: str) -> Loaded | None:
     if "\r" in old_text or old_text.startswith("\ufeff") or _UNUSUAL_BREAKS.search(text):
         return None  # positions there need the careful path
     found = reparse(old_text, old.root, old.index, text, file)
+    if found is None and len(text) <= MAX_TEXT_CHARS:
+        found = splice_stages(
+            old_text, old.root, old.index, text, file, lambda t, index: _parse(t, file, index, True)
+        )
     return Loaded(found[0], (), found[1]) if found is not None else None
 
 
