@@ -16,7 +16,9 @@ from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.compiler.symbols import Definition, FieldOrigin, Reference, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Related, Severity
+from fasthep_flow.document.node_memo import NodeMemo
 from fasthep_flow.document.nodes import ScalarNode
+from fasthep_flow.document.spans import Span
 from fasthep_flow.expressions import Expr, ExprError, FunctionSig, check, parse
 from fasthep_flow.expressions.types import (
     CONSTANT,
@@ -24,6 +26,7 @@ from fasthep_flow.expressions.types import (
     STRING,
     UNKNOWN,
     StaticType,
+    TypeProblem,
     check_types,
     type_of_description,
 )
@@ -88,6 +91,14 @@ class FlowState:
     reported missing (the unknown op is the one error, not one per field it would have defined)."""
 
 
+_STEPS: NodeMemo[list[FlowStep]] = NodeMemo(8192)
+"""(params node, op node, stage id) -> the stage's data-flow steps, made with the guarding op spec."""
+_NAME_SPANS: NodeMemo[tuple[tuple[str, Span], ...]] = NodeMemo(32768)
+"""Scalar node -> each symbol an expression in it reads, with its document span."""
+_TYPE_PROBLEMS: dict[tuple[str, tuple[tuple[str, StaticType], ...]], tuple[TypeProblem, ...]] = {}
+"""(expression text, the known types of its names) -> its type problems (positions relative to the text)."""
+
+
 @lru_cache(maxsize=16)
 def _signatures_of(registry: object) -> dict[str, FunctionSig]:
     functions = registry.functions  # type: ignore[attr-defined]
@@ -125,7 +136,14 @@ def analyse_flow(ctx: Context, decls: list[StageDecl], state: FlowState) -> None
         if d.spec is None:
             state.opaque.add(d.id)
             continue
-        steps = flow_of(d.spec, d.params, d.id, anchor=d.op_node)
+        spec, params, anchor = d.spec, d.params, d.op_node
+        steps = _STEPS.get(
+            (params, anchor, d.id),
+            spec,
+            lambda spec=spec, params=params, sid=d.id, anchor=anchor: flow_of(
+                spec, params, sid, anchor=anchor
+            ),
+        )
         steps_of[d.index] = steps
         for k, step in enumerate(steps):
             for fd in step.defines:
@@ -468,20 +486,32 @@ def _check_use(
     flow: StageFlow,
 ) -> None:
     expr: Expr | None = None
-    if use.kind == "field" and isinstance(use.node.value, str):
-        names = [(use.node.text, 0, len(use.node.text))]
-        if not use.node.text.strip():
+    node = use.node
+    if use.kind == "field" and isinstance(node.value, str):
+        if not node.text.strip():
             return
+        names = _NAME_SPANS.get(
+            (node, "field", use.implicit),
+            None,
+            lambda: ((node.text, node.span if use.implicit else node.span_of(0, len(node.text))),),
+        )
     else:
         expr = parse_use(ctx, use, sigs)
         if expr is None:
             return
-        names = expr.symbol_spans()
+        found = expr
+        names = _NAME_SPANS.get(
+            (node, use.implicit),
+            None,
+            lambda: tuple(
+                (name, node.span if use.implicit else node.span_of(start, end))
+                for name, start, end in found.symbol_spans()
+            ),
+        )
     typed: dict[str, StaticType] = {}
-    for name, start, end in names:
+    for name, span in names:
         if name in use.local_names:
             continue
-        span = use.node.span if use.implicit else use.node.span_of(start, end)
         resolved = _resolve(name, use, d, ancestors, src_fields, state, local, constants)
         if resolved is None and use.local_only:
             _unresolved_local(ctx, d, use, name, span)
@@ -493,19 +523,30 @@ def _check_use(
             ctx.index.references.append(Reference(resolved, kind, span, stage=d.id))
             if resolved not in flow.reads:
                 flow.reads.append(resolved)
-            if expr is not None and (found := _static_type(resolved, ancestors, src_fields, state, local)):
-                typed[name] = found
+            if expr is not None and (
+                found_type := _static_type(resolved, ancestors, src_fields, state, local)
+            ):
+                typed[name] = found_type
             continue
         full = use.prefix + name if use.prefix else name
         _unresolved(ctx, d, use, name, full, span, ancestors, src_fields, state, local)
     if expr is not None and typed and not use.local_only and not use.implicit:
-        for problem in check_types(expr.tree, typed.get):
+        for problem in _type_problems(expr, typed):
             ctx.report(
-                codes.EXPR_TYPE,
-                use.node.span_of(problem.start, problem.end),
-                problem.message,
-                hint=problem.hint,
+                codes.EXPR_TYPE, node.span_of(problem.start, problem.end), problem.message, hint=problem.hint
             )
+
+
+def _type_problems(expr: Expr, typed: dict[str, StaticType]) -> tuple[TypeProblem, ...]:
+    """``check_types`` remembered by the expression's text and the types it was given (an unchanged stage
+    reads the same types from the same source, keystroke after keystroke)."""
+    key = (expr.text, tuple(sorted(typed.items())))
+    found = _TYPE_PROBLEMS.get(key)
+    if found is None:
+        if len(_TYPE_PROBLEMS) > 16384:
+            _TYPE_PROBLEMS.clear()
+        found = _TYPE_PROBLEMS[key] = tuple(check_types(expr.tree, typed.get))
+    return found
 
 
 _STRING_CONTEXT = frozenset({"dataset", "dataset_name", "file", "dataset_eventtype", "dataset_group"})

@@ -13,6 +13,7 @@ from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.symbols import Definition, Reference, StageInfo, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Related, Severity
+from fasthep_flow.document.node_memo import NodeMemo
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 
 if TYPE_CHECKING:
@@ -171,18 +172,31 @@ def collect_stages(ctx: Context, source_names: list[str], primary: str) -> list[
     return decls
 
 
+_ODD_KEYS: NodeMemo[tuple[ScalarNode, ...]] = NodeMemo(8192)
+"""Params node -> the keys inside it that are not strings (``document/node_memo.py``)."""
+
+
 def _check_param_keys(ctx: Context, params: MapNode | None) -> None:
     """Every key inside a stage's params is a name (group, alias, variation...): `3.5:` is an FF124 error."""
-    stack: list[Node] = [params] if params is not None else []
+    if params is None:
+        return
+    for key in _ODD_KEYS.get((params,), None, lambda: _odd_keys(params)):
+        ctx.check_name(key, "a key")
+
+
+def _odd_keys(params: MapNode) -> tuple[ScalarNode, ...]:
+    found: list[ScalarNode] = []
+    stack: list[Node] = [params]
     while stack:
         node = stack.pop()
         if isinstance(node, MapNode):
             for entry in node.entries:
                 if not entry.key.is_string:
-                    ctx.check_name(entry.key, "a key")
+                    found.append(entry.key)
                 stack.append(entry.value)
         elif isinstance(node, SeqNode):
             stack.extend(node.items)
+    return tuple(found)
 
 
 def _resolve_op(ctx: Context, decl: StageDecl) -> None:
@@ -194,6 +208,7 @@ def _resolve_op(ctx: Context, decl: StageDecl) -> None:
         if spec.kind.value == "sink" and decl.role == "transform":
             decl.role = "sink"
         if spec.problems is not None and decl.params is not None:
+            # not remembered: some ops look at files (a weights table, a schema file) that may change
             for problem in spec.problems(decl.params):
                 severity = Severity.WARNING if problem.warning else Severity.ERROR
                 ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)

@@ -21,6 +21,7 @@ from fasthep_flow.compiler.context import Context
 from fasthep_flow.document import codes
 from fasthep_flow.document.codes import Code
 from fasthep_flow.document.diagnostics import Fix
+from fasthep_flow.document.node_memo import NodeMemo
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, node_at, to_python
 
 _TYPE_NAMES = {
@@ -79,6 +80,9 @@ def _validators_for(registry: object) -> _Validators:
     }
     document = dict(schema)
     document["$defs"] = {**defs, "stage": True}
+    stages = schema.get("properties", {}).get("analysis", {}).get("properties", {}).get("stages")
+    if isinstance(stages, dict):
+        stages.pop("items", None)  # each stage is validated on its own (``check_structure``)
     return _Validators(cls(document), cls({"$defs": defs, "$ref": "#/$defs/stage"}), params)
 
 
@@ -157,39 +161,78 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     yield error
 
 
+_STAGE_PROBLEMS: NodeMemo[tuple[tuple[str, Any, tuple[Any, ...]], ...]] = NodeMemo(8192)
+"""Stage node -> what the schema says about it (``_stage_problems``), for the stages an edit left alone."""
+
+
 def check_structure(ctx: Context) -> None:
     validators = _validators_for(ctx.registry)
-    data = to_python(ctx.root)
+    analysis = ctx.root.get("analysis")
+    stages_node = analysis.get("stages") if isinstance(analysis, MapNode) else None
+    items = stages_node.items if isinstance(stages_node, SeqNode) else None
+    # the stages are checked one by one below; the document's schema does not look inside them
+    data = _without_stage_items(ctx.root, analysis, stages_node) if items is not None else to_python(ctx.root)
     for top in validators.document.iter_errors(data):
         for err in _leaves(top):
             _explain(ctx, err)
-    analysis = data.get("analysis") if isinstance(data, dict) else None
-    stages = analysis.get("stages") if isinstance(analysis, dict) else None
-    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+    for i, item in enumerate(items or ()):
         prefix = ("analysis", "stages", i)
-        shell = {k: v for k, v in stage.items() if k != "params"} if isinstance(stage, dict) else stage
-        if isinstance(stage, dict) and "params" in stage:
-            shell["params"] = {}  # its type is checked here, its content against the op's schema below
-            if not isinstance(stage["params"], dict):
-                shell["params"] = stage["params"]
-        for top in _errors_of(validators.stage, "stage", shell):
-            for err in _leaves(top):
-                _explain(ctx, err, prefix)
-        if not isinstance(stage, dict) or not isinstance(stage.get("op"), str):
+        found = _STAGE_PROBLEMS.get(
+            (item,), validators, lambda item=item: _stage_problems(ctx, validators, to_python(item))
+        )
+        for what, value, sub in found:
+            if what == "missing-params":
+                _explain_missing_params(ctx, prefix, value)
+                continue
+            for top in value:
+                for err in _leaves(top):
+                    _explain(ctx, err, (*prefix, *sub))
+
+
+def _without_stage_items(root: MapNode, analysis: Node | None, stages: Node | None) -> dict[str, Any]:
+    """The document as plain data, each stage standing as null (first entry wins, as ``to_python``)."""
+    out: dict[str, Any] = {}
+    for e in root.entries:
+        if e.key.text in out:
             continue
-        validator = validators.params.get(stage["op"])
-        spec = ctx.registry.stage_op(stage["op"])
-        if validator is None or spec is None:
-            continue  # unknown op: reported (with a did-you-mean) by the stages pass; params unchecked
-        if "params" not in stage:
-            if spec.required_params:
-                _explain_missing_params(ctx, prefix, stage["op"])
-            continue
+        if e.value is analysis and isinstance(analysis, MapNode):
+            section: dict[str, Any] = {}
+            for a in analysis.entries:
+                if a.key.text not in section:
+                    is_stages = a.value is stages and isinstance(stages, SeqNode)
+                    section[a.key.text] = [None] * len(stages.items) if is_stages else to_python(a.value)  # type: ignore[union-attr]
+            out[e.key.text] = section
+        else:
+            out[e.key.text] = to_python(e.value)
+    return out
+
+
+def _stage_problems(
+    ctx: Context, validators: _Validators, stage: Any
+) -> tuple[tuple[str, Any, tuple[Any, ...]], ...]:
+    """One stage against its schema and its op's params schema: ("errors", errors, path below the stage)
+    and ("missing-params", op) items, in the order they are explained. Depends on the stage alone."""
+    out: list[tuple[str, Any, tuple[Any, ...]]] = []
+    shell = {k: v for k, v in stage.items() if k != "params"} if isinstance(stage, dict) else stage
+    if isinstance(stage, dict) and "params" in stage:
+        shell["params"] = {}  # its type is checked here, its content against the op's schema below
         if not isinstance(stage["params"], dict):
-            continue  # reported as a type error above
-        for top in _errors_of(validator, stage["op"], stage["params"]):
-            for err in _leaves(top):
-                _explain(ctx, err, (*prefix, "params"))
+            shell["params"] = stage["params"]
+    out.append(("errors", _errors_of(validators.stage, "stage", shell), ()))
+    if not isinstance(stage, dict) or not isinstance(stage.get("op"), str):
+        return tuple(out)
+    validator = validators.params.get(stage["op"])
+    spec = ctx.registry.stage_op(stage["op"])
+    if validator is None or spec is None:
+        return tuple(out)  # unknown op: reported (with a did-you-mean) by the stages pass; params unchecked
+    if "params" not in stage:
+        if spec.required_params:
+            out.append(("missing-params", stage["op"], ()))
+        return tuple(out)
+    if not isinstance(stage["params"], dict):
+        return tuple(out)  # reported as a type error above
+    out.append(("errors", _errors_of(validator, stage["op"], stage["params"]), ("params",)))
+    return tuple(out)
 
 
 def _params_fix(ctx: Context, stage_path: tuple[Any, ...]) -> Fix | None:

@@ -212,9 +212,13 @@ class _Shifter:
     def _shifted_scalar(self, node: ScalarNode) -> ScalarNode:
         """A scalar after the edit on the same line: same text, columns and offsets moved by the edit."""
         offsets = node.offsets
+        span = self._span(node.span)
+        # offsets count in the text of the node's own index, which is older than the previous version when
+        # the node has been shared since an earlier edit: re-base them on where the node now starts
+        delta = self.new_index.offset(span.start) - node.index.offset(node.span.start)
         moved = (
-            range(offsets.start + self.delta, offsets.stop + self.delta)
+            range(offsets.start + delta, offsets.stop + delta)
             if isinstance(offsets, range)
-            else tuple(o + self.delta for o in offsets)
+            else tuple(o + delta for o in offsets)
         )
-        return ScalarNode(self._span(node.span), self.new_index, node.value, node.text, node.style, moved)
+        return ScalarNode(span, self.new_index, node.value, node.text, node.style, moved)

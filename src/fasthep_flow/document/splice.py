@@ -4,7 +4,7 @@ Most edits that are not inside one scalar (``reparse.py``) still stay inside ``a
 a line added to a stage, a stage pasted in. For those the new tree is the previous one with the touched
 stage items parsed again and the rest kept: the items before them are shared as they are, the items and
 entries after them are shared too when the edit did not move them, and copied with their lines and offsets
-shifted when it did. Shared nodes are what lets the compiler re-use its per-stage work (``compiler/stage_cache.py``).
+shifted when it did. Shared nodes are what lets the compiler re-use its per-stage work (``document/node_memo.py``).
 
 The touched items are parsed from a text of the same length as the new one in which everything outside them
 is blanked (so lines, columns and offsets come out as in a full parse) except the lines holding the keys
@@ -180,13 +180,16 @@ class _Mover:
     def node(self, node: Node) -> Node:
         if isinstance(node, ScalarNode):
             offsets = node.offsets
-            chars = self.chars
+            span = self.span(node.span)
+            # offsets count in the text of the node's own index, which may be older than the previous
+            # version (a node shared since an earlier edit): re-base them on where the node now starts
+            chars = self.index.offset(span.start) - node.index.offset(node.span.start)
             moved = (
                 range(offsets.start + chars, offsets.stop + chars)
                 if isinstance(offsets, range)
                 else tuple(o + chars for o in offsets)
             )
-            return ScalarNode(self.span(node.span), self.index, node.value, node.text, node.style, moved)
+            return ScalarNode(span, self.index, node.value, node.text, node.style, moved)
         if isinstance(node, MapNode):
             entries = [Entry(self.node(e.key), self.node(e.value)) for e in node.entries]  # type: ignore[arg-type]
             return MapNode(self.span(node.span), self.index, entries)
