@@ -462,7 +462,7 @@ def test_any_text_gives_a_tree_or_diagnostics_never_an_exception(text: str, liby
         assert loaded.index.offset(d.span.start) <= len(text)
 
 
-# --- the garbage collector is held during a parse, and given back as it was ---------------------------------
+# --- a parse leaves the garbage collector as it was (no process-wide switching) ----------------------------
 
 
 def test_parse_restores_the_garbage_collector_state() -> None:

@@ -41,8 +41,8 @@ from fasthep_flow.compiler.workflows import check_selection, collect_workflows
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Severity
 from fasthep_flow.document.files import UnreadableFile, prefix_index, read_workflow_file
-from fasthep_flow.document.gc_pause import gc_paused
 from fasthep_flow.document.includes import DiskReader, LoadedWorkflow, include_errors, load_workflow
+from fasthep_flow.document.node_memo import new_generation
 from fasthep_flow.document.nodes import MapNode, ScalarNode, to_python
 from fasthep_flow.document.spans import LineIndex
 from fasthep_flow.plan import ExecutionPlan
@@ -66,8 +66,8 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
 
 
 def compile_text(text: str, file: str, options: CompileOptions | None = None) -> CompileResult:
-    with gc_paused():  # a compile builds a large acyclic tree: collecting it half-way is wasted time
-        return _compile(text, file, options or CompileOptions())
+    new_generation()  # per-stage results of the compile before this one are kept for it (document/node_memo.py)
+    return _compile(text, file, options or CompileOptions())
 
 
 def _compile(text: str, file: str, options: CompileOptions) -> CompileResult:

@@ -24,7 +24,6 @@ import yaml.events as ev
 
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Diagnostic, Related, error, warning
-from fasthep_flow.document.gc_pause import gc_paused
 from fasthep_flow.document.nodes import Entry, MapNode, Node, ScalarNode, ScalarStyle, SeqNode
 from fasthep_flow.document.reparse import reparse
 from fasthep_flow.document.scalars import decode_scalar
@@ -111,8 +110,7 @@ def _parse(text: str, file: str, index: LineIndex, libyaml: bool) -> Loaded:
     composer = _Composer(text, file, index, shift, parser.resolve)
     root: Node | None = None
     try:
-        with gc_paused():
-            root = composer.compose(parser.get_event)
+        root = composer.compose(parser.get_event)
     except yaml.reader.ReaderError as exc:
         composer.diagnostics.append(_reader_error(exc, text, file, index, byte_offsets=is_c))
     except yaml.YAMLError as exc:

@@ -127,7 +127,6 @@ class DiagnosticsHost:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=items, version=doc.version)
         )
         self.published[uri] = doc.version
-        self.server.collect_when_idle()
         includes = self.includes.get(uri, frozenset())
         if includes and ctx is not self.server.ctx:
             # another buffer changed while this compile ran (an included file, maybe, which it did not know it
@@ -209,7 +208,6 @@ class DiagnosticsHost:
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         items = await self.compute(doc, ctx)
-        self.server.collect_when_idle()
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 

@@ -9,7 +9,6 @@ the plumbing they share is ``host.py``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from concurrent.futures import Future
 from pathlib import Path
@@ -142,28 +141,6 @@ class FlowServer(LanguageServer):
         self.ctx = Context()
         self.diagnostics = DiagnosticsHost(self)
         self._docs: dict[str, Document] = {}
-        self._idle_gc: asyncio.TimerHandle | None = None
-        self._idle_rounds = 0
-
-    # -- memory ------------------------------------------------------------------------------------------------
-    def collect_when_idle(self) -> None:
-        """Run Python's cyclic collector once the user pauses, instead of in the middle of a keystroke.
-
-        The server runs with automatic collection off (see ``warm_up``): a compile builds ~100k objects that
-        are freed by reference counting, and the collections they would trigger cost several milliseconds of
-        every diagnosis. Whatever cycles pile up (asyncio and protocol bookkeeping) are collected here, two
-        seconds after the last diagnosis, with a full collection every tenth time.
-        """
-        if self._idle_gc is not None:
-            self._idle_gc.cancel()
-        self._idle_gc = asyncio.get_running_loop().call_later(2.0, self._collect)
-
-    def _collect(self) -> None:
-        import gc
-
-        self._idle_gc = None
-        self._idle_rounds += 1
-        gc.collect(2 if self._idle_rounds % 10 == 0 else 1)
 
     # -- state -------------------------------------------------------------------------------------------------
     @property
@@ -230,16 +207,13 @@ def build_server() -> FlowServer:
 
 
 def warm_up() -> None:
-    """Compile a tiny workflow once the client is initialized, then freeze what is loaded by then.
+    """Compile a tiny workflow once the client is initialized.
 
     Runs in a worker thread after `initialized` (``lsp/sync.py``), so `initialize` is answered with only pygls
     loaded. The first compile imports the compiler and builds the expression parser, the registry and the
     schema validators; doing it while the client opens its first file moves that cost out of the first
-    `didOpen` (which waits on the same imports if it comes first). Freezing those long-lived objects keeps Python's garbage
-    collector from rescanning them during every later compile (it halves the slowest diagnostics).
+    `didOpen` (which waits on the same imports if it comes first).
     """
-    import gc
-
     from fasthep_flow.compiler import compile_text
 
     compile_text(
@@ -247,9 +221,6 @@ def warm_up() -> None:
         "    - {id: A, op: hep.define, params: {variables: [{name: x, expr: 'sqrt(NMuon) > 1'}]}}\n",
         "untitled:warm-up",
     )
-    gc.collect()
-    gc.freeze()
-    gc.disable()  # collections happen when the user pauses: FlowServer.collect_when_idle
 
 
 from fasthep_flow.lsp.launch import main  # noqa: E402 (the entry point lives where pygls is not imported)
