@@ -11,8 +11,9 @@ The keys hold the nodes (a node is hashed by identity and stays alive while its 
 never match a different node), and each entry also holds the *other* inputs it was computed with (the op's
 spec, the validator), compared by identity on a hit: a result made with another registry is never returned.
 
-What is kept is what the last two compiles used: every compile starts a generation (``new_generation``);
-an entry not used by the compile that made it or the next one is dropped. Old versions' trees (and their
+What is kept is what the last compiles used: every compile starts a generation (``new_generation``), and
+an entry not used for ``keep`` generations is dropped (two by default: the compile that used it and the next;
+semantic tokens, asked for between compiles, keep a few more). Old versions' trees (and their
 texts) are not kept alive for long, whatever the size of the document; a hard size limit bounds the rest.
 """
 
@@ -36,42 +37,42 @@ def new_generation() -> None:
 
 
 class NodeMemo(Generic[V]):
-    """A map from (nodes, names) to a result, guarded by the other inputs of that result."""
+    """A map from (nodes, names) to a result, guarded by the other inputs of that result.
 
-    def __init__(self, size: int) -> None:
+    ``keep``: how many generations an entry outlives its last use (2: the compile that used it and the next).
+    """
+
+    def __init__(self, size: int, keep: int = 2) -> None:
         self._size = size
-        self._current: dict[Hashable, tuple[object, V]] = {}
-        self._previous: dict[Hashable, tuple[object, V]] = {}
-        self._generation = _generation
+        self._keep = keep
+        self._entries: dict[Hashable, tuple[object, V, int]] = {}
+        self._swept = _generation
         self._lock = threading.Lock()
 
-    def _turn(self) -> None:
-        if self._generation != _generation:
-            # one compile since the last use: what it used stays; more than one: nothing does
-            self._previous = self._current if _generation - self._generation == 1 else {}
-            self._current = {}
-            self._generation = _generation
+    def _sweep(self) -> None:
+        if self._swept != _generation:
+            self._swept = _generation
+            oldest = _generation - self._keep + 1
+            self._entries = {k: e for k, e in self._entries.items() if e[2] >= oldest}
 
     def get(self, key: Hashable, guard: object, make: Callable[[], V]) -> V:
         """The result for ``key`` made with ``guard`` (an identity: the spec, the validator), or ``make()``."""
         with self._lock:
-            self._turn()
-            found = self._current.get(key)
-            if found is None:
-                found = self._previous.pop(key, None)
-                if found is not None and found[0] is guard:
-                    self._current[key] = found
+            self._sweep()
+            found = self._entries.get(key)
             if found is not None and found[0] is guard:
+                if found[2] != _generation:
+                    self._entries[key] = (guard, found[1], _generation)
                 return found[1]
         value = make()
         with self._lock:
-            self._turn()
-            if len(self._current) >= self._size:
-                self._current.clear()
-            self._current[key] = (guard, value)
+            self._sweep()
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[key] = (guard, value, _generation)
         return value
 
     def __len__(self) -> int:
         with self._lock:
-            self._turn()
-            return len(self._current) + len(self._previous)
+            self._sweep()
+            return len(self._entries)

@@ -24,9 +24,16 @@ def lsp_lines(text: str) -> list[str]:
 class LspTextDocument(TextDocument):
     """A pygls document that counts lines as the client does (see the module docstring)."""
 
+    _split: tuple[str, tuple[str, ...]] | None = None
+    """The text last split and its lines: pygls asks for the lines several times per edit."""
+
     @property
     def lines(self) -> Sequence[str]:
-        return tuple(lsp_lines(self.source))
+        source = self.source
+        split = self._split
+        if split is None or split[0] is not source:
+            split = self._split = (source, tuple(lsp_lines(source)))
+        return split[1]
 
 
 class LspWorkspace(Workspace):

@@ -59,8 +59,9 @@ def semantic_tokens(doc: Document, ctx: Context, lines: tuple[int, int] | None =
     return out
 
 
-_STAGE_TOKENS: NodeMemo[tuple[Token, ...]] = NodeMemo(8192)
-"""Stage node -> the tokens of its expressions, made with the guarding registry."""
+_STAGE_TOKENS: NodeMemo[tuple[Token, ...]] = NodeMemo(8192, keep=6)
+"""Stage node -> the tokens of its expressions, made with the guarding registry (kept over a few compiles:
+an editor asks for tokens after some edits, not after each)."""
 
 
 def _stage_tokens(stage: MapNode, reg: object, path: str) -> tuple[Token, ...]:
