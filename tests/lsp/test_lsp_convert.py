@@ -65,3 +65,60 @@ def test_semantic_tokens_are_relative_and_in_client_units() -> None:
         Token(Span("/w.yaml", Pos(1, 13), Pos(1, 15)), 4),
     ]
     assert convert.semantic_tokens(tokens, conv) == [0, 4, 3, 3, 0, 1, 7, 5, 0, 0, 0, 6, 2, 4, 0]
+
+
+def test_ascii_texts_take_the_short_way_to_the_same_positions() -> None:
+    """An ASCII text converts columns without counting units; the answers are the ones counting gives."""
+    from pygls.workspace.position_codec import PositionCodec
+
+    from fasthep_flow.document.spans import Pos
+    from fasthep_flow.lsp.convert import Converter
+
+    text = "a: 1\nbb: [x, 'y']\n\n  - id: Z\n"
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        codec = PositionCodec(encoding)
+        fast = Converter(text, codec)
+        lines = text.split("\n")
+        for line in range(len(lines) + 1):
+            for col in range(-1, 16):
+                got = fast.line_character(Pos(line, col))
+                if line >= len(lines) - 1 and not lines[line:]:
+                    continue
+                here = lines[line] if line < len(lines) else ""
+                counted = (
+                    codec.client_num_units(here[: min(max(col, 0), len(here))]) if line < len(lines) else 0
+                )
+                assert got == (line, counted), (encoding, line, col)
+                assert fast.pos(fast.position(Pos(line, col))).col == min(max(col, 0), len(here))
+    accented = Converter("é: 😋x\n", PositionCodec("utf-16"))
+    assert accented.line_character(Pos(0, 4)) == (0, 5)  # the emoji is two UTF-16 units
+
+
+def test_outline_json_is_remembered_by_content_and_follows_edits() -> None:
+    """The outline's JSON is re-used per symbol content: an edit renaming or moving a stage shows at once."""
+    from fasthep_flow.lsp.outline import _symbols
+    from fasthep_flow.service.context import Context
+    from fasthep_flow.service.document import Document
+
+    text = (
+        "version: 1.0\nsources: {events: {kind: toy}}\nanalysis:\n  stages:\n"
+        "    - id: A\n      op: hep.define\n      params: {variables: [{name: x, expr: 'NMuon + 1'}]}\n"
+        "    - id: B\n      op: hep.selection.flag\n      params: {selection: ['x > 1']}\n"
+    )
+    codec = PositionCodec("utf-16")
+
+    def stages(t: str) -> list[tuple[str, int, int]]:
+        out = _symbols(Document("untitled:o", t, 1), Context(), convert.converter(t, codec))
+        section = next(s for s in out if s["name"] == "analysis")["children"][0]
+        return [
+            (s["name"], s["selectionRange"]["start"]["line"], s["selectionRange"]["end"]["character"])
+            for s in section["children"]
+        ]
+
+    assert stages(text) == [("A", 4, 11), ("B", 7, 11)]
+    assert stages(text) == [("A", 4, 11), ("B", 7, 11)]  # from the cache, the same
+    assert stages(text.replace("id: B", "id: Bee")) == [("A", 4, 11), ("Bee", 7, 13)]
+    moved = text.replace("  stages:\n", "  stages:\n\n")
+    assert stages(moved) == [("A", 5, 11), ("B", 8, 11)]
+    wide = text.replace("id: B", "id: é😋")  # not ASCII: positions counted in UTF-16 units
+    assert stages(wide) == [("A", 4, 11), ("é😋", 7, 13)]

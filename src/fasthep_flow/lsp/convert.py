@@ -41,7 +41,7 @@ class Converter:
     through character offsets.
     """
 
-    __slots__ = ("_client_starts", "codec", "lines")
+    __slots__ = ("_client_starts", "_same_units", "codec", "lines")
 
     def __init__(self, text: str | LineIndex, codec: PositionCodec) -> None:
         self.lines = text if isinstance(text, LineIndex) else LineIndex(text)
@@ -49,8 +49,26 @@ class Converter:
         self._client_starts: list[int] | None = None
         if _LONE_CR.search(self.lines.text):
             self._client_starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", self.lines.text))]
+        # an ASCII text (most workflows): a column is its own unit count in every encoding
+        self._same_units = self._client_starts is None and self.lines.text.isascii()
+
+    @property
+    def same_units(self) -> bool:
+        """Every column is its own count of client units (an ASCII text with LSP's own line breaks)."""
+        return self._same_units
+
+    def line_character(self, pos: Pos) -> tuple[int, int]:
+        """``pos`` as the client's (line, character), without building a ``Position``."""
+        if self._same_units:
+            if pos.line >= self.lines.line_count:
+                return pos.line, 0
+            return pos.line, min(max(pos.col, 0), len(self.lines.line_text(pos.line)))
+        found = self.position(pos)
+        return found.line, found.character
 
     def position(self, pos: Pos) -> types.Position:
+        if self._same_units:
+            return types.Position(*self.line_character(pos))
         if self._client_starts is not None:
             offset = self.lines.offset(Pos(pos.line, max(pos.col, 0)))
             line = bisect.bisect_right(self._client_starts, offset) - 1
@@ -70,6 +88,8 @@ class Converter:
         if self._client_starts is not None:
             return self.lines.pos(self._client_offset(position))
         line = self.lines.line_text(position.line)
+        if self._same_units:
+            return Pos(position.line, min(max(position.character, 0), len(line)))
         units = 0
         for i, ch in enumerate(line):
             if units >= position.character:
@@ -153,14 +173,14 @@ def semantic_tokens(tokens: Iterable[Token], conv: Converter) -> list[int]:
     data: list[int] = []
     prev_line, prev_start = 0, 0
     for tok in tokens:
-        start = conv.position(tok.span.start)
-        end = conv.position(tok.span.end)
-        if end.line != start.line or end.character <= start.character:
+        line, start = conv.line_character(tok.span.start)
+        end_line, end = conv.line_character(tok.span.end)
+        if end_line != line or end <= start:
             continue
-        delta_line = start.line - prev_line
-        delta_start = start.character - prev_start if delta_line == 0 else start.character
+        delta_line = line - prev_line
+        delta_start = start - prev_start if delta_line == 0 else start
         if delta_line < 0 or delta_start < 0:
             continue  # overlapping or unsorted: the protocol cannot say it
-        data.extend((delta_line, delta_start, end.character - start.character, tok.kind, 0))
-        prev_line, prev_start = start.line, start.character
+        data.extend((delta_line, delta_start, end - start, tok.kind, 0))
+        prev_line, prev_start = line, start
     return data

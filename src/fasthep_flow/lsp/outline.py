@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from fasthep_flow import service
+from fasthep_flow.document.spans import Span
 from fasthep_flow.lsp import convert
 from fasthep_flow.lsp.host import guarded, in_thread, snapshot
 
@@ -27,6 +28,50 @@ _OUTLINE_KIND = {
 }
 
 
+_SYMBOL_JSON: dict[service.OutlineSymbol, dict[str, Any]] = {}
+"""An outline symbol (its whole content: names, spans, children) -> its JSON, for ASCII texts, where a span
+alone fixes the client's positions. A 300-stage outline is ~1,500 protocol objects to build and serialise;
+after an edit all but the edited stage's come from here."""
+_SYMBOL_JSON_MAX = 8192
+
+
+def _symbols(doc: Document, ctx: service.Context, conv: convert.Converter) -> list[dict[str, Any]]:
+    """The outline as the JSON the protocol sends (``DocumentSymbol``s), made once per distinct symbol."""
+    found = service.document_symbols(doc, ctx)
+    remember = conv.same_units
+    if len(_SYMBOL_JSON) > _SYMBOL_JSON_MAX:
+        _SYMBOL_JSON.clear()
+
+    def to_json(s: service.OutlineSymbol) -> dict[str, Any]:
+        hit = _SYMBOL_JSON.get(s) if remember else None
+        if hit is not None:
+            return hit
+        out: dict[str, Any] = {
+            "name": s.name or "?",
+            "kind": int(_OUTLINE_KIND[s.kind]),
+            "range": _range_json(conv, s.span),
+            "selectionRange": _range_json(conv, s.selection),
+        }
+        if s.detail:
+            out["detail"] = s.detail
+        if s.children:
+            out["children"] = [to_json(c) for c in s.children]
+        if remember:
+            _SYMBOL_JSON[s] = out
+        return out
+
+    return [to_json(s) for s in found]
+
+
+def _range_json(conv: convert.Converter, span: Span) -> dict[str, Any]:
+    line, character = conv.line_character(span.start)
+    end_line, end_character = conv.line_character(span.end)
+    return {
+        "start": {"line": line, "character": character},
+        "end": {"line": end_line, "character": end_character},
+    }
+
+
 def _folds(doc: Document) -> list[service.Fold]:
     return service.folding_ranges(doc.text, doc.path, doc.parsed)
 
@@ -34,21 +79,9 @@ def _folds(doc: Document) -> list[service.Fold]:
 def register(server: FlowServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @guarded(lambda: [])
-    async def on_symbols(ls: FlowServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    async def on_symbols(ls: FlowServer, params: types.DocumentSymbolParams) -> list[Any]:
         doc, ctx, conv = snapshot(ls, params.text_document.uri)
-        found = await in_thread(ls, service.document_symbols, doc, ctx)
-
-        def to_lsp(s: service.OutlineSymbol) -> types.DocumentSymbol:
-            return types.DocumentSymbol(
-                name=s.name or "?",
-                kind=_OUTLINE_KIND[s.kind],
-                range=conv.range(s.span),
-                selection_range=conv.range(s.selection),
-                detail=s.detail or None,
-                children=[to_lsp(c) for c in s.children] or None,
-            )
-
-        return [to_lsp(s) for s in found]
+        return await in_thread(ls, _symbols, doc, ctx, conv)
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     @guarded(lambda: [])
