@@ -30,10 +30,30 @@ def pytest_configure(config: pytest.Config) -> None:
         import tempfile
 
         os.environ["FASTHEP_FLOW_CACHE"] = tempfile.mkdtemp(prefix="fasthep-flow-test-cache-")
+    if not hasattr(config, "workerinput"):  # once per run, before pytest-xdist starts its workers
+        _compile_sources_once()
     bin_dir = str(Path(sys.executable).parent)
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if parts[:1] != [bin_dir]:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
+
+
+def _compile_sources_once() -> None:
+    """Write fasthep_flow's bytecode once, where this interpreter would not (``PYTHONDONTWRITEBYTECODE``, set on
+    the CI machines): otherwise every interpreter the suite starts (the xdist workers, each CLI call, language
+    server and run) compiles the package's modules from source again, ~0.2 CPU-s each. Python itself writes the
+    same files on first import when the variable is unset; then this only finds them up to date."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fasthep_flow")
+    if not sys.dont_write_bytecode or spec is None or spec.origin is None:
+        return
+    package = Path(spec.origin).parent
+    if "site-packages" in package.parts:  # an installed wheel: pip compiled it
+        return
+    import compileall
+
+    compileall.compile_dir(package, quiet=1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
