@@ -56,36 +56,9 @@ def _compile_sources_once() -> None:
     compileall.compile_dir(package, quiet=1)
 
 
-LONGEST_FILES = (
-    "tests/compiler/test_check_run_contract.py",
-    "tests/runtime/test_runtime_resume.py",
-    "tests/backends/test_snakemake.py",
-    "tests/runtime/test_runtime_slurm.py",
-)
-"""Files that take the longest, handed out first: with a file per xdist worker (``--dist loadfile``) a long file
-handed out last runs alone at the end on one core (the contract test alone is ~100 s)."""
-
-
-def _longest_first(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
-    root = Path(__file__).resolve().parents[1]
-
-    def key(item: pytest.Item) -> int:
-        try:
-            rel = Path(str(item.path)).resolve().relative_to(root).as_posix()
-        except ValueError:
-            return len(rank)
-        return rank.get(rel, len(rank))
-
-    items.sort(key=key)  # stable: every other test keeps its collection order (the same in every worker)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start the expensive external steps the selected tests need (tests/background.py), once, right away;
-    order the longest files first."""
+    """Start the expensive external steps the selected tests need (tests/background.py), once, right away."""
     import background
-
-    _longest_first(items)
 
     if hasattr(config, "workerinput"):  # an xdist worker: its base temp is popen-gwN inside the run's own
         background.share_between_workers(config._tmp_path_factory.getbasetemp().parent)
