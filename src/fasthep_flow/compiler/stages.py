@@ -336,18 +336,8 @@ def _bind_products(ctx: Context, d: StageDecl, refs: list[InputRef], by_id: dict
                     "`from: [{node: <schema stage>, port: schema, as: reference}, ...]`",
                 )
             continue
-        name = ref.alias or ref.name
-        if name in seen:
-            ctx.report(
-                codes.DUPLICATE_NAME,
-                ref.node,
-                f"two inputs of stage '{d.id}' are bound as '{name}'",
-                hint="give each `from` entry its own `as:` name",
-                related=(Related(seen[name].node.span, "first bound here"),),
-            )
+        if _bind_name(ctx, d, ref, seen) is None:
             continue
-        seen[name] = ref
-        d.input_names.append(name)
         d.more_inputs.append(ref.name)
     if d.spec is not None and d.spec.any_inputs:
         if not seen:
@@ -383,23 +373,30 @@ def _bind_products(ctx: Context, d: StageDecl, refs: list[InputRef], by_id: dict
             ctx.report(problem.code, problem.node, problem.message, hint=problem.hint, severity=severity)
 
 
+def _bind_name(ctx: Context, d: StageDecl, ref: InputRef, seen: dict[str, InputRef]) -> str | None:
+    """Bind ``ref`` under its ``as`` name (else its stage's); None, reported, when the name is taken."""
+    name = ref.alias or ref.name
+    if name in seen:
+        ctx.report(
+            codes.DUPLICATE_NAME,
+            ref.node,
+            f"two inputs of stage '{d.id}' are bound as '{name}'",
+            hint="give each `from` entry its own `as:` name",
+            related=(Related(seen[name].node.span, "first bound here"),),
+        )
+        return None
+    seen[name] = ref
+    d.input_names.append(name)
+    return name
+
+
 def _bind_streams(ctx: Context, d: StageDecl, refs: list[InputRef], ids: set[str]) -> None:
     """A several-stream stage's inputs under their names; two inputs under one name are an error (upstream
     fails at run time: "duplicate bound input name")."""
     seen: dict[str, InputRef] = {}
     for ref in refs:
-        name = ref.alias or ref.name
-        if name in seen:
-            ctx.report(
-                codes.DUPLICATE_NAME,
-                ref.node,
-                f"two inputs of stage '{d.id}' are bound as '{name}'",
-                hint="give each `from` entry its own `as:` name",
-                related=(Related(seen[name].node.span, "first bound here"),),
-            )
+        if _bind_name(ctx, d, ref, seen) is None:
             continue
-        seen[name] = ref
-        d.input_names.append(name)
         if ref is not refs[0]:
             d.more_inputs.append(ref.name if ref.name in ids else f"source:{ref.name}")
 
