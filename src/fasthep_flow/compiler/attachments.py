@@ -16,7 +16,7 @@ from fasthep_flow.compiler.symbols import Definition, SymbolKind
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode, to_python
-from fasthep_flow.registry.specs import DatasetName
+from fasthep_flow.registry.specs import DatasetName, OpSpec
 
 WHEN = ("partition", "dataset", "final")
 DEFAULT_WHEN = {"write": "partition", "render": "final", "inspect": "partition"}  # as upstream
@@ -120,16 +120,22 @@ _DRAWN_KINDS = ("histogram", "cutflow")
 """Product kinds a render attachment draws; other ports (tables, schemas) are drawn by once-per-run stages."""
 
 
+def undrawn(render: OpSpec, stage: OpSpec) -> set[str]:
+    """The product kinds ``render`` draws when ``stage`` produces none of them (empty: it can draw one) — the
+    one rule for render attachments and upstream's render stages (``render_stages.py``)."""
+    wanted = {p.kind for p in render.inputs} - {"stream"}
+    return set() if wanted & {p.kind for p in stage.outputs} else wanted
+
+
 def _check_drawable(ctx: Context, d: StageDecl, op: str, where: Node) -> None:
     """A render attached to a stage draws one of the stage's products: a histogram style on a cutflow stage
     (or a cutflow table on a histogram) would pass check and fail the run, so it is reported here."""
     render = ctx.registry.render(op) if op else None
-    stage = ctx.registry.stage_op(d.op) if d.op else None
-    if render is None or stage is None or render.pending or not render.inputs:
+    if render is None or d.spec is None or render.pending:
         return
-    wants = render.inputs[0].kind
-    has = [p.kind for p in stage.outputs]
-    if wants not in _DRAWN_KINDS or wants in has or not any(k in _DRAWN_KINDS for k in has):
+    missing = undrawn(render, d.spec)
+    has = [p.kind for p in d.spec.outputs if p.kind in _DRAWN_KINDS]
+    if not missing or not missing <= set(_DRAWN_KINDS) or not has:
         return
     drawers = sorted(
         name
@@ -137,13 +143,14 @@ def _check_drawable(ctx: Context, d: StageDecl, op: str, where: Node) -> None:
         if (spec := ctx.registry.render(name)) is not None
         and not spec.pending
         and spec.inputs
-        and spec.inputs[0].kind in has
+        and not undrawn(spec, d.spec)
     )
+    wants = " or ".join(sorted(missing))
     ctx.report(
         codes.WRONG_OP_KIND,
         where,
         f"'{op}' draws a {wants}, and stage '{d.id}' ({d.op}) produces no {wants}",
-        hint=f"render its {' or '.join(k for k in has if k in _DRAWN_KINDS)} with "
+        hint=f"render its {' or '.join(has)} with "
         + (", ".join(f"`{n}`" for n in drawers) or "a style whose op draws it"),
     )
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fasthep_flow.compiler.attachments import Attachment, check_output_path, lifecycle_when, with_suffix
+from fasthep_flow.compiler.attachments import (
+    Attachment,
+    check_output_path,
+    lifecycle_when,
+    undrawn,
+    with_suffix,
+)
 from fasthep_flow.compiler.context import Context
 from fasthep_flow.compiler.reports import REPORT_NOT_A_RENDER, REPORT_OP
 from fasthep_flow.compiler.stages import StageDecl
@@ -98,9 +104,8 @@ def _drawn_port(render: StageDecl, target: StageDecl | None) -> str | None:
     """Why the stage read cannot be drawn by this render op (None when it can)."""
     if target is None or target.spec is None or render.spec is None:
         return None
-    wanted = {p.kind for p in render.spec.inputs} - {"stream"}
-    offered = {p.kind for p in target.spec.outputs}
-    if not wanted or wanted & offered:
+    wanted = undrawn(render.spec, target.spec)
+    if not wanted:
         return None
     return (
         f"render stage '{render.id}' draws a {' or '.join(sorted(wanted))}, but stage '{target.id}' "
