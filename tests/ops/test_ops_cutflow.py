@@ -128,3 +128,24 @@ def test_adding_different_cutflows_is_a_bug() -> None:
     b = Cutflow({"h": (StepCounts("x"),)})
     with pytest.raises(InternalError):
         merge_products(a, b)
+
+
+def test_a_nan_weight_in_a_rejected_event_does_not_spoil_the_sums(make_ctx: MakeCtx) -> None:
+    events = Events({"x": np.array([1, 2, 3, 4]), "w": np.array([np.nan, 1.0, 2.0, np.inf])})
+    params = {"selection": {"mid": ["x >= 2", "x <= 3"]}, "weight_expr": "w"}
+    first, second = cutflow_impl.run(events, params, make_ctx(stage="Sel")).products["cutflow"].steps("mid")
+    assert np.isnan(first.weights_in)  # every event: the NaN is in
+    assert first.weights_out == np.inf  # x >= 2 keeps the infinite weight
+    assert (second.events_out, second.weights_out, second.weights_sq_out) == (2, 3.0, 5.0)
+
+
+def test_finite_weights_sum_as_numpy_sums_the_selected_ones(make_ctx: MakeCtx) -> None:
+    rng = np.random.default_rng(7)
+    x, w = rng.random(100_000), rng.normal(1.0, 0.3, 100_000)
+    params = {"selection": {"s": ["x > 0.25"]}, "weight_expr": "w"}
+    (step,) = (
+        cutflow_impl.run(Events({"x": x, "w": w}), params, make_ctx(stage="S")).products["cutflow"].steps("s")
+    )
+    assert step.weights_out == pytest.approx(float(w[x > 0.25].sum()), rel=1e-12)
+    assert step.weights_sq_out == pytest.approx(float((w[x > 0.25] ** 2).sum()), rel=1e-12)
+    assert step.events_out == int((x > 0.25).sum())

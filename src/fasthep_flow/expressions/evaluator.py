@@ -12,7 +12,7 @@ this module — and ``fasthep-flow check`` — stays fast.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fasthep_flow.document import Code, InternalError, codes
@@ -102,6 +102,18 @@ def _is_awkward(value: object) -> bool:
     return type(value).__module__.startswith("awkward")
 
 
+def _apply(op: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``op(*args)``; with a jagged operand, first by the flat-contents shortcut of ``jagged.elementwise``
+    (same numbers, without awkward's general broadcasting), else by awkward itself."""
+    if any(_is_awkward(a) for a in args):
+        from fasthep_flow.expressions.jagged import elementwise
+
+        result = elementwise(op, args)
+        if result is not None:
+            return result
+    return op(*args)
+
+
 class _Compiler:
     def __init__(self, text: str, functions: Mapping[str, Callable[..., Any]], np: Any) -> None:
         self.text = text
@@ -162,11 +174,11 @@ class _Compiler:
             logical_not = self._logical_not
             return self._guarded(node, lambda env: logical_not(operand(env)))
         op = _UNARY[node.op]
-        return self._guarded(node, lambda env: op(operand(env)))
+        return self._guarded(node, lambda env: _apply(op, (operand(env),)))
 
     def _binary(self, node: Binary) -> Evaluator:
         left, right, op = self.build(node.left), self.build(node.right), _BINARY[node.op]
-        return self._guarded(node, lambda env: op(left(env), right(env)))
+        return self._guarded(node, lambda env: _apply(op, (left(env), right(env))))
 
     def _compare(self, node: Compare) -> Evaluator:
         first = self.build(node.left)
@@ -178,7 +190,7 @@ class _Compiler:
             result: Any = None
             for op, get in steps:
                 right = get(env)
-                step = op(left, right)
+                step = _apply(op, (left, right))
                 result = step if result is None else logical_and(result, step)
                 left = right
             return result
@@ -244,6 +256,12 @@ class _Compiler:
         fn = self.functions[func.id]
         positional = [self.build(a) for a in node.positional]
         keywords = [(k.name.text, self.build(k.value)) for k in node.keywords]
+        if not keywords and type(fn) is self.np.ufunc and fn.nout == 1:  # sqrt, abs, arctan2...
+
+            def ufunc(env: Mapping[str, Any]) -> Any:
+                return _apply(fn, [a(env) for a in positional])
+
+            return self._guarded(node, ufunc)
 
         def call(env: Mapping[str, Any]) -> Any:
             return fn(*[a(env) for a in positional], **{name: v(env) for name, v in keywords})

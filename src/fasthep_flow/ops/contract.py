@@ -27,13 +27,14 @@ class Events:
     """A stream of events as named columns (NumPy or awkward arrays of equal length).
 
     A dict of columns rather than one awkward record array: adding a derived column is a dict insert, and a
-    filter only touches the columns that exist.
+    filter only touches the columns that exist. A filter is lazy (``FilteredColumns``): a column is cut to the
+    kept events when something first reads it, so columns no later stage reads are never copied.
     """
 
     __slots__ = ("columns", "length")
 
     def __init__(self, columns: Mapping[str, Any], length: int | None = None) -> None:
-        self.columns: dict[str, Any] = dict(columns)
+        self.columns: Mapping[str, Any] = columns if isinstance(columns, FilteredColumns) else dict(columns)
         if length is None:
             length = len(next(iter(self.columns.values()))) if self.columns else 0
         self.length = length
@@ -50,7 +51,13 @@ class Events:
     def __iter__(self) -> Iterator[str]:
         return iter(self.columns)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # moved between processes or cached as the columns it has, never as the unfiltered ones behind a filter
+        return (Events, (dict(self.columns), self.length))
+
     def with_columns(self, new: Mapping[str, Any]) -> Events:
+        if isinstance(self.columns, FilteredColumns):
+            return Events(self.columns.with_columns(new), self.length)
         cols = dict(self.columns)
         cols.update(new)
         return Events(cols, self.length)
@@ -59,8 +66,52 @@ class Events:
         """Keep the events where ``mask`` is true (a boolean NumPy/awkward array of this stream's length)."""
         import numpy as np
 
-        keep = np.asarray(mask, dtype=bool)
-        return Events({k: v[keep] for k, v in self.columns.items()}, int(keep.sum()))
+        keep = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return Events(FilteredColumns(self.columns, keep), len(keep))
+
+
+class FilteredColumns(Mapping[str, Any]):
+    """The columns of a filtered stream: each is cut to the kept events (``index``) when first read, then kept.
+
+    Columns added after the filter (``with_columns``) are stored as they are; a stream and the streams derived
+    from it by adding columns share the cut columns, so no column is cut twice.
+    """
+
+    __slots__ = ("_added", "_cut", "_index", "_source")
+
+    def __init__(
+        self,
+        source: Mapping[str, Any],
+        index: Any,
+        cut: dict[str, Any] | None = None,
+        added: dict[str, Any] | None = None,
+    ) -> None:
+        self._source = source
+        self._index = index
+        self._cut: dict[str, Any] = {} if cut is None else cut
+        self._added: dict[str, Any] = {} if added is None else added
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._added:
+            return self._added[name]
+        if name in self._cut:
+            return self._cut[name]
+        value = self._source[name][self._index]
+        self._cut[name] = value
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._added or name in self._source
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._source
+        yield from (name for name in self._added if name not in self._source)
+
+    def __len__(self) -> int:
+        return len(self._source) + sum(1 for name in self._added if name not in self._source)
+
+    def with_columns(self, new: Mapping[str, Any]) -> FilteredColumns:
+        return FilteredColumns(self._source, self._index, self._cut, {**self._added, **new})
 
 
 DATASETS_SYMBOL = "__datasets__"

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fasthep_flow.document.codes import PARAM_VALUE, STAGE_FAILED
+from fasthep_flow.expressions.jagged import flat_aligned
 from fasthep_flow.ops.contract import Events, RunContext, StageResult
 from fasthep_flow.ops.core.evaluate_impl import evaluate, per_event, symbols_for
 from fasthep_flow.ops.core.functions_impl import is_awkward
@@ -138,6 +139,9 @@ def _flat(values: Sequence[Any]) -> list[np.ndarray]:
             values[i] = np.arange(len(labels[i]))
     if labels:
         return [labels[i][c] if i in labels else c for i, c in enumerate(_flat(values))]
+    fast = flat_aligned(values)  # plain lists that line up: repeat per-event values, no general broadcast
+    if fast is not None:
+        return fast
     arrays = [v if is_awkward(v) else ak.Array(np.asarray(v)) for v in values]
     try:
         arrays = ak.broadcast_arrays(*arrays)

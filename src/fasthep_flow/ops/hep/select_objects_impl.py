@@ -137,7 +137,7 @@ def _mask_all(selected: dict[str, Any], mask: Any) -> dict[str, Any]:
     field's values are taken with NumPy. Anything else (missing values, nested lists, other offsets) is
     masked by awkward.
     """
-    from fasthep_flow.ops.hep.flat_lists import flat_list, from_flat
+    from fasthep_flow.expressions.jagged import flat_list, from_flat
 
     flat_mask = flat_list(mask)
     if flat_mask is None or flat_mask[1].dtype != np.bool_:

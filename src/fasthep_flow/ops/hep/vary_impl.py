@@ -23,7 +23,7 @@ def _concatenate(blocks: list[Any]) -> Any:
     import awkward as ak
 
     if any(is_awkward(b) for b in blocks):
-        from fasthep_flow.ops.hep.flat_lists import concatenate_flat
+        from fasthep_flow.expressions.jagged import concatenate_flat
 
         stacked = concatenate_flat(blocks)  # the usual jagged branch: two NumPy concatenations
         if stacked is not None:
