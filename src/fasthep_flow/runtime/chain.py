@@ -443,7 +443,9 @@ def _run_steps(
     t_start: float,
 ) -> Partial:
     symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
-    state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
+    state = _PartitionState(
+        job, part, dataset, symbols, Partial(dataset.name, partitions=1), program.functions
+    )
     if cache is not None:
         state.partial.explain.extend(cache.explain(part.index))
     dead = state.partial.dead
@@ -475,17 +477,18 @@ def off_steps(program: Program, dataset: DatasetPlan) -> set[str]:
     return off
 
 
-@dataclass
+@dataclass(slots=True)
 class _PartitionState:
     job: Job
     part: Partition
     dataset: DatasetPlan
     symbols: dict[str, Any]
     partial: Partial
+    functions: Mapping[str, Callable[..., Any]]
     streams: dict[str, Events] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Outcome:
     n_in: int
     n_out: int
@@ -591,7 +594,7 @@ def _ctx(step: Step, state: _PartitionState) -> RunContext:
         state.part,
         job.staging,
         job.plan.globals,
-        program_for(job).functions,
+        state.functions,
         state.symbols,
     )
 
@@ -916,7 +919,9 @@ def start_partition(program: Program, job: Job, part: Partition) -> PartitionRun
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
     symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
-    state = _PartitionState(job, part, dataset, symbols, Partial(dataset.name, partitions=1))
+    state = _PartitionState(
+        job, part, dataset, symbols, Partial(dataset.name, partitions=1), program.functions
+    )
     return PartitionRun(program, state, off_steps(program, dataset), perf_counter())
 
 

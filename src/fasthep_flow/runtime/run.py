@@ -663,7 +663,8 @@ def _events_jsonl(datasets: Sequence[DatasetPlan], partials: dict[str, Partial])
     for dataset in datasets:
         partial = partials.get(dataset.name)
         for event in partial.log if partial else ():
-            lines.append(json.dumps({**event, "dataset": dataset.name}, sort_keys=True))
+            line = {**event, "seconds": round(event["seconds"], 6), "dataset": dataset.name}
+            lines.append(json.dumps(line, sort_keys=True))
     return "".join(line + "\n" for line in lines)
 
 
