@@ -302,10 +302,11 @@ def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     dpi = int((style.get("figure") or {}).get("dpi", 100))
     try:
+        bbox = tight_box(fig, dpi)
         for path in paths:
             tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
             try:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+                fig.savefig(tmp, dpi=dpi, bbox_inches=bbox)
                 os.replace(tmp, path)
             finally:
                 if tmp.exists():
@@ -313,6 +314,17 @@ def save(fig: Any, out: Path, style: Mapping[str, Any]) -> list[Path]:
     finally:
         plt.close(fig)
     return paths
+
+
+def tight_box(fig: Any, dpi: int) -> Any:
+    """The figure's drawn extent plus the usual margin, in inches: what ``bbox_inches="tight"`` computes, worked
+    out once for every format saved rather than once per format (each costs a full layout of the figure)."""
+    import matplotlib as mpl
+
+    fig.set_dpi(dpi)
+    fig.draw_without_rendering()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    return box.padded(float(mpl.rcParams["savefig.pad_inches"]))
 
 
 def scaled(h: Any, factor: float) -> Any:
