@@ -256,11 +256,28 @@ def _explain_missing_params(ctx: Context, stage_path: tuple[Any, ...], op: str) 
     )
 
 
-def _explain(ctx: Context, err: ValidationError, prefix: tuple[Any, ...] = ()) -> None:
+def check_params_tree(ctx: Context, op: str, params: MapNode, stage_index: int) -> None:
+    """``params`` (a tree standing for the params of stage #``stage_index``, e.g. an inline variation's patch
+    merged into them) checked against ``op``'s params schema, each problem reported at the node of ``params``
+    it is about, with the words a problem in that stage's params has."""
+    validator = _validators_for(ctx.registry).params.get(op)
+    if validator is None:
+        return
+    prefix = ("analysis", "stages", stage_index, "params")
+    for top in _errors_of(validator, op, to_python(params)):
+        for err in _leaves(top):
+            _explain(ctx, err, prefix, params)
+
+
+def _explain(
+    ctx: Context, err: ValidationError, prefix: tuple[Any, ...] = (), params: Node | None = None
+) -> None:
+    """One schema error in words, at its node: of the document, or of ``params`` standing for the params
+    at ``prefix``."""
     path = (*prefix, *err.absolute_path)
     if _owned_elsewhere(path):
         return
-    node = node_at(ctx.root, path)
+    node = node_at(ctx.root, path) if params is None else node_at(params, path[len(prefix) :])
     validator = err.validator
     if validator == "additionalProperties" and isinstance(node, MapNode):
         _unknown_keys(ctx, node, path, err)

@@ -18,6 +18,7 @@ from fasthep_flow.compiler.variations import NOMINAL, SystematicsDecl, Variation
 from fasthep_flow.document import codes
 from fasthep_flow.document.diagnostics import Severity
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
+from fasthep_flow.document.spans import Span
 
 # --- checking --------------------------------------------------------------------------------------------
 
@@ -114,8 +115,8 @@ def collect_systematics(
         if not isinstance(item, MapNode):
             continue
         for concrete in expand_matrix(ctx, item):
-            variation = _variation(ctx, concrete, fields, dataset_names, targets, seen)
-            if variation is not None:
+            variation = _variation(ctx, concrete, fields, dataset_names, targets, seen, decls)
+            if variation is not None and variation.inline is None:
                 _check_order(ctx, concrete, variation, decls, fields)
                 out.variations.append(variation)
     return out
@@ -128,6 +129,7 @@ def _variation(
     dataset_names: list[str],
     targets: set[str],
     seen: dict[str, ScalarNode],
+    decls: list[StageDecl],
 ) -> VariationDecl | None:
     name_node = item.get("name")
     if not isinstance(name_node, ScalarNode) or not ctx.check_name(
@@ -146,17 +148,10 @@ def _variation(
         )
         return None
     seen[name] = name_node
-    mode = item.entry("mode")
-    if mode is not None and _text(mode.value) not in (None, "plan"):
-        ctx.report(
-            codes.NOT_SUPPORTED_YET,
-            mode.key,
-            f"inline variations are accepted but not run yet: variation '{name}' is skipped",
-            severity=Severity.WARNING,
-        )
-        return None
     out = VariationDecl(name, group=_text(item.get("group")), direction=_text(item.get("direction")))
     _applies_to(ctx, item.get("applies_to"), out, dataset_names)
+    if _text(item.get("mode")) == "inline":
+        return _inline(ctx, item, out, decls, fields)
     for ref in _strings(item.get("requires")):
         if ref.text not in targets:
             ctx.unknown_name(
@@ -170,7 +165,7 @@ def _variation(
     if isinstance(weight, MapNode):
         factors = _strings(weight.get("multiply"), numbers=True)
         for factor in factors:
-            _check_expression(ctx, factor, fields)
+            check_expression(ctx, factor, fields)
         out.multiply = tuple(f.text.strip() for f in factors)
     renames = item.get("replace")
     if isinstance(renames, MapNode):
@@ -179,7 +174,7 @@ def _variation(
             if not isinstance(target, ScalarNode) or not target.is_string:
                 continue
             for node in (entry.key, target):
-                _check_field(ctx, node, fields)
+                check_field(ctx, node, fields)
             out.replace[entry.key.text] = target.text
             fields.need(target.text)
     datasets = item.get("datasets")
@@ -193,6 +188,44 @@ def _variation(
             ]
             if all(known) and isinstance(entry.value, ScalarNode):
                 out.dataset_replace[entry.key.text] = entry.value.text
+    return out
+
+
+_PLAN_ONLY = ("weight", "replace", "datasets", "requires")
+"""Keys upstream reads only for plan-mode variations; an inline variation's are ignored there."""
+
+
+def _inline(
+    ctx: Context, item: MapNode, out: VariationDecl, decls: list[StageDecl], fields: _Fields
+) -> VariationDecl | None:
+    """An inline variation: the anchor's params patched (``inline_variations.py``); `export` and the plan-mode
+    keys have no effect, said where they are written."""
+    from fasthep_flow.compiler.inline_variations import check_inline
+
+    for key in _PLAN_ONLY:
+        entry = item.entry(key)
+        if entry is not None:
+            ctx.report(
+                codes.NOT_SUPPORTED_YET,
+                entry.key,
+                f"`{key}` is accepted but has no effect in an inline variation (upstream ignores it there)",
+                hint="an inline variation changes the anchor's params only; use a plan-mode variation for this",
+                severity=Severity.WARNING,
+            )
+    export = item.entry("export")
+    if export is not None:
+        ctx.report(
+            codes.NOT_SUPPORTED_YET,
+            export.key,
+            "`export` is accepted but not run yet: the variation's fields are not merged into the nominal "
+            "stream (its copied stages still run)",
+            hint="histogram the varied fields in the stages the anchor feeds: their copies fill them",
+            severity=Severity.WARNING,
+        )
+    change = check_inline(ctx, item, out.name, decls, fields)
+    if change is None:
+        return None
+    out.inline = change
     return out
 
 
@@ -252,17 +285,49 @@ def _applies_to(ctx: Context, node: Node | None, out: VariationDecl, dataset_nam
         out.datasets = frozenset(n.text.strip() for n in listed)
 
 
-def _check_field(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
+def check_field(
+    ctx: Context,
+    node: ScalarNode,
+    fields: _Fields,
+    local: frozenset[str] = frozenset(),
+    stage: StageDecl | None = None,
+) -> None:
+    """A field name a variation reads; ``local`` names (defined by the stage reading it) are known, and with
+    ``stage`` the field must exist when that stage runs."""
+    if node.text in local:
+        return
     known = fields.known(node.text)
     # a reference like any expression's: rename, find-references and hover see the variation's names too
     ctx.index.references.append(Reference(node.text, SymbolKind.FIELD, node.span, resolved=known))
     if not known:
         ctx.unknown_name(codes.UNKNOWN_SYMBOL, node, "field", fields.candidates())
+        return
+    _check_available(ctx, node.text, node.span, fields, stage)
 
 
-def _check_expression(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
-    """A weight factor is an expression (upstream multiplies `(weight_expr) * (factor)`): parsed and its
-    names checked like any expression's."""
+def _check_available(
+    ctx: Context, name: str, span: Span, fields: _Fields, stage: StageDecl | None
+) -> None:
+    if stage is not None and not fields.available(name, stage):
+        ctx.report(
+            codes.USED_BEFORE_DEFINED,
+            span,
+            f"field '{name}' is used before it is defined (the patch makes stage '{stage.id}' read it, "
+            "and it runs before the stage defining it)",
+            hint=f"define '{name}' in a stage before '{stage.id}'",
+        )
+
+
+def check_expression(
+    ctx: Context,
+    node: ScalarNode,
+    fields: _Fields,
+    local: frozenset[str] = frozenset(),
+    stage: StageDecl | None = None,
+) -> None:
+    """A weight factor is an expression (upstream multiplies `(weight_expr) * (factor)`), and so is what an
+    inline patch makes a stage read: parsed and its names checked like any expression's (``local`` and
+    ``stage`` as for ``check_field``)."""
     from fasthep_flow.expressions import ExprError, parse
 
     parsed = parse(node.text)
@@ -270,6 +335,8 @@ def _check_expression(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
         ctx.diagnostics.append(parsed.to_diagnostic(node))
         return
     for name, start, end in parsed.symbol_spans():
+        if name in local:
+            continue
         known = fields.known(name)
         span = node.span_of(start, end)
         ctx.index.references.append(Reference(name, SymbolKind.FIELD, span, resolved=known))
@@ -283,4 +350,5 @@ def _check_expression(ctx: Context, node: ScalarNode, fields: _Fields) -> None:
                 span=node.span_of(start, end),
             )
         else:
+            _check_available(ctx, name, node.span_of(start, end), fields, stage)
             fields.need(name)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
-from fasthep_flow.plan import DatasetPlan, NodeKind, PlanNode, VariationPlan, ViewDataset
+from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, NodeKind, PlanNode, VariationPlan, ViewDataset
 from fasthep_flow.plan.model import REPLACEMENT_KEY
+
+if TYPE_CHECKING:
+    from fasthep_flow.compiler.inline_variations import InlineChange
 
 NOMINAL = "nominal"
 _ATTACHED = (NodeKind.WRITE, NodeKind.RENDER, NodeKind.INSPECT)
@@ -36,6 +39,8 @@ class VariationDecl:
     multiply: tuple[str, ...] = ()
     replace: dict[str, str] = field(default_factory=dict)
     dataset_replace: dict[str, str] = field(default_factory=dict)
+    inline: InlineChange | None = None
+    """`mode: inline`: the anchor stage's patched params, and the stages not copied (`stop_before`)."""
 
     def applies(self, dataset: DatasetPlan) -> bool:
         if self.eventtypes is not None and dataset.eventtype not in self.eventtypes:
@@ -105,6 +110,10 @@ def renamed_params(decl: StageDecl, renames: Mapping[str, str]) -> dict[str, Any
 
 def _varied_params(node: PlanNode, decl: StageDecl | None, variation: VariationDecl) -> Mapping[str, Any]:
     params: Mapping[str, Any] = node.params
+    inline = variation.inline
+    if decl is not None and inline is not None and decl.id == inline.anchor:
+        # the patched params as the plan holds any stage's (the names of its inputs kept)
+        return {**inline.params, **{k: v for k, v in node.params.items() if k == INPUT_NAMES}}
     if decl is not None and variation.replace:
         params = renamed_params(decl, variation.replace) or params
     weight = params.get("weight_expr")
@@ -185,7 +194,10 @@ def _copies(
     reading or waiting for a copied node and, when ``v`` reads other datasets (``moved``), every write,
     render and inspect (their files must not mix with the nominal's)."""
     copies: dict[str, PlanNode] = {}
+    stop = {f"stage.{s}" for s in v.inline.stop_before} if v.inline is not None else set()
     for node in nodes:
+        if node.id in stop:
+            continue  # `stop_before`: the stage reads the nominal's stream, and so does what follows it
         decl = (
             by_stage.get(node.stage or "")
             if node.kind is NodeKind.STAGE and node.id.startswith("stage.")
@@ -199,10 +211,12 @@ def _copies(
             and not (moved and node.kind in _ATTACHED)
         ):
             continue
+        patched = v.inline is not None and node.id == f"stage.{v.inline.anchor}" and params != node.params
         copy = replace(
             node,
             id=f"{node.id}@{v.name}",
             params=params,
+            reads=() if patched else node.reads,  # the patch may read other fields: the cache keeps them all
             inputs=tuple(copies[i].id if i in copies else i for i in node.inputs),
             after=tuple(copies[i].id if i in copies else i for i in node.after),
         )

@@ -616,6 +616,16 @@ UNKNOWN_WORKFLOW = _c(
     fixable=_SOMETIMES,
     example="diagnostics/FF309-unknown-workflow.yaml",
 )  # fmt: skip
+NOT_DOWNSTREAM = _c(
+    "FF310", "not-downstream",
+    "An inline variation's `stop_before` names a stage that does not read the anchor's output (a warning).",
+    "stage '{stage}' is not below the anchor '{anchor}': `stop_before` has no effect there",
+    why="`stop_before` keeps a stage fed by the varied anchor from being copied into the variation; a stage that "
+    "does not read the anchor, directly or through others, is never copied, so naming it changes nothing and "
+    "is most likely a typo for another stage (upstream accepts it silently).",
+    fix="Name a stage below the anchor (one whose `needs`/`from` chain leads to it), or remove the entry.",
+    example="diagnostics/FF310-stop-before-not-downstream.yaml",
+)  # fmt: skip
 
 # FF4xx: problems found while running
 STAGE_FAILED = _c(
