@@ -116,9 +116,11 @@ def collect_systematics(
             continue
         for concrete in expand_matrix(ctx, item):
             variation = _variation(ctx, concrete, fields, dataset_names, targets, seen, decls)
-            if variation is not None and variation.inline is None:
+            if variation is None:
+                continue
+            if variation.inline is None:
                 _check_order(ctx, concrete, variation, decls, fields)
-                out.variations.append(variation)
+            out.variations.append(variation)
     return out
 
 
