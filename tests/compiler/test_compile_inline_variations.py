@@ -101,7 +101,9 @@ def test_stop_before_keeps_the_named_stage_and_what_follows_it_nominal() -> None
 
 
 def test_a_patch_that_changes_nothing_copies_nothing() -> None:
-    plan = _plan("    - name: same\n      mode: inline\n      anchor: Sel\n      patch: {weight_expr: EventWeight}\n")
+    plan = _plan(
+        "    - name: same\n      mode: inline\n      anchor: Sel\n      patch: {weight_expr: EventWeight}\n"
+    )
     (view,) = plan.variations
     assert view.nodes == {}
 

@@ -117,7 +117,7 @@ def test_the_patched_cutflow_feeds_the_varied_histogram(run: tuple[RunResult, Pa
 
 
 def test_products_are_labelled_by_variation_and_unchanged_work_runs_once(run: tuple[RunResult, Path]) -> None:
-    result, out = run
+    _, out = run
     for view in ("nominal", "tight", "stopped"):
         assert (out / "hists" / view / "H.json").is_file()
         assert (out / "cutflows" / view / "Two.json").is_file()

@@ -307,9 +307,7 @@ def check_field(
     _check_available(ctx, node.text, node.span, fields, stage)
 
 
-def _check_available(
-    ctx: Context, name: str, span: Span, fields: _Fields, stage: StageDecl | None
-) -> None:
+def _check_available(ctx: Context, name: str, span: Span, fields: _Fields, stage: StageDecl | None) -> None:
     if stage is not None and not fields.available(name, stage):
         ctx.report(
             codes.USED_BEFORE_DEFINED,

@@ -738,7 +738,10 @@ def _systematics() -> Param:
                     "mode",
                     _choice(
                         ("plan", "inline"),
-                        ("a view of the whole plan (run)", "upstream's in-plan clone of one stage (not run)"),
+                        (
+                            "a view of the whole plan (run)",
+                            "one stage's params patched: `anchor`, `patch` (run)",
+                        ),
                     ),
                     "How the variation is built.",
                     default="plan",
@@ -786,12 +789,24 @@ def _systematics() -> Param:
                     ),
                     "Dataset replacements.",
                 ),
-                _s("anchor", "Inline mode: the stage to clone."),
+                _s(
+                    "anchor",
+                    "Inline mode: the stage whose params the variation patches (`<id>` or `stage.<id>`).",
+                ),
                 _s("stage", "Inline mode: alias of `anchor`."),
-                _object("patch", "Inline mode: params merged into the anchor's."),
+                _object(
+                    "patch",
+                    "Inline mode: params merged into the anchor's (mappings key by key, anything else replaced).",
+                ),
                 _object("params", "Inline mode: alias of `patch`."),
-                _strings("stop_before", "Inline mode: stages the clone stops before."),
-                _object("export", "Inline mode: fields exported from the clone."),
+                _strings(
+                    "stop_before",
+                    "Inline mode: stages below the anchor that are not copied (they stay nominal).",
+                ),
+                _object(
+                    "export",
+                    "Inline mode: fields merged into the nominal stream (upstream): accepted, not run.",
+                ),
                 _raw(
                     "matrix",
                     {"type": "object", "additionalProperties": {"type": "array"}},
