@@ -74,3 +74,37 @@ def test_replacement_fields_and_weight_factors_complete_with_the_workflows_field
     assert {"Muon_Pt", "Muon_Pt_up", "Muon_Px"} <= set(_labels(text, ctx))
     text = WORKFLOW.replace('multiply: "2 * Scale"', 'multiply: "2 * Sc|"')
     assert "Scale" in _labels(text, ctx)
+
+
+INLINE = """\
+version: 1.0
+sources: {events: {kind: toy, nevents: 10}}
+systematics:
+  variations:
+    - {name: tight, mode: inline, anchor: stage.Sel, patch: {selection: ["NMuon >= 3"]}, stop_before: [N]}
+analysis:
+  stages:
+    - id: Sel
+      op: hep.selection.flag
+      params: {selection: ["NMuon >= 2"]}
+    - id: N
+      op: hep.hist
+      params: {axes: [{name: n, source: NMuon, type: regular, bins: {low: 0, high: 5, nbins: 5}}]}
+"""
+
+
+def test_renaming_a_stage_renames_an_inline_variations_anchor_and_stop_before(ctx: Context) -> None:
+    from fasthep_flow.service import rename
+
+    doc = Document("file:///w/t.flow.yaml", INLINE, 1)
+    variation = INLINE.splitlines()[4]
+    # the anchor's `stage.` prefix stays: only the id after it is renamed
+    for stage, line, used_at in (
+        ("Sel", 7, variation.index("stage.Sel") + 6),
+        ("N", 10, variation.index("[N]") + 1),
+    ):
+        col = INLINE.splitlines()[line].index(f"id: {stage}") + 4
+        edits = rename(doc, Pos(line, col), "Renamed", ctx)
+        assert isinstance(edits, dict)
+        (changes,) = edits.values()
+        assert sorted((e.span.start.line, e.span.start.col) for e in changes) == [(4, used_at), (line, col)]
