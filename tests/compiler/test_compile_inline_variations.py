@@ -165,3 +165,11 @@ def test_export_and_plan_mode_keys_are_ff140_at_their_key_and_the_variation_stil
     }
     assert plan is not None
     assert plan.node("stage.Sel@x").params["weight_expr"] == "2 * EventWeight"  # the weight is not applied
+
+
+def test_a_field_the_patch_reads_before_its_stage_defines_it_is_ff304() -> None:
+    found = _found(
+        "    - name: x\n      mode: inline\n      anchor: Vars\n"
+        "      patch: {variables: [{name: Muon_Pt, expr: 'Sel.two * 2'}]}\n"
+    )
+    assert found == {("FF304", V + 3, 49)}  # `Sel` (the cutflow's flags) is defined after Vars runs
