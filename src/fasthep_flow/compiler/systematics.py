@@ -3,7 +3,8 @@ stages it changes), giving the declarations ``variations.py`` turns into views o
 
 A variation changes a workflow in up to three ways: `weight.multiply` multiplies every `weight_expr` by more
 factors, `replace` reads other fields where the stages read the named ones, and `datasets.replace` reads
-another dataset in place of one. The schema has already reported unknown keys and wrong shapes.
+another dataset in place of one; an inline variation (`mode: inline`, checked in ``inline_variations.py``)
+changes one stage's params instead. The schema has already reported unknown keys and wrong shapes.
 """
 
 from __future__ import annotations
