@@ -2,8 +2,9 @@
 
 Upstream compiles one plan per variation and runs each on its own; here every variation is a view of one plan,
 so one `run` computes them all. A node the variation changes (a `weight_expr` it multiplies, an expression
-reading a field it replaces, the anchor stage an inline variation patches), or one reading such a node, gets a copy `<node id>@<variation>`; every other node
-is the nominal one, computed once per partition for every variation. A dataset read in place of another is a
+reading a field it replaces, the anchor stage an inline variation patches), or one reading such a node, gets a
+copy `<node id>@<variation>`; every other node is the nominal one, computed once per partition for every
+variation. A dataset read in place of another is a
 plan dataset of its own, `<dataset>@<variation>`, labelled with the replaced dataset's name.
 The checks of the `systematics:` block, which build the declarations used here, are in ``systematics.py``.
 """
