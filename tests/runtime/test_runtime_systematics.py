@@ -160,3 +160,48 @@ def test_unchanged_work_runs_once_and_products_are_labelled_by_variation(run: tu
     assert calls[("stage.Vars", "sim")] == 1  # one call for the nominal and all three variations
     assert ("stage.H@w_up", "sim_short") in calls and ("stage.H@w_up", "sim@alt") not in calls
     assert ("stage.H@w_up", "obs") not in calls  # applies_to: mc
+
+
+SINKS = """\
+version: 1.0
+data:
+  datasets: [{name: sim, eventtype: mc, files: [HZZ]}]
+systematics:
+  variations:
+    - {name: tight, mode: inline, anchor: Sel, patch: {selection: {a: ["NMuon >= 3"]}}}
+analysis:
+  stages:
+    - id: Sel
+      op: hep.selection.cutflow
+      params:
+        selection: {a: ["NMuon >= 2"]}
+      write: {kind: root_tree, path: kept.root, keep: [NMuon]}
+    - id: Keep
+      role: sink
+      op: root_tree
+      params: {path: sel.root, keep: [NMuon]}
+"""
+
+
+def test_a_varied_sink_stage_writes_beside_the_nominal_not_over_it(
+    tmp_path: Path, hzz: Path, events: dict
+) -> None:
+    import uproot
+
+    path = tmp_path / "wf.flow.yaml"
+    path.write_text(SINKS.replace("HZZ", str(hzz)))
+    compiled = compile_file(path)
+    assert compiled.plan is not None, [d.message for d in compiled.diagnostics]
+    result = run_plan(compiled.plan, RunOptions(tmp_path / "out"))
+    assert result.ok, [d.message for d in result.errors]
+    nmu = np.asarray(events["NMuon"])
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.root"))
+    assert len(written) == 4, written  # the stage's file and its attachment's, nominal and varied
+    entries = {}
+    for rel in written:
+        with uproot.open(tmp_path / "out" / rel) as f:
+            entries[rel] = f[next(iter(f.keys(cycle=False)))].num_entries
+    nominal = [n for r, n in entries.items() if "tight" not in r]
+    varied = [n for r, n in entries.items() if "tight" in r]
+    assert nominal == [int((nmu >= 2).sum())] * 2
+    assert varied == [int((nmu >= 3).sum())] * 2

@@ -19,6 +19,7 @@ from fasthep_flow.compiler.stages import StageDecl
 from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.plan import INPUT_NAMES, DatasetPlan, NodeKind, PlanNode, VariationPlan, ViewDataset
 from fasthep_flow.plan.model import REPLACEMENT_KEY
+from fasthep_flow.registry.specs import OpKind
 
 if TYPE_CHECKING:
     from fasthep_flow.compiler.inline_variations import InlineChange
@@ -124,10 +125,15 @@ def _varied_params(node: PlanNode, decl: StageDecl | None, variation: VariationD
     return params
 
 
-def _placed_in(node: PlanNode, name: str) -> Mapping[str, Any]:
-    """A copied write, render or inspect writes inside the variation's folder, beside the nominal's."""
+def _placed_in(node: PlanNode, name: str, sink: bool = False) -> Mapping[str, Any]:
+    """A copied write, render, inspect or sink stage writes inside the variation's folder, beside the
+    nominal's (never over it)."""
     params = dict(node.params)
-    key = {NodeKind.WRITE: "path", NodeKind.RENDER: "out", NodeKind.INSPECT: "out"}.get(node.kind)
+    key = (
+        "path"
+        if sink
+        else {NodeKind.WRITE: "path", NodeKind.RENDER: "out", NodeKind.INSPECT: "out"}.get(node.kind)
+    )
     if key is None:
         return params
     if isinstance(params.get(key), str):
@@ -223,5 +229,7 @@ def _copies(
         )
         if node.kind in _ATTACHED:
             copy = replace(copy, params=_placed_in(copy, v.name))
+        elif decl is not None and decl.spec is not None and decl.spec.kind is OpKind.SINK:
+            copy = replace(copy, params=_placed_in(copy, v.name, sink=True))
         copies[node.id] = copy
     return copies
