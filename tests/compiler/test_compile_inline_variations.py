@@ -173,3 +173,22 @@ def test_a_field_the_patch_reads_before_its_stage_defines_it_is_ff304() -> None:
         "      patch: {variables: [{name: Muon_Pt, expr: 'Sel.two * 2'}]}\n"
     )
     assert found == {("FF304", V + 3, 49)}  # `Sel` (the cutflow's flags) is defined after Vars runs
+
+
+def test_a_render_stage_as_anchor_is_the_wrong_kind_of_stage_with_the_stage_it_draws() -> None:
+    text = HEAD.replace(
+        "systematics:\n",
+        "    - id: Plot\n      op: hep.render.hist1d\n      from: [{node: Pt, port: hist}]\n"
+        "      out: pt.png\nsystematics:\n",
+    )
+    V2 = text.count("\n")
+    result = compile_text(
+        text + "    - {name: v, mode: inline, anchor: Plot, patch: {}}\n", "/work/wf.flow.yaml"
+    )
+    (found,) = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert (found.code.id, found.span.start.line, found.span.start.col) == (
+        "FF121",
+        V2,
+        38,
+    )  # 0-based: `Plot` after `anchor: `
+    assert "draws (hep.render.hist1d)" in found.message and "'Pt'" in (found.hint or "")

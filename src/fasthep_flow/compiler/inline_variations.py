@@ -111,8 +111,19 @@ def _stage_ref(ctx: Context, node: Node, by_id: dict[str, StageDecl]) -> StageDe
         start, text = start + len(_STAGE_PREFIX), text[len(_STAGE_PREFIX) :]
     span = node.span_of(start, start + len(text))
     decl = by_id.get(text)
-    ctx.index.references.append(Reference(text, SymbolKind.STAGE, span, resolved=decl is not None))
-    if decl is None:
+    drawing = ctx.index.stage(text) if decl is None else None  # a render stage (not an event-stream stage)
+    ctx.index.references.append(
+        Reference(text, SymbolKind.STAGE, span, resolved=decl is not None or drawing is not None)
+    )
+    if drawing is not None:
+        drawn = ", ".join(f"'{i}'" for i in drawing.inputs if not i.startswith("source:")) or "its input"
+        ctx.report(
+            codes.WRONG_OP_KIND,
+            span,
+            f"stage '{text}' draws ({drawing.op}): a variation patches a stage of the event stream",
+            hint=f"patch the stage it draws ({drawn}): the render of a varied stage is copied with it",
+        )
+    elif decl is None:
         ctx.unknown_name(codes.UNKNOWN_STAGE_REF, node, "stage", sorted(by_id), name=text, span=span)
     return decl
 
