@@ -20,6 +20,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.lark import PostLex
 
+from fasthep_flow.document import InternalError
 from fasthep_flow.expressions.template_builder import Opened, TemplateBuilder, fail
 from fasthep_flow.expressions.text_templates import Template, TemplateError
 from fasthep_flow.resources import shipped
@@ -103,10 +104,10 @@ def explain(source: str, exc: UnexpectedInput) -> TemplateError:
     if isinstance(exc, UnexpectedCharacters):
         if "TEXT" in (exc.allowed or ()) and source.startswith("{#", exc.pos_in_stream):
             return TemplateError("'{#' is never closed by '#}'", exc.line, exc.column)
-        return TemplateError(f"unexpected character {exc.char!r}", exc.line, exc.column)
+        return TemplateError(_bad_character(exc.char, stack), exc.line, exc.column)
     tok: Token = exc.token  # type: ignore[attr-defined]  # every other error of an LALR parser has one
     if tok.type == "TEXT":  # no terminal of a tag matched here, so the fallback lexer read raw text
-        return fail(f"unexpected character {tok[0]!r}", tok)
+        return fail(_bad_character(tok[0], stack), tok)
     if tok.type == "$END":
         return _unclosed(source, stack)
     if stack and _is(stack[-1], "OPEN_TAG") and tok.type in ("NAME", "_ELIF", "_ELSE", "_ENDFOR", "_ENDIF"):
@@ -126,6 +127,16 @@ def _at(source: str, tok: Token, message: str) -> TemplateError:
     offset = tok.start_pos + len(tok) - len(tok.lstrip())
     line_start = source.rfind("\n", 0, offset) + 1
     return TemplateError(message, source.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _bad_character(char: str, stack: list[Any]) -> str:
+    opener = _open_tag(stack)
+    if opener is not None and char in "}%":  # `{{ x }`: half a closer
+        brace, closer = opener.lstrip()[:2], _OPENERS[opener.type]
+        return f"unexpected character {char!r}: a tag opened with '{brace}' ends with '{closer}'"
+    if char in "'\"":  # STRING did not match: no closing quote
+        return f"a string opened with {char} is never closed"
+    return f"unexpected character {char!r}"
 
 
 def _open_block(stack: list[Any]) -> Token | None:
@@ -155,8 +166,8 @@ def _unclosed(source: str, stack: list[Any]) -> TemplateError:
     if opener is not None:
         return _at(source, opener, f"'{opener.lstrip()[:2]}' is never closed by '{_OPENERS[opener.type]}'")
     block = _open_block(stack)
-    if block is None:  # every parse that ends early is inside a tag or a block
-        return TemplateError("the template ends too early", source.count("\n") + 1, 1)
+    if block is None:
+        raise InternalError("bug: a template ended early outside every tag and block")
     return fail(f"'{block}' is never closed: missing '{{% end{block} %}}'", block)
 
 
@@ -165,7 +176,9 @@ def _misplaced_tag(tok: Token, block: Token | None) -> TemplateError:
         return fail(f"unknown tag '{tok}' (this template language has: {_TAGS})", tok)
     message = f"'{tok}' without an opening tag"
     if block is not None:
-        message += f": the '{block}' at line {block.line}, column {block.column} needs '{{% end{block} %}}' first"
+        message += (
+            f": the '{block}' at line {block.line}, column {block.column} needs '{{% end{block} %}}' first"
+        )
     return fail(message, tok)
 
 
@@ -176,7 +189,7 @@ def _expected(names: Iterable[str], stack: list[Any]) -> str:
     if wanted & _TAG_ENDS and opener is not None:
         return f"'{_OPENERS[opener.type]}'"
     words = []
-    if _VALUES <= wanted:
+    if wanted >= _VALUES:
         words.append("a value")
         wanted -= _VALUES | {"_LPAR", "NOT"}
     operators = wanted & _OPERATORS
