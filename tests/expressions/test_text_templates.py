@@ -94,6 +94,40 @@ def test_attributes_read_data_only() -> None:
         ("{{ 1 + 2 }}", (1, 6), "unexpected character '+'"),
         ("{{ run. }}", (1, 9), "expected name"),
         ("{{ a is odd }}", (1, 9), "unknown test 'odd'"),
+        # blocks never closed: the innermost one, at its keyword
+        (
+            "{% for s in stages %}\n  {% if s %}\n{{ s }}",
+            (2, 6),
+            "'if' is never closed: missing '{% endif %}'",
+        ),
+        ("{% if a %}\n{% elif b %}x", (1, 4), "'if' is never closed: missing '{% endif %}'"),
+        ("{% for x in xs %}", (1, 4), "'for' is never closed: missing '{% endfor %}'"),
+        # tags never closed, at the brace (past the whitespace that `{%-` strips)
+        ("a\n {%- if x", (2, 2), "'{%' is never closed by '%}'"),
+        ("{# note", (1, 1), "'{#' is never closed by '#}'"),
+        # a stray end tag, alone or inside another block
+        ("text\n{% endif %}", (2, 4), "'endif' without an opening tag"),
+        (
+            "{% for x in xs %}\n  {% endif %}",
+            (2, 6),
+            "'endif' without an opening tag: the 'for' at line 1, column 4 needs '{% endfor %}' first",
+        ),
+        (
+            "{% if a %}{% else %}{% else %}",
+            (1, 24),
+            "'else' without an opening tag: the 'if' at line 1, column 4",
+        ),
+        # bad expressions: what was expected, what was found
+        ("{{ a b }}", (1, 6), "expected '}}', found 'b'"),
+        ("{% for x in y z %}", (1, 15), "expected '%}', found 'z'"),
+        ("{{ (a b }}", (1, 7), "expected ')' or an operator, found 'b'"),
+        ("{% for x y %}", (1, 10), "expected ',' or 'in', found 'y'"),
+        ("line\n  {{ x.\n}}", (3, 1), "expected name, found the end of the tag"),
+        ("{{ a | join( }}", (1, 14), "expected a value or ')', found the end of the tag"),
+        ("{{ x }", (1, 6), "unexpected character '}': a tag opened with '{{' ends with '}}'"),
+        ("{{ 'abc }}", (1, 4), "a string opened with ' is never closed"),
+        ("{{ 'é' ~ x | nope }}", (1, 14), "unknown filter 'nope'"),
+        ("{% 1 %}", (1, 4), "expected 'for' or 'if', found '1'"),
     ],
 )
 def test_syntax_errors_have_a_line_and_column(text: str, where: tuple[int, int], message: str) -> None:

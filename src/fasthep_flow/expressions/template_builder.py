@@ -9,6 +9,7 @@ they raise ``TemplateError`` at the name, so that a template that parses can be 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,7 @@ class TemplateBuilder(Transformer):
         return Output(children[1])
 
     def for_tag(self, children: list[Any]) -> Opened:
-        _, keyword, *targets, iterable = children
+        _, keyword, *targets, _, iterable = children
         return Opened(keyword, (tuple(str(t) for t in targets), iterable))
 
     def if_tag(self, children: list[Any]) -> Opened:
@@ -106,40 +107,29 @@ class TemplateBuilder(Transformer):
 
     def if_block(self, children: list[Any]) -> If:
         opened, *rest = children
-        segments = _segments(rest)
-        branches = [(opened.head, segments[0][1])]
-        branches += [(branch.test, body) for branch, body in segments[1:] if branch.test is not None]
-        last_branch, last_body = segments[-1]
-        return If(tuple(branches), last_body if last_branch is not None and last_branch.test is None else ())
+        (_, body), *more = _segments(rest)
+        branches = [
+            (opened.head, body),
+            *((branch.test, body) for branch, body in more if branch.test is not None),
+        ]
+        return If(tuple(branches), more[-1][1] if more and more[-1][0].test is None else ())
 
     # ---------------------------------------------------------------------------------------- expressions
-
-    def or_(self, children: list[Any]) -> Binary:
-        return Binary("or", children[0], children[1])
-
-    def and_(self, children: list[Any]) -> Binary:
-        return Binary("and", children[0], children[1])
 
     def not_(self, children: list[Any]) -> Unary:
         return Unary("not", children[1])
 
-    def binary(self, children: list[Any]) -> Binary:
+    def binary(self, children: list[Any]) -> Binary:  # or, and, comparisons, in, ~: the token is the operator
         return Binary(str(children[1]), children[0], children[2])
 
-    def in_(self, children: list[Any]) -> Binary:
-        return Binary("in", children[0], children[1])
-
     def not_in(self, children: list[Any]) -> Unary:
-        return Unary("not", Binary("in", children[0], children[2]))
+        return Unary("not", Binary("in", children[0], children[3]))
 
     def test(self, children: list[Any]) -> Test:
         value, negated, name = children
         if name not in TESTS:
             raise fail(f"unknown test '{name}' (known: {', '.join(sorted(TESTS))})", name)
         return Test(value, str(name), negated is not None)
-
-    def concat(self, children: list[Any]) -> Binary:
-        return Binary("~", children[0], children[1])
 
     def filter(self, children: list[Any]) -> Filter:
         value, name, args = children
@@ -175,12 +165,4 @@ class TemplateBuilder(Transformer):
         return Const(float(text) if "." in text else int(text))
 
     def string(self, children: list[Any]) -> Const:
-        body, out, i = str(children[0])[1:-1], [], 0
-        while i < len(body):
-            if body[i] == "\\" and i + 1 < len(body):
-                out.append(_ESCAPES.get(body[i + 1], body[i : i + 2]))
-                i += 2
-            else:
-                out.append(body[i])
-                i += 1
-        return Const("".join(out))
+        return Const(re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), children[0][1:-1]))

@@ -32,7 +32,7 @@ MAX_DEPTH = 200
 _TAG_ENDS = frozenset({"_CLOSE_OUT", "_CLOSE_TAG"})
 _OPENERS = {"OPEN_OUT": "}}", "OPEN_TAG": "%}"}
 _VALUES = frozenset({"NAME", "NUMBER", "STRING"})
-_OPERATORS = frozenset({"COMP_OP", "_TILDE", "_VBAR", "_DOT", "LSQB", "_IS", "_AND", "_OR"})
+_OPERATORS = frozenset({"COMP_OP", "TILDE", "_VBAR", "_DOT", "LSQB", "_IS", "AND", "OR"})
 """Said as "an operator" (with ``in`` and ``not``, which a for tag and ``not in`` also expect on their own)."""
 _SPELLING = {
     "_CLOSE_OUT": "'}}'",
@@ -44,7 +44,7 @@ _SPELLING = {
     "_RPAR": "')'",
     "_RSQB": "']'",
     "_COMMA": "','",
-    "_IN": "'in'",
+    "IN": "'in'",
     "NOT": "'not'",
     "FOR": "'for'",
     "IF": "'if'",
@@ -194,7 +194,7 @@ def _expected(names: Iterable[str], stack: list[Any]) -> str:
         wanted -= _VALUES | {"_LPAR", "NOT"}
     operators = wanted & _OPERATORS
     if operators:
-        wanted -= {"_IN", "NOT"}
+        wanted -= {"IN", "NOT"}
     words += sorted(_SPELLING.get(n, n) for n in wanted - _OPERATORS)
     if operators:
         words.append("an operator")
