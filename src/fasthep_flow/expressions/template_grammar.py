@@ -30,6 +30,7 @@ MAX_DEPTH = 200
 ``check_names`` walk recursively; Python's own parser stops at 200 nested parentheses too."""
 
 _TAG_ENDS = frozenset({"_CLOSE_OUT", "_CLOSE_TAG"})
+_OUTSIDE_TAGS = _TAG_ENDS | {"TEXT", "_COMMENT"}
 _OPENERS = {"OPEN_OUT": "}}", "OPEN_TAG": "%}"}
 _VALUES = frozenset({"NAME", "NUMBER", "STRING"})
 _OPERATORS = frozenset({"COMP_OP", "TILDE", "_VBAR", "_DOT", "LSQB", "_IS", "AND", "OR"})
@@ -66,7 +67,7 @@ class _DepthGuard(PostLex):
         blocks = in_tag = 0
         for tok in stream:
             blocks += {"FOR": 1, "IF": 1, "_ENDFOR": -1, "_ENDIF": -1}.get(tok.type, 0)
-            in_tag = 0 if tok.type in _TAG_ENDS or tok.type == "TEXT" else in_tag + 1
+            in_tag = 0 if tok.type in _OUTSIDE_TAGS else in_tag + 1
             if blocks + in_tag > MAX_DEPTH:
                 raise fail(f"nested too deeply (more than {MAX_DEPTH} blocks and tokens around here)", tok)
             yield tok
