@@ -545,7 +545,10 @@ def run_node(step: Step, state: _PartitionState, cache: PartitionCache | None) -
         if outcome.products:
             partial.products[step.id] = outcome.products
         if outcome.counted:
-            partial.stats.setdefault(step.id, NodeStats()).add_run(outcome.n_in, outcome.n_out, seconds)
+            stats = partial.stats.get(step.id)
+            if stats is None:
+                stats = partial.stats[step.id] = NodeStats()
+            stats.add_run(outcome.n_in, outcome.n_out, seconds)
         if cache is not None:
             cache.save(
                 step.id,
