@@ -1,9 +1,8 @@
-"""The one Lark parser for expressions, built lazily from the shipped grammar, and a tolerant lexer.
+"""The one Lark parser for expressions, made lazily from the shipped grammar, and a tolerant lexer.
 
-Building the LALR tables takes a few tens of milliseconds, so it happens once per process, on first use, and
-never at import (``fasthep-flow check`` on a workflow without expressions never pays for it). Lark's own
-``cache=True`` is not used: it loads a pickle from the shared temporary directory, where any local user could
-plant one (loading a pickle runs code), and the package folder itself may be read-only.
+The parser is made once per process, on first use, never at import (``fasthep-flow check`` on a workflow
+without expressions never pays for it), from the parse tables shipped beside the grammar
+(``parser_tables.py``: JSON, never a pickle).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 from fasthep_flow.expressions.builder import AstBuilder
-from fasthep_flow.resources import shipped
+from fasthep_flow.expressions.parser_tables import lark_parser
 
 OPERATOR_TERMINALS = frozenset(
     {"OROR", "ANDAND", "COMP_OP", "VBAR", "CIRCUMFLEX", "AMPER", "ADD_OP", "MUL_OP", "TILDE", "DSTAR"}
@@ -32,17 +31,7 @@ SPELLING = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "C
 @functools.cache
 def parser() -> Lark:
     """The LALR parser; its ``parse`` returns AST nodes directly (the builder is its transformer)."""
-    grammar = shipped("grammar", "expression.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="basic",
-        # Off on purpose: it only fills `Tree.meta`, and the builder makes no trees: every AST node takes its
-        # offsets from the tokens, which always carry them. On, it costs ~10% of each parse.
-        propagate_positions=False,
-        maybe_placeholders=True,
-        transformer=AstBuilder(),
-    )
+    return lark_parser("expression", transformer=AstBuilder())
 
 
 def lex(text: str) -> tuple[list[Token], int | None]:

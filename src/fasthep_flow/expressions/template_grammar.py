@@ -21,9 +21,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.lark import PostLex
 
 from fasthep_flow.document import InternalError
+from fasthep_flow.expressions.parser_tables import lark_parser
 from fasthep_flow.expressions.template_builder import Opened, TemplateBuilder, fail
 from fasthep_flow.expressions.text_templates import Template, TemplateError
-from fasthep_flow.resources import shipped
 
 MAX_DEPTH = 200
 """Most blocks around a tag plus tokens in the tag. It bounds the depth of the tree, which the renderer and
@@ -76,15 +76,7 @@ class _DepthGuard(PostLex):
 @functools.cache
 def template_parser() -> Lark:
     """The LALR parser of templates; its ``parse`` returns a ``Template``."""
-    return Lark(
-        shipped("grammar", "template.lark").read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        postlex=_DepthGuard(),
-        propagate_positions=False,  # the builder takes every position from a token
-        maybe_placeholders=True,
-        transformer=TemplateBuilder(),
-    )
+    return lark_parser("template", postlex=_DepthGuard(), transformer=TemplateBuilder())
 
 
 def parse(source: str) -> Template:
