@@ -29,13 +29,24 @@ def pytest_configure(config: pytest.Config) -> None:
     if "FASTHEP_FLOW_CACHE" not in os.environ:
         import tempfile
 
-        os.environ["FASTHEP_FLOW_CACHE"] = tempfile.mkdtemp(prefix="fasthep-flow-test-cache-")
+        os.environ["FASTHEP_FLOW_CACHE"] = _OWN_CACHE[0] = tempfile.mkdtemp(prefix="fasthep-flow-test-cache-")
     if not hasattr(config, "workerinput"):  # once per run, before pytest-xdist starts its workers
         _compile_sources_once()
     bin_dir = str(Path(sys.executable).parent)
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if parts[:1] != [bin_dir]:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
+
+
+_OWN_CACHE: list[str] = [""]
+"""The result cache folder this process made for the run (the xdist workers inherit it): removed at the end."""
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _OWN_CACHE[0]:
+        import shutil
+
+        shutil.rmtree(_OWN_CACHE[0], ignore_errors=True)
 
 
 def _compile_sources_once() -> None:
