@@ -125,3 +125,61 @@ def test_template_mistakes_are_found_by_check(tmp_path: Path, shared_data_dir: P
     assert messages["missing.md.j2"] == "report template 'missing.md.j2': no such file"
     assert "line 1, column 4: 'for' is never closed" in messages["syntax.md.j2"]
     assert "line 2, column 33: unknown name 'executed_stage'" in messages["names.md.j2"]
+
+
+REGISTERED = WORKFLOW.replace(
+    "reports:\n",
+    "registry:\n"
+    "  report_templates:\n"
+    "    short: {path: templates/short.md.j2, source: provenance, formats: [markdown]}\n"
+    "    other: {path: templates/short.md.j2, source: lineage}\n"
+    "    gone: {path: templates/missing.md.j2}\n"
+    "reports:\n",
+).replace("    source: provenance\n", "    source: provenance\n    template: TEMPLATE\n")
+
+
+def _registered(tmp_path: Path, shared_data_dir: Path, template: str) -> Path:
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (tmp_path / "templates" / "short.md.j2").write_text(
+        "# {{ run.id }}\n{% for s in executed_stages %}{{ s.node_id }}{% for e in s.events %}"
+        " {{ e.events_in }}>{{ e.events_out }}{% endfor %}\n{% endfor %}"
+    )
+    path = tmp_path / "wf.yaml"
+    text = REGISTERED.replace("DATA", str(shared_data_dir / "uproot-HZZ.root")).replace("TEMPLATE", template)
+    path.write_text(text)
+    return path
+
+
+def test_a_template_registered_by_name_is_rendered(tmp_path: Path, shared_data_dir: Path) -> None:
+    compiled = compile_file(_registered(tmp_path, shared_data_dir, "short"))
+    assert compiled.ok and not compiled.diagnostics, [d.message for d in compiled.diagnostics]
+    assert compiled.plan is not None
+    result = run_plan(compiled.plan, RunOptions(outdir=tmp_path / "out"), registry=compiled.registry)
+    assert result.ok
+    record = json.loads((result.outdir / "run.json").read_text())
+    assert (result.outdir / "provenance.md").read_text() == f"# {record['run_id']}\nstage.Sel 2421>1413\n"
+
+
+def test_a_registered_template_of_another_source_or_file_is_reported(
+    tmp_path: Path, shared_data_dir: Path
+) -> None:
+    for name, words in (
+        ("other", "registered for source 'lineage', not 'provenance'"),
+        ("gone", "no such file"),
+    ):
+        path = _registered(tmp_path, shared_data_dir, name)
+        compiled = compile_file(path)
+        (found,) = compiled.diagnostics
+        assert found.code.id == "FF207" and words in found.message and "registered as" in found.message
+        line = path.read_text().splitlines()[found.span.start.line]
+        assert line[found.span.start.col :].startswith(name)  # at the report's `template:` value
+
+
+def test_a_registered_template_without_a_path_is_a_missing_key_at_its_entry() -> None:
+    from fasthep_flow.compiler import compile_text
+
+    text = "version: 1.0\nregistry:\n  report_templates:\n    short: {source: provenance}\nanalysis:\n"
+    text += "  stages:\n    - {id: S, op: hep.selection.cutflow, params: {selection: {a: ['x > 1']}}}\n"
+    found = [d for d in compile_text(text, "/work/wf.flow.yaml").diagnostics if d.code.id == "FF110"]
+    assert [(d.span.start.line, d.span.start.col) for d in found] == [(3, 12)]  # once, from the schema
+    assert "'path'" in found[0].message

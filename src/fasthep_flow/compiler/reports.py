@@ -145,7 +145,7 @@ def collect_reports(ctx: Context) -> list[dict[str, Any]]:
         source = _one_of(ctx, entry, "source", SOURCES, None)
         if entry.get("source") is None:
             ctx.report(codes.MISSING_KEY, entry, "a report is missing required key 'source'")
-        template, template_text = _template(ctx, entry.get("template"))
+        template, template_text = _template(ctx, entry.get("template"), source)
         outputs = []
         outputs_node = entry.get("outputs")
         items = outputs_node.items if isinstance(outputs_node, SeqNode) else []
@@ -169,8 +169,11 @@ def collect_reports(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-def _template(ctx: Context, node: Node | None) -> tuple[str | None, str | None]:
-    """(template name, its text) — the text is None for the built-in report; the name is None on a problem."""
+def _template(ctx: Context, node: Node | None, source: str | None) -> tuple[str | None, str | None]:
+    """(template name, its text) — the text is None for the built-in report; the name is None on a problem.
+
+    A name registered under `registry.report_templates` is that entry's file (upstream looks there first);
+    any other name is a file relative to the workflow's folder."""
     if node is None:
         return BUILTIN_TEMPLATE, None
     if not isinstance(node, ScalarNode) or not node.is_string or not node.text.strip():
@@ -179,11 +182,20 @@ def _template(ctx: Context, node: Node | None) -> tuple[str | None, str | None]:
     name = node.text.strip()
     if name == BUILTIN_TEMPLATE:
         return name, None
+    registered = ctx.registry.report_templates.get(name)
     path = Path(name) if ctx.workflow_dir is None else ctx.workflow_dir / name
+    if registered is not None:
+        path = Path(registered.path)
+        if not path.is_absolute() and registered.base is not None:
+            path = registered.base / path
 
     def problem(text: str, hint: str | None = None) -> tuple[None, None]:
-        ctx.report(codes.REPORT_TEMPLATE, node, f"report template '{name}': {text}", hint=hint)
+        where = f" (registered as '{registered.path}')" if registered is not None else ""
+        ctx.report(codes.REPORT_TEMPLATE, node, f"report template '{name}'{where}: {text}", hint=hint)
         return None, None
+
+    if registered is not None and registered.source not in (None, source) and source is not None:
+        return problem(f"it is registered for source '{registered.source}', not '{source}'")
 
     try:
         if path.stat().st_size > MAX_TEMPLATE_BYTES:
@@ -192,8 +204,8 @@ def _template(ctx: Context, node: Node | None) -> tuple[str | None, str | None]:
     except FileNotFoundError:
         return problem(
             "no such file",
-            f"a template is a file beside the workflow, or `{BUILTIN_TEMPLATE}` (the built-in report); "
-            "templates registered under `registry.report_templates` are not supported yet",
+            f"a template is a file beside the workflow, a name under `registry.report_templates`, or "
+            f"`{BUILTIN_TEMPLATE}` (the built-in report)",
         )
     except (OSError, UnicodeDecodeError) as exc:
         return problem(f"cannot read it ({exc})")

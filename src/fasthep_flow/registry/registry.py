@@ -22,7 +22,7 @@ from fasthep_flow.document.nodes import MapNode, Node, ScalarNode, SeqNode
 from fasthep_flow.document.spans import Pos, Span
 from fasthep_flow.registry.plugins import PluginProblem, installed_plugins
 from fasthep_flow.registry.profiles import available_profiles, deep_merge, resolve_profiles
-from fasthep_flow.registry.sections import SECTIONS, read_sections
+from fasthep_flow.registry.sections import SECTIONS, ReportTemplate, read_sections
 from fasthep_flow.registry.specs import FunctionSpec, KindGroup, OpSpec, Plugin, Profile
 from fasthep_flow.registry.suggest import suggest as _suggest
 from fasthep_flow.registry.trust import (
@@ -114,6 +114,8 @@ class Registry:
     problems: tuple[PluginProblem, ...]
     plugins: tuple[str, ...]
     untrusted_profiles: tuple[UntrustedCode, ...]
+    report_templates: Mapping[str, ReportTemplate]
+    """`registry.report_templates`: report templates by name (a later layer's entry replaces an earlier one)."""
 
     __slots__ = (
         "_ops",
@@ -126,6 +128,7 @@ class Registry:
         "plugins",
         "problems",
         "profiles",
+        "report_templates",
         "untrusted_profiles",
     )
 
@@ -143,6 +146,7 @@ class Registry:
         problems: tuple[PluginProblem, ...] = (),
         plugins: tuple[str, ...] = (),
         untrusted_profiles: tuple[UntrustedCode, ...] = (),
+        report_templates: Mapping[str, ReportTemplate] | None = None,
     ) -> None:
         setattr_ = object.__setattr__
         setattr_(self, "_ops", MappingProxyType({g: _frozen(ops.get(g, {})) for g in KindGroup}))
@@ -156,6 +160,7 @@ class Registry:
         setattr_(self, "problems", problems)
         setattr_(self, "plugins", plugins)
         setattr_(self, "untrusted_profiles", untrusted_profiles)
+        setattr_(self, "report_templates", MappingProxyType(dict(report_templates or {})))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Registry is immutable")
@@ -243,17 +248,8 @@ class Registry:
         self, functions: Mapping[str, FunctionSpec], constants: Mapping[str, float]
     ) -> Registry:
         """This registry plus expression functions and constants from a `registry:` mapping (later wins)."""
-        return Registry(
-            ops=self._ops,
-            functions={**self.functions, **functions},
-            constants={**self.constants, **constants},
-            profiles=self.profiles,
-            active_profiles=self.active_profiles,
-            defaults=self.defaults,
-            observer_presets=self.observer_presets,
-            layers=self.layers,
-            problems=self.problems,
-            plugins=self.plugins,
+        return self._replaced(
+            functions={**self.functions, **functions}, constants={**self.constants, **constants}
         )
 
     def with_layers(self, layers: tuple[RegistryLayer, ...]) -> Registry:
@@ -431,12 +427,14 @@ def load_registry(
         functions: dict[str, FunctionSpec] = {}
         constants: dict[str, float] = {}
         refused: list[UntrustedCode] = []
+        templates: dict[str, ReportTemplate] = {}
         for n in layer_nodes:
             if _is_sections(n):  # upstream's mapping of sections (registry/sections.py)
                 found = read_sections(n, workflow_dir, trust, diagnostics)  # type: ignore[arg-type]
                 named.extend(found.layers)
                 functions.update(found.functions)
                 constants.update(found.constants)
+                templates.update(found.report_templates)
                 refused.extend(UntrustedCode(what, ref, span) for what, ref, span in found.untrusted)
             else:
                 named.append((n, None))
@@ -444,6 +442,8 @@ def load_registry(
         registry = registry.with_layers(tuple(layer for layer in layers if layer is not None))
         if functions or constants:
             registry = registry.with_functions(functions, constants)
+        if templates:
+            registry = registry._replaced(report_templates={**registry.report_templates, **templates})
         if refused:  # `run` refuses these by name, as it does untrusted profiles
             registry = registry.with_untrusted_profiles(tuple(refused))
     registry = registry.with_untrusted_profiles(

@@ -34,14 +34,23 @@ PENDING_SECTIONS = (
     "backends",
     "compile_hooks",
     "progress_sinks",
-    "report_templates",
     "execution_modifiers",
     "product_handlers",
     "resource_kinds",
     "tools",
 )
-SECTIONS = ("functions", "constants", *OP_SECTIONS, *PENDING_SECTIONS)
+SECTIONS = ("functions", "constants", "report_templates", *OP_SECTIONS, *PENDING_SECTIONS)
 UNTRUSTED_HINT = "run with --trust (or enable workspace trust in the editor) to load it"
+
+
+@dataclass(frozen=True)
+class ReportTemplate:
+    """`registry.report_templates.<name>`: a report template file registered under a name (data, not code:
+    no trust needed). ``path`` is absolute or relative to ``base``, the folder of the file that registers it."""
+
+    path: str
+    base: Path | None
+    source: str | None
 
 
 @dataclass
@@ -54,6 +63,7 @@ class Sections:
     constants: dict[str, float] = field(default_factory=dict)
     untrusted: list[tuple[str, str, Span]] = field(default_factory=list)
     """(what, "module:object", span) for each entry not loaded because trust was not given."""
+    report_templates: dict[str, ReportTemplate] = field(default_factory=dict)
 
 
 def is_ref(text: str) -> bool:
@@ -85,9 +95,26 @@ def read_sections(
                     out.layers.append((value, name))
             elif section == "functions":
                 _function(out, name, value, workflow_dir, trust, diagnostics)
+            elif section == "report_templates":
+                _report_template(out, name, value, workflow_dir)
             else:
                 _constant(out, name, value, workflow_dir, trust, diagnostics)
     return out
+
+
+def _report_template(out: Sections, name: str, value: Node, workflow_dir: Path | None) -> None:
+    """`{path, source?, formats?, description?}` (upstream's keys; `formats` and `description` are recorded
+    there and used nowhere, so they are only checked by the schema). An entry without a string `path` is
+    skipped: the schema reports it."""
+    path = value.get("path") if isinstance(value, MapNode) else None
+    if not isinstance(path, ScalarNode) or not path.is_string or not path.text.strip():
+        return
+    source = value.get("source") if isinstance(value, MapNode) else None
+    file = Path(path.span.file) if path.span.file else None
+    base = file.parent if file is not None and file.is_absolute() else workflow_dir
+    out.report_templates[name] = ReportTemplate(
+        path.text.strip(), base, (_text(source) or None) if source is not None else None
+    )
 
 
 def _text(value: Node) -> str:

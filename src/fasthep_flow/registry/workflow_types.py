@@ -356,7 +356,8 @@ def _write_attachment(sinks: Mapping[str, OpSpec], when: Choice) -> Extra:
 
 def _registry_sections() -> Extra:
     """Upstream's `registry:` mapping: `functions`/`constants` map names to "module:object"; op sections map
-    names to `{spec, impl}`; the other sections are accepted as free mappings (FF140: not supported yet)."""
+    names to `{spec, impl}`; `report_templates` names template files; the other sections are accepted as free
+    mappings (FF140: not supported yet)."""
     from fasthep_flow.registry.sections import OP_SECTIONS, PENDING_SECTIONS
 
     ref = documented(Str, "`module:object`.", pattern=MODULE_OBJECT)
@@ -369,6 +370,24 @@ def _registry_sections() -> Extra:
         ),
         "An op from Python code.",
     )
+    template_entry = documented(
+        Struct(
+            (
+                _s(
+                    "path",
+                    "The template file: absolute, or relative to the registering file's folder.",
+                    required=True,
+                ),
+                _s(
+                    "source",
+                    "The report source it is written for (`provenance`): a report of another is an error.",
+                ),
+                _p("formats", ListOf(Str), "Output formats it suits (recorded, as upstream does)."),
+                _s("description", "What the template shows (recorded)."),
+            )
+        ),
+        "A report template file.",
+    )
     params = [
         _p("functions", MapOf(ref), "Expression functions: name → `module:object`."),
         _p(
@@ -377,6 +396,11 @@ def _registry_sections() -> Extra:
             "Constants: name → `module:object` of a number (a literal is not accepted).",
         ),
         *(_p(s, MapOf(op_entry), f"Ops ({s}): name → `{{spec, impl}}`.") for s in OP_SECTIONS),
+        _p(
+            "report_templates",
+            MapOf(template_entry),
+            "Report templates by name, for a report's `template:`: name → `{path, source}`.",
+        ),
         *(_object(s, f"Upstream `{s}` (not supported yet).") for s in PENDING_SECTIONS),
     ]
     return documented(Struct(tuple(params)), "Registry sections (upstream's form).")
