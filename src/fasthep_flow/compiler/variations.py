@@ -4,8 +4,8 @@ Upstream compiles one plan per variation and runs each on its own; here every va
 so one `run` computes them all. A node the variation changes (a `weight_expr` it multiplies, an expression
 reading a field it replaces, the anchor stage an inline variation patches), or one reading such a node, gets a
 copy `<node id>@<variation>`; every other node is the nominal one, computed once per partition for every
-variation. A dataset read in place of another is a
-plan dataset of its own, `<dataset>@<variation>`, labelled with the replaced dataset's name.
+variation. A dataset read in place of another is a plan dataset of its own, `<dataset>@<variation>`, labelled
+with the replaced dataset's name.
 The checks of the `systematics:` block, which build the declarations used here, are in ``systematics.py``.
 """
 
@@ -125,17 +125,22 @@ def _varied_params(node: PlanNode, decl: StageDecl | None, variation: VariationD
     return params
 
 
-def _placed_in(node: PlanNode, name: str, sink: bool = False) -> Mapping[str, Any]:
-    """A copied write, render, inspect or sink stage writes inside the variation's folder, beside the
+_OUTPUT_KEYS = {NodeKind.WRITE: "path", NodeKind.RENDER: "out", NodeKind.INSPECT: "out"}
+
+
+def _output_key(node: PlanNode, decl: StageDecl | None) -> str | None:
+    """The param naming the file a node writes: a write's, render's or inspect's, or a sink stage's `path`."""
+    if node.kind is NodeKind.STAGE:
+        return (
+            "path" if decl is not None and decl.spec is not None and decl.spec.kind is OpKind.SINK else None
+        )
+    return _OUTPUT_KEYS.get(node.kind)
+
+
+def _placed_in(node: PlanNode, name: str, key: str) -> Mapping[str, Any]:
+    """A copied node that writes a file (its ``key`` param) writes inside the variation's folder, beside the
     nominal's (never over it)."""
     params = dict(node.params)
-    key = (
-        "path"
-        if sink
-        else {NodeKind.WRITE: "path", NodeKind.RENDER: "out", NodeKind.INSPECT: "out"}.get(node.kind)
-    )
-    if key is None:
-        return params
     if isinstance(params.get(key), str):
         params[key] = f"{name}/{params[key]}"
     elif node.kind is NodeKind.INSPECT:
@@ -227,9 +232,8 @@ def _copies(
             inputs=tuple(copies[i].id if i in copies else i for i in node.inputs),
             after=tuple(copies[i].id if i in copies else i for i in node.after),
         )
-        if node.kind in _ATTACHED:
-            copy = replace(copy, params=_placed_in(copy, v.name))
-        elif decl is not None and decl.spec is not None and decl.spec.kind is OpKind.SINK:
-            copy = replace(copy, params=_placed_in(copy, v.name, sink=True))
+        key = _output_key(node, decl)
+        if key is not None:
+            copy = replace(copy, params=_placed_in(copy, v.name, key))
         copies[node.id] = copy
     return copies

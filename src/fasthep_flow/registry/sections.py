@@ -106,18 +106,15 @@ def _report_template(out: Sections, name: str, value: Node, workflow_dir: Path |
     """`{path, source?, formats?, description?}` (upstream's keys; `formats` and `description` are recorded
     there and used nowhere, so they are only checked by the schema). An entry without a string `path` is
     skipped: the schema reports it."""
-    path = value.get("path") if isinstance(value, MapNode) else None
-    if not isinstance(path, ScalarNode) or not path.is_string or not path.text.strip():
+    if not isinstance(value, MapNode) or not _text(value.get("path")):
         return
-    source = value.get("source") if isinstance(value, MapNode) else None
-    file = Path(path.span.file) if path.span.file else None
+    path = value.get("path")
+    file = Path(path.span.file) if path is not None and path.span.file else None
     base = file.parent if file is not None and file.is_absolute() else workflow_dir
-    out.report_templates[name] = ReportTemplate(
-        path.text.strip(), base, (_text(source) or None) if source is not None else None
-    )
+    out.report_templates[name] = ReportTemplate(_text(path), base, _text(value.get("source")) or None)
 
 
-def _text(value: Node) -> str:
+def _text(value: Node | None) -> str:
     return value.text.strip() if isinstance(value, ScalarNode) and value.is_string else ""
 
 

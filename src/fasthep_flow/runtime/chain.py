@@ -442,10 +442,7 @@ def _run_steps(
     cache: PartitionCache | None,
     t_start: float,
 ) -> Partial:
-    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
-    state = _PartitionState(
-        job, part, dataset, symbols, Partial(dataset.name, partitions=1), program.functions
-    )
+    state = _PartitionState.new(program, job, part, dataset)
     if cache is not None:
         state.partial.explain.extend(cache.explain(part.index))
     dead = state.partial.dead
@@ -486,6 +483,12 @@ class _PartitionState:
     partial: Partial
     functions: Mapping[str, Callable[..., Any]]
     streams: dict[str, Events] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, program: Program, job: Job, part: Partition, dataset: DatasetPlan) -> _PartitionState:
+        """The state of a partition about to run: its context symbols, an empty partial, no streams yet."""
+        symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
+        return cls(job, part, dataset, symbols, Partial(dataset.name, partitions=1), program.functions)
 
 
 @dataclass(slots=True)
@@ -921,10 +924,7 @@ def start_partition(program: Program, job: Job, part: Partition) -> PartitionRun
     dataset = program.datasets.get(part.dataset)
     if dataset is None:
         raise InternalError(f"partition of unknown dataset {part.dataset!r}")
-    symbols = {**job.bindings.constants, **context_symbols(dataset, part, program.dataset_names)}
-    state = _PartitionState(
-        job, part, dataset, symbols, Partial(dataset.name, partitions=1), program.functions
-    )
+    state = _PartitionState.new(program, job, part, dataset)
     return PartitionRun(program, state, off_steps(program, dataset), perf_counter())
 
 
